@@ -1,0 +1,89 @@
+"""Rollout: staged pilot rollouts with feedback that carries forward."""
+from __future__ import annotations
+
+from typing import Optional
+
+from flask import Flask, g, request, session
+from flask_login import current_user
+
+from . import config as settings
+from .extensions import babel, csrf, db, login_manager, migrate
+
+
+def create_app(config: Optional[dict] = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True, template_folder="../templates",
+                static_folder="static")
+    app.config.from_object(settings.Config)
+    settings.load_environment(app)
+    if config:
+        if config.get("TESTING"):
+            app.config.from_object(settings.TestingConfig)
+        app.config.update(config)
+    settings.finish(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def select_locale() -> str:
+    languages = ("sv", "en")
+    chosen = session.get("lang") if request else None
+    if chosen in languages:
+        return chosen
+    if request and request.path.startswith("/api/"):
+        return request.accept_languages.best_match(languages, default="en")
+    if current_user and getattr(current_user, "is_authenticated", False) and current_user.language in languages:
+        return current_user.language
+    return "sv"
+
+
+def register_extensions(app: Flask) -> None:
+    from pathlib import Path
+
+    from . import models  # noqa: F401  (the models must be known to Alembic and create_all)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    babel.init_app(app, locale_selector=select_locale)
+
+    from .models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(User, int(user_id))
+
+    from flask_babel import lazy_gettext
+    login_manager.login_message = lazy_gettext("Log in to see this page.")
+
+
+def register_blueprints(app: Flask) -> None:
+    from .api import api
+    from .views import admin, auth, main, people, rollouts, waves
+
+    for module in (auth, main, people, rollouts, waves, admin):
+        app.register_blueprint(module.bp)
+    csrf.exempt(api)
+    app.register_blueprint(api)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from .views.errors import init_app
+    init_app(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from .views.helpers import init_app
+    init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from .cli import cli
+    app.cli.add_command(cli)

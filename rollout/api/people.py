@@ -1,0 +1,34 @@
+"""People: upsert, CSV import, list."""
+from __future__ import annotations
+
+from flask import g, request
+from flask_babel import gettext as _
+
+from ..services import imports, people
+from . import BadRequest, api, json_body, listing, paging, token_required
+from . import serialize
+
+
+@api.post("/people")
+@token_required
+def upsert_people():
+    body = json_body()
+    result = people.upsert_people(body.get("people"), g.user, source="api")
+    return {"created": result.created, "updated": result.updated}
+
+
+@api.post("/people/import")
+@token_required
+def import_people():
+    if request.mimetype not in ("text/csv", "application/csv", "text/plain"):
+        raise BadRequest(_("Send the file as the body with Content-Type: text/csv."))
+    result = imports.import_people_csv(request.get_data(), g.user, source="api")
+    return {"created": result.created, "updated": result.updated}
+
+
+@api.get("/people")
+@token_required
+def list_people():
+    page, per_page = paging()
+    items, total = people.search_people(request.args.get("q", ""), request.args.get("unit", ""), page, per_page)
+    return listing([serialize.person(p) for p in items], total, page, per_page)

@@ -1,0 +1,38 @@
+"""Rollouts: create, list, read."""
+from __future__ import annotations
+
+from flask import g
+
+from ..services import rollouts
+from . import api, json_body, listing, paging, serialize, token_required
+
+
+@api.post("/rollouts")
+@token_required
+def create_rollout():
+    rollout = rollouts.create_rollout(json_body(), g.user)
+    return serialize.rollout(rollout), 201
+
+
+@api.get("/rollouts")
+@token_required
+def list_rollouts():
+    page, per_page = paging()
+    items, total = rollouts.list_rollouts(g.user, page, per_page)
+    return listing([serialize.rollout(r) for r in items], total, page, per_page)
+
+
+@api.get("/rollouts/<key>")
+@token_required
+def get_rollout(key: str):
+    return serialize.rollout(rollouts.get_rollout(key, g.user))
+
+
+@api.patch("/rollouts/<key>")
+@token_required
+def update_rollout(key: str):
+    rollout = rollouts.get_rollout(key, g.user)
+    body = json_body()
+    data = {"name": body.get("name", rollout.name), "description": body.get("description", rollout.description),
+            "anonymous": body.get("anonymous", rollout.anonymous)}
+    return serialize.rollout(rollouts.update_rollout(rollout, data, g.user))

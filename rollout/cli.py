@@ -1,0 +1,95 @@
+"""`flask --app wsgi rollout ...`: the command line."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from .services import accounts, demo, imports
+from .services.errors import DomainError, ValidationFailed
+
+cli = AppGroup("rollout", help="Rollout: accounts, tokens, people, the demo.")
+user_cli = AppGroup("user", help="Staff accounts.")
+token_cli = AppGroup("token", help="API tokens.")
+people_cli = AppGroup("people", help="People who can be in waves.")
+cli.add_command(user_cli)
+cli.add_command(token_cli)
+cli.add_command(people_cli)
+
+
+def _fail(error: DomainError) -> None:
+    click.echo(f"Error: {error.message}", err=True)
+    for item in error.details if isinstance(error.details, list) else []:
+        where = f"line {item['line']}: " if "line" in item else ""
+        field = f"{item['field']}: " if item.get("field") else ""
+        click.echo(f"  {where}{field}{item['message']}", err=True)
+    sys.exit(1)
+
+
+@user_cli.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="The person's full name.")
+@click.option("--admin", is_flag=True, help="Make the user an administrator.")
+@click.option("--password", help="Prompted for (hidden, twice) when not given.")
+@click.option("--language", type=click.Choice(["sv", "en"]), default="sv")
+def create_user(email: str, name: str, admin: bool, password: str | None, language: str) -> None:
+    """Create a staff account."""
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = accounts.create_user(email, name, password, is_admin=admin, language=language)
+    except ValidationFailed as error:
+        _fail(error)
+    click.echo(f"Created {'administrator' if user.is_admin else 'user'} {user.email}.")
+
+
+@token_cli.command("create")
+@click.argument("email")
+@click.option("--name", default="", help="What the token is for.")
+def create_token(email: str, name: str) -> None:
+    """Create an API token for a user and print it (only this once)."""
+    try:
+        user = accounts.get_user_by_email(email)
+    except DomainError as error:
+        _fail(error)
+    _, plain = accounts.create_token(user, name or "cli")
+    click.echo(plain)
+
+
+@people_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_people(file: Path) -> None:
+    """Import people from a CSV file (all or nothing)."""
+    try:
+        result = imports.import_people_csv(file.read_bytes(), None, source=f"cli:{file.name}")
+    except ValidationFailed as error:
+        _fail(error)
+    click.echo(f"Imported {result.created} new and {result.updated} updated people.")
+
+
+@cli.command("demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+def load_demo(if_empty: bool) -> None:
+    """Load the demo: a new PC platform rolled out in a Swedish administration."""
+    if not demo.is_empty():
+        if if_empty:
+            click.echo("The database has data already; the demo was not loaded.")
+            _print_logins()
+            return
+        click.echo("Error: the database is not empty; the demo loads into an empty database.", err=True)
+        sys.exit(1)
+    result = demo.load_demo()
+    click.echo(f"Loaded the demo: {result.people} people, rollout '{result.rollout_key}' with its pilot started.")
+    _print_logins()
+
+
+def _print_logins() -> None:
+    if demo.demo_rollout() is None:
+        return
+    click.echo("Demo logins (password: %s):" % demo.DEMO_PASSWORD)
+    for email, _name, admin, role in demo.DEMO_USERS:
+        click.echo(f"  {email:<22} {role}")
+    click.echo(f"Open {current_app.config.get('PUBLIC_URL', 'http://127.0.0.1:5000')}/ and log in.")

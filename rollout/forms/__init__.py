@@ -1,0 +1,115 @@
+"""The forms of the web UI, one per use case. Validation of meaning lives in
+the services; these check shape and carry CSRF."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (BooleanField, DateField, EmailField, HiddenField, IntegerField, PasswordField, RadioField,
+                     SelectField, SelectMultipleField, StringField, TextAreaField)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("Enter your e-mail address."))],
+                       render_kw={"autocomplete": "username"})
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))],
+                             render_kw={"autocomplete": "current-password"})
+    next = HiddenField()
+
+
+class PersonForm(FlaskForm):
+    external_id = StringField(_l("External id"), validators=[DataRequired(_l("An external id is required."))],
+                              description=_l("The id in your HR or identity system, e.g. an employee number."))
+    name = StringField(_l("Name"), validators=[DataRequired(_l("A name is required."))],
+                       render_kw={"autocomplete": "off"})
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("An e-mail address is required."))])
+    unit = StringField(_l("Unit"), description=_l("A new unit name creates the unit."),
+                       render_kw={"list": "unit-names"})
+    language = SelectField(_l("Language for e-mail"), choices=[("sv", "Svenska"), ("en", "English")])
+    attributes = TextAreaField(_l("Attributes"), render_kw={"rows": 4},
+                               description=_l("One per line as name=value, e.g. site=Rådhuset."))
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a CSV file."))],
+                     description=_l("Header: external_id,name,email,unit and any attribute columns. "
+                                    "Comma or semicolon separated, UTF-8."))
+
+
+class RolloutForm(FlaskForm):
+    key = StringField(_l("Key"), validators=[DataRequired(_l("A key is required.")), Length(max=64)],
+                      description=_l("A short name for addresses and the API: lower-case letters, digits and "
+                                     "hyphens, e.g. win11-2027. It cannot be changed later."))
+    name = StringField(_l("Name"), validators=[DataRequired(_l("A name is required.")), Length(max=200)])
+    description = TextAreaField(_l("Description"), render_kw={"rows": 4})
+    anonymous = BooleanField(_l("Anonymous feedback"),
+                             description=_l("Responses are stored without a link to the person."))
+
+
+class RolloutEditForm(RolloutForm):
+    key = None
+
+
+class RoleForm(FlaskForm):
+    email = EmailField(_l("User's e-mail address"), validators=[DataRequired(_l("Enter an e-mail address."))])
+    role = RadioField(_l("Role"), choices=[("lead", _l("Lead")), ("reviewer", _l("Reviewer"))], default="reviewer")
+
+
+class WaveForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(_l("A name is required.")), Length(max=200)])
+    people = TextAreaField(_l("People by external id"), render_kw={"rows": 3},
+                           description=_l("Separated by commas, spaces or new lines. They are in the wave "
+                                          "whatever their bucket."))
+    units = MultiCheckboxField(_l("Units"), choices=[])
+    attributes = TextAreaField(_l("Attribute values"), render_kw={"rows": 3},
+                               description=_l("One per line as name=value, or name=value1,value2."))
+    percentage = IntegerField(_l("Cumulative percentage"), validators=[Optional(), NumberRange(1, 100, _l("From 1 to 100."))],
+                              description=_l("1-100. Of those matching the units and attributes, the people whose "
+                                             "bucket is at most this and who are in no earlier wave."))
+    planned_start = DateField(_l("Planned start"), validators=[Optional()])
+    planned_end = DateField(_l("Planned end"), validators=[Optional()])
+    feedback_days = IntegerField(_l("Feedback window (days)"), default=7,
+                                 validators=[Optional(), NumberRange(1, 90, _l("From 1 to 90 days."))])
+    auto_advance = BooleanField(_l("Advance by the planned times"),
+                                description=_l("The scheduler starts and closes the wave by its planned dates."))
+
+
+class TransitionForm(FlaskForm):
+    to = HiddenField(validators=[DataRequired()])
+
+
+class DecisionForm(FlaskForm):
+    decision = RadioField(_l("Decision"), choices=[("go", _l("Go: the next wave may start")),
+                                                   ("no_go", _l("No go: stop here")),
+                                                   ("extend", _l("Extend: collect more feedback"))],
+                          validators=[DataRequired(_l("Choose a decision."))])
+    rationale = TextAreaField(_l("Rationale"), render_kw={"rows": 4})
+
+
+class UserForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("Enter an e-mail address."))])
+    name = StringField(_l("Name"), validators=[DataRequired(_l("A name is required."))])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter a password."))],
+                             description=_l("At least 10 characters."), render_kw={"autocomplete": "new-password"})
+    is_admin = BooleanField(_l("Administrator"))
+    language = SelectField(_l("Language"), choices=[("sv", "Svenska"), ("en", "English")])
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("What the token is for"), validators=[Length(max=100)],
+                       description=_l("For example: the HR import job."))
+
+
+class UnitForm(FlaskForm):
+    name = StringField(_l("Unit name"), validators=[DataRequired(_l("A name is required.")), Length(max=200)])
+
+
+class ActionForm(FlaskForm):
+    """A button-only form: CSRF and nothing else."""

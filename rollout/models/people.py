@@ -1,0 +1,47 @@
+"""People who can be in a wave, and the units they belong to."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import JSONType, UTCDateTime, utcnow
+
+
+class Unit(db.Model):
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Unit {self.name}>"
+
+
+class Person(db.Model):
+    """Someone who can be in a wave. Not an account."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("units.id"), index=True, nullable=True)
+    language: Mapped[str] = mapped_column(String(5), default="sv")
+    attributes: Mapped[dict] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    unit: Mapped[Optional[Unit]] = relationship(lazy="joined")
+
+    @property
+    def unit_name(self) -> str:
+        return self.unit.name if self.unit else ""
+
+    def __repr__(self) -> str:
+        return f"<Person {self.external_id}>"

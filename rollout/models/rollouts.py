@@ -1,0 +1,103 @@
+"""A rollout, its waves, and who is in each wave (membership)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .accounts import RolloutRole, User
+from .people import Person
+from .types import JSONType, UTCDateTime, utcnow
+
+WAVE_STATES = ("planned", "active", "feedback", "review", "done", "paused", "cancelled")
+DECISIONS = ("go", "no_go", "extend")
+
+
+class Rollout(db.Model):
+    __tablename__ = "rollouts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+
+    waves: Mapped[list["Wave"]] = relationship(
+        back_populates="rollout", order_by="Wave.number", cascade="all, delete-orphan"
+    )
+    roles: Mapped[list[RolloutRole]] = relationship(back_populates="rollout", cascade="all, delete-orphan")
+
+    def __repr__(self) -> str:
+        return f"<Rollout {self.key}>"
+
+
+class Wave(db.Model):
+    """One round of a rollout; number 0 is the pilot."""
+
+    __tablename__ = "waves"
+    __table_args__ = (
+        UniqueConstraint("rollout_id", "number"),
+        CheckConstraint(
+            "state IN ('planned', 'active', 'feedback', 'review', 'done', 'paused', 'cancelled')", name="state"
+        ),
+        CheckConstraint("percentage IS NULL OR (percentage >= 1 AND percentage <= 100)", name="percentage"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rollout_id: Mapped[int] = mapped_column(ForeignKey("rollouts.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20), default="planned")
+    # the state a paused wave resumes to
+    paused_from: Mapped[Optional[str]] = mapped_column(String(20), nullable=True)
+    # {"people": [external_id], "units": [name], "attributes": {key: [value]}}
+    selection: Mapped[dict] = mapped_column(JSONType, default=dict)
+    percentage: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    planned_start: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    planned_end: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    feedback_days: Mapped[int] = mapped_column(Integer, default=7)
+    auto_advance: Mapped[bool] = mapped_column(Boolean, default=False)
+    members_count: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    feedback_opened_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    done_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    decision: Mapped[Optional[str]] = mapped_column(String(20), nullable=True)
+    decision_rationale: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    rollout: Mapped[Rollout] = relationship(back_populates="waves")
+
+    @property
+    def is_pilot(self) -> bool:
+        return self.number == 0
+
+    @property
+    def materialised(self) -> bool:
+        """Members are fixed once the wave has started."""
+        return self.started_at is not None
+
+    def __repr__(self) -> str:
+        return f"<Wave {self.rollout_id}/{self.number} {self.state}>"
+
+
+class Membership(db.Model):
+    """A person fixed into a wave when the wave started."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("wave_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    bucket: Mapped[int] = mapped_column(Integer)
+    explicit: Mapped[bool] = mapped_column(Boolean, default=False)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    wave: Mapped[Wave] = relationship()
+    person: Mapped[Person] = relationship()

@@ -1,0 +1,182 @@
+"""Accounts, API tokens, and who may do what in a rollout."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Optional
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from ..models import ApiToken, Rollout, RolloutRole, User
+from ..models.types import utcnow
+from . import audit
+from .errors import NotAllowed, NotFound, Problems, ValidationFailed
+
+MIN_PASSWORD_LENGTH = 10
+
+
+def normalise_email(value: str) -> str:
+    return (value or "").strip().lower()
+
+
+def check_email(value: str) -> Optional[str]:
+    """The reason an e-mail address is not acceptable, or None."""
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        return "Not a valid e-mail address."
+    return None
+
+
+def create_user(email: str, name: str, password: str, *, is_admin: bool = False,
+                language: str = "sv", actor: Optional[User] = None) -> User:
+    email = normalise_email(email)
+    problems = Problems()
+    if reason := check_email(email):
+        problems.add("email", reason)
+    elif db.session.scalar(select(User.id).where(User.email == email)):
+        problems.add("email", _("A user with this e-mail address already exists."))
+    if not (name or "").strip():
+        problems.add("name", _("A name is required."))
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        problems.add("password", _("The password must be at least %(n)s characters long.", n=MIN_PASSWORD_LENGTH))
+    if language not in ("sv", "en"):
+        problems.add("language", _("Choose Swedish or English."))
+    problems.raise_if_any(_("The user could not be created."))
+    user = User(email=email, name=name.strip(), password_hash=generate_password_hash(password),
+                is_admin=is_admin, language=language)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(actor, "user.create", subject=email, details={"admin": is_admin})
+    db.session.commit()
+    return user
+
+
+def authenticate(email: str, password: str) -> Optional[User]:
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None or not user.active or not check_password_hash(user.password_hash, password or ""):
+        return None
+    return user
+
+
+def set_user_active(user: User, active: bool, actor: User) -> None:
+    require_admin(actor)
+    if user.id == actor.id and not active:
+        raise ValidationFailed(_("You cannot deactivate yourself."), [{"field": "active", "message": _("You cannot deactivate yourself.")}])
+    user.active = active
+    audit.record(actor, "user.activate" if active else "user.deactivate", subject=user.email)
+    db.session.commit()
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.name)))
+
+
+def get_user_by_email(email: str) -> User:
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise NotFound(_("No user with the e-mail address %(email)s.", email=email))
+    return user
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(user: User, name: str = "", actor: Optional[User] = None) -> tuple[ApiToken, str]:
+    """A new bearer token for `user`; the plain token is returned once and never stored."""
+    plain = "ro_" + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=(name or "").strip()[:100], token_hash=_hash_token(plain),
+                     prefix=plain[:10])
+    db.session.add(token)
+    audit.record(actor or user, "token.create", subject=user.email, details={"name": token.name, "prefix": token.prefix})
+    db.session.commit()
+    return token, plain
+
+
+def revoke_token(token: ApiToken, actor: User) -> None:
+    if not actor.is_admin and token.user_id != actor.id:
+        raise NotAllowed(_("You may only revoke your own tokens."))
+    token.revoked_at = utcnow()
+    audit.record(actor, "token.revoke", subject=token.user.email, details={"prefix": token.prefix})
+    db.session.commit()
+
+
+def tokens_for(user: Optional[User]) -> list[ApiToken]:
+    query = select(ApiToken).order_by(ApiToken.created_at.desc())
+    if user is not None:
+        query = query.where(ApiToken.user_id == user.id)
+    return list(db.session.scalars(query))
+
+
+def user_for_token(plain: str) -> Optional[User]:
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(plain or "")))
+    if token is None or token.revoked_at is not None or not token.user.active:
+        return None
+    token.last_used_at = utcnow()
+    db.session.commit()
+    return token.user
+
+
+# --- who may do what -------------------------------------------------------
+
+def role_in(user: Optional[User], rollout: Rollout) -> Optional[str]:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    if user.is_admin:
+        return "admin"
+    return db.session.scalar(
+        select(RolloutRole.role).where(RolloutRole.rollout_id == rollout.id, RolloutRole.user_id == user.id)
+    )
+
+
+def can_view(user: Optional[User], rollout: Rollout) -> bool:
+    return role_in(user, rollout) is not None
+
+
+def can_lead(user: Optional[User], rollout: Rollout) -> bool:
+    return role_in(user, rollout) in ("admin", "lead")
+
+
+# `None` as the actor is the system itself (the CLI and the scheduler), which may do anything;
+# the web and the API always pass a user.
+
+def require_view(user: Optional[User], rollout: Rollout) -> None:
+    if user is None:
+        return
+    if not can_view(user, rollout):
+        # reveal nothing about rollouts the user may not see
+        raise NotFound(_("No such rollout."))
+
+
+def require_lead(user: Optional[User], rollout: Rollout) -> None:
+    if user is None:
+        return
+    require_view(user, rollout)
+    if not can_lead(user, rollout):
+        raise NotAllowed(_("Only the rollout's leads may do this."))
+
+
+def require_admin(user: Optional[User]) -> None:
+    if user is not None and not user.is_admin:
+        raise NotAllowed(_("Only administrators may do this."))
+
+
+def is_any_lead(user: Optional[User]) -> bool:
+    if user is None:
+        return False
+    if user.is_admin:
+        return True
+    return db.session.scalar(
+        select(RolloutRole.id).where(RolloutRole.user_id == user.id, RolloutRole.role == "lead").limit(1)
+    ) is not None
+
+
+def require_people_manager(user: Optional[User]) -> None:
+    """People are managed by admins and by anyone who leads a rollout."""
+    if user is not None and not is_any_lead(user):
+        raise NotAllowed(_("Only administrators and rollout leads may change people."))

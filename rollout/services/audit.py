@@ -1,0 +1,33 @@
+"""Writing to the audit log. Called inside the service's own transaction."""
+from __future__ import annotations
+
+from typing import Optional
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import AuditEvent, Rollout, User
+
+
+def record(actor: Optional[User], action: str, *, rollout: Optional[Rollout] = None,
+           subject: str = "", details: Optional[dict] = None) -> AuditEvent:
+    event = AuditEvent(
+        actor_id=actor.id if actor is not None else None,
+        rollout_id=rollout.id if rollout is not None else None,
+        action=action,
+        subject=subject,
+        details=details or {},
+    )
+    db.session.add(event)
+    return event
+
+
+def events_for(rollout: Optional[Rollout], page: int = 1, per_page: int = 50) -> tuple[list[AuditEvent], int]:
+    """The newest events first, for one rollout or (None) for the global ones."""
+    where = AuditEvent.rollout_id == rollout.id if rollout is not None else AuditEvent.rollout_id.is_(None)
+    total = db.session.scalar(select(func.count()).select_from(AuditEvent).where(where)) or 0
+    items = db.session.scalars(
+        select(AuditEvent).where(where).order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .limit(per_page).offset((max(page, 1) - 1) * per_page)
+    ).all()
+    return list(items), total

@@ -1,0 +1,184 @@
+"""Who is in a wave: selection by people, units, attributes and a cumulative
+percentage, with Unleash's bucket so that a feature flag with the same group
+id and percentage targets exactly the same people."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+import mmh3
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Membership, Person, Rollout, Unit, Wave
+from .errors import Problems
+
+CHUNK = 500
+
+
+def bucket(group_id: str, identifier: str) -> int:
+    """Unleash's normalised bucket, 1..100: murmur3 x86 32-bit, seed 0, unsigned."""
+    return mmh3.hash(f"{group_id}:{identifier}", 0, signed=False) % 100 + 1
+
+
+def in_percentage(bucket_value: int, percentage: int) -> bool:
+    return percentage > 0 and bucket_value <= percentage
+
+
+@dataclass(frozen=True)
+class Candidate:
+    person_id: int
+    external_id: str
+    name: str
+    email: str
+    unit: str
+    bucket: int
+    explicit: bool
+
+
+def clean_selection(selection, percentage, problems: Problems) -> tuple[dict, Optional[int]]:
+    """Validate a selection against the people and units that exist."""
+    if selection is None:
+        selection = {}
+    if not isinstance(selection, dict):
+        problems.add("selection", _("The selection must be an object."))
+        return {}, None
+    people = selection.get("people") or []
+    units = selection.get("units") or []
+    attributes = selection.get("attributes") or {}
+    clean: dict = {"people": [], "units": [], "attributes": {}}
+    if not isinstance(people, list) or not all(isinstance(p, str) for p in people):
+        problems.add("selection.people", _("People are given as a list of external ids."))
+    else:
+        wanted = list(dict.fromkeys(p.strip() for p in people if p.strip()))
+        known = set()
+        for chunk in _chunks(wanted):
+            known.update(db.session.scalars(select(Person.external_id).where(Person.external_id.in_(chunk))))
+        unknown = [p for p in wanted if p not in known]
+        if unknown:
+            problems.add("selection.people", _("Unknown external ids: %(ids)s.", ids=", ".join(unknown[:20])))
+        clean["people"] = wanted
+    if not isinstance(units, list) or not all(isinstance(u, str) for u in units):
+        problems.add("selection.units", _("Units are given as a list of unit names."))
+    else:
+        wanted_units = list(dict.fromkeys(u.strip() for u in units if u.strip()))
+        known_units = set(db.session.scalars(select(Unit.name).where(Unit.name.in_(wanted_units)))) if wanted_units else set()
+        unknown_units = [u for u in wanted_units if u not in known_units]
+        if unknown_units:
+            problems.add("selection.units", _("Unknown units: %(units)s.", units=", ".join(unknown_units)))
+        clean["units"] = wanted_units
+    if not isinstance(attributes, dict):
+        problems.add("selection.attributes", _("Attributes are given as an object of names and lists of values."))
+    else:
+        for key, values in attributes.items():
+            if isinstance(values, (str, int, float)) and not isinstance(values, bool):
+                values = [values]
+            if not isinstance(values, list) or not values or not all(isinstance(v, (str, int, float)) for v in values):
+                problems.add(f"selection.attributes.{key}", _("Give a list of values for the attribute %(key)s.", key=key))
+                continue
+            clean["attributes"][str(key).strip().lower()] = [str(v).strip() for v in values]
+    if percentage is not None and percentage != "":
+        try:
+            percentage = int(percentage)
+            if isinstance(percentage, bool) or not 1 <= percentage <= 100:
+                raise ValueError
+        except (TypeError, ValueError):
+            problems.add("selection.percentage", _("The percentage is a whole number from 1 to 100."))
+            percentage = None
+    else:
+        percentage = None
+    if not clean["people"] and not clean["units"] and not clean["attributes"] and percentage is None:
+        problems.add("selection", _("Choose at least one person, unit, attribute value or a percentage."))
+    return clean, percentage
+
+
+def _chunks(items: list, size: int = CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def has_filters(wave: Wave) -> bool:
+    selection = wave.selection or {}
+    return bool(selection.get("units") or selection.get("attributes") or wave.percentage is not None)
+
+
+def _select(rollout: Rollout, wave: Wave, taken: set[int]) -> list[Candidate]:
+    selection = wave.selection or {}
+    rows = []
+    columns = (Person.id, Person.external_id, Person.name, Person.email, Unit.name, Person.attributes)
+    explicit_ids = selection.get("people") or []
+    for chunk in _chunks(explicit_ids):
+        rows.extend((row, True) for row in db.session.execute(
+            select(*columns).outerjoin(Unit, Person.unit_id == Unit.id).where(Person.external_id.in_(chunk))))
+    if has_filters(wave):
+        query = select(*columns).outerjoin(Unit, Person.unit_id == Unit.id)
+        if selection.get("units"):
+            query = query.where(Unit.name.in_(selection["units"]))
+        rows.extend((row, False) for row in db.session.execute(query))
+    percentage = wave.percentage if wave.percentage is not None else 100
+    wanted_attributes = selection.get("attributes") or {}
+    chosen: dict[int, Candidate] = {}
+    for (person_id, external_id, name, email, unit, attributes), explicit in rows:
+        if person_id in taken or person_id in chosen:
+            continue
+        value = bucket(rollout.key, external_id)
+        if not explicit:
+            attributes = attributes or {}
+            if any(str(attributes.get(key, "")) not in values for key, values in wanted_attributes.items()):
+                continue
+            if not in_percentage(value, percentage):
+                continue
+        chosen[person_id] = Candidate(person_id, external_id, name, email, unit or "", value, explicit)
+    return sorted(chosen.values(), key=lambda c: (c.name.lower(), c.external_id))
+
+
+def taken_before(rollout: Rollout, wave: Wave) -> set[int]:
+    """People already in an earlier wave: its members once started, its selection before that.
+    Cancelled waves hold nobody."""
+    taken: set[int] = set()
+    earlier = [w for w in rollout.waves if w.number < wave.number and w.state != "cancelled"]
+    materialised = [w.id for w in earlier if w.materialised]
+    if materialised:
+        taken.update(db.session.scalars(select(Membership.person_id).where(Membership.wave_id.in_(materialised))))
+    for other in earlier:
+        if not other.materialised:
+            taken.update(c.person_id for c in _select(rollout, other, taken))
+    return taken
+
+
+def preview(wave: Wave) -> list[Candidate]:
+    """The people the selection would take if the wave started now."""
+    rollout = wave.rollout
+    return _select(rollout, wave, taken_before(rollout, wave))
+
+
+def materialise(wave: Wave) -> int:
+    """Fix the members of a starting wave; returns how many."""
+    candidates = preview(wave)
+    db.session.add_all(Membership(wave_id=wave.id, person_id=c.person_id, bucket=c.bucket, explicit=c.explicit)
+                       for c in candidates)
+    wave.members_count = len(candidates)
+    return len(candidates)
+
+
+def members(wave: Wave, page: int = 1, per_page: int = 50, q: str = "") -> tuple[list[Candidate], int]:
+    from sqlalchemy import func, or_
+    query = (select(Person.id, Person.external_id, Person.name, Person.email, Unit.name, Membership.bucket,
+                    Membership.explicit)
+             .join(Membership, Membership.person_id == Person.id)
+             .outerjoin(Unit, Person.unit_id == Unit.id)
+             .where(Membership.wave_id == wave.id))
+    if q:
+        pattern = f"%{q.strip().lower()}%"
+        query = query.where(or_(func.lower(Person.name).like(pattern), func.lower(Person.external_id).like(pattern)))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.execute(query.order_by(Person.name, Person.external_id)
+                              .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+    return [Candidate(r[0], r[1], r[2], r[3], r[4] or "", r[5], r[6]) for r in rows], total
+
+
+def page_of(items: Iterable[Candidate], page: int, per_page: int) -> list[Candidate]:
+    items = list(items)
+    start = (max(page, 1) - 1) * per_page
+    return items[start:start + per_page]

@@ -1,0 +1,103 @@
+"""The demo: a Swedish administration rolling out a new PC platform.
+
+A few hundred people in several units, a pilot of about a dozen close to the
+IT team, then waves of about 10 %, 40 % and 100 %. Deterministic, so the demo
+looks the same on every laptop.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import Person, Rollout, User
+from . import accounts, people, rollouts, waves
+
+DEMO_PASSWORD = "rollout-demo"
+DEMO_USERS = (
+    ("admin@example.se", "Åsa Administratör", True, "administrator"),
+    ("lead@example.se", "Lena Lindqvist", False, "lead"),
+    ("reviewer@example.se", "Rikard Rask", False, "reviewer"),
+)
+UNITS = (
+    ("IT-enheten", 24), ("Bygglov", 62), ("Planavdelningen", 48), ("Lantmäteri", 40),
+    ("Kart och GIS", 30), ("Administration och ekonomi", 44), ("Kundcenter", 52),
+)
+SITES = ("Stadshuset", "Tekniska huset", "Distansarbete")
+ROLES = {"IT-enheten": ("tekniker", "systemförvaltare", "chef"),
+         "default": ("handläggare", "handläggare", "handläggare", "ingenjör", "administratör", "chef")}
+FIRST = ("Anna", "Erik", "Maria", "Lars", "Karin", "Anders", "Eva", "Johan", "Sara", "Per", "Emma", "Mikael",
+         "Lena", "Fredrik", "Ingrid", "Ali", "Fatima", "Sofia", "Oskar", "Elin", "Mohammed", "Aino", "Björn",
+         "Nils", "Ylva", "Gustav", "Hanna", "Omar", "Linnea", "Jonas", "Amira", "Kerstin", "Mats", "Ebba")
+LAST = ("Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Larsson", "Olsson", "Persson",
+        "Svensson", "Gustafsson", "Pettersson", "Jonsson", "Lindberg", "Lindström", "Axelsson", "Berg",
+        "Holm", "Åkesson", "Öberg", "Sjöberg", "Hassan", "Nieminen", "Wikström", "Ek", "Sandberg")
+
+
+@dataclass
+class DemoResult:
+    users: list[tuple[str, str]]
+    rollout_key: str
+    people: int
+
+
+def is_empty() -> bool:
+    return not db.session.scalar(select(func.count()).select_from(User))
+
+
+def demo_people() -> list[dict]:
+    rng = random.Random(2027)
+    rows = []
+    number = 1000
+    for unit, size in UNITS:
+        for _ in range(size):
+            number += 1
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            local = f"{first}.{last}".lower().translate(str.maketrans("åäöé", "aaoe"))
+            rows.append({
+                "external_id": f"e{number}", "name": f"{first} {last}", "email": f"{local}.{number}@norrvik.example.se",
+                "unit": unit, "language": "en" if rng.random() < 0.08 else "sv",
+                "attributes": {"site": rng.choice(SITES), "role": rng.choice(ROLES.get(unit, ROLES["default"]))},
+            })
+    return rows
+
+
+def load_demo() -> DemoResult:
+    users = {}
+    for email, name, admin, _role in DEMO_USERS:
+        users[email] = accounts.create_user(email, name, DEMO_PASSWORD, is_admin=admin)
+    people.upsert_people(demo_people(), None, source="demo")
+    lead = users["lead@example.se"]
+    rollout = rollouts.create_rollout({
+        "key": "win11-2027", "name": "Ny PC-plattform 2027",
+        "description": ("Stadsbyggnadsförvaltningen i Norrvik byter till Windows 11 på nya datorer. "
+                        "Piloten är IT-enheten och några nära kollegor; sedan tre vågor över förvaltningen."),
+    }, lead)
+    rollouts.set_role(rollout, "reviewer@example.se", "reviewer", lead)
+    it_people = list(db.session.scalars(
+        select(Person.external_id).join(Person.unit).where(Person.unit.has(name="IT-enheten"))
+        .order_by(Person.external_id).limit(9)))
+    close_colleagues = ["e1030", "e1095", "e1140"]
+    start = date.today() - timedelta(days=3)
+    plan = [
+        ("Pilot: IT-enheten och nära kollegor", {"people": it_people + close_colleagues}, 0, 14),
+        ("Våg 1: tio procent", {"percentage": 10}, 21, 14),
+        ("Våg 2: fyrtio procent", {"percentage": 40}, 42, 21),
+        ("Våg 3: alla", {"percentage": 100}, 70, 21),
+    ]
+    created = []
+    for name, selection, offset, length in plan:
+        created.append(waves.create_wave(rollout, {
+            "name": name, "selection": selection, "feedback_days": 7,
+            "planned_start": (start + timedelta(days=offset)).isoformat(),
+            "planned_end": (start + timedelta(days=offset + length)).isoformat(),
+        }, lead))
+    waves.transition(created[0], "active", lead)
+    return DemoResult([(email, DEMO_PASSWORD) for email, *_ in DEMO_USERS], rollout.key, len(demo_people()))
+
+
+def demo_rollout() -> Rollout | None:
+    return db.session.scalar(select(Rollout).where(Rollout.key == "win11-2027"))

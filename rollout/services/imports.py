@@ -1,0 +1,104 @@
+"""CSV import of people: parse, validate every line, then upsert all or nothing.
+
+The file is UTF-8 (with or without BOM; Windows-1252 from older Excel is
+accepted too), separated by commas or semicolons (Swedish Excel), with the
+header `external_id,name,email,unit[,language][,attribute...]`.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import csv
+import io
+
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..models import User
+from . import audit
+from .accounts import require_people_manager
+from .errors import Problems, ValidationFailed
+from .people import ATTRIBUTE_KEY, RESERVED, UpsertResult, apply_upsert, validate_person
+
+REQUIRED_COLUMNS = ("external_id", "name", "email")
+MAX_REPORTED = 1000
+
+
+def decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def parse_people_csv(text: str) -> list[dict]:
+    """Every row of the file as validated people; ValidationFailed lists every bad line."""
+    problems = Problems()
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        problems.add("", _("The file is empty; the first line must be the header."), line=1)
+        problems.raise_if_any(_("The file could not be imported."))
+    first = lines[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = [column.strip().lower() for column in next(reader)]
+    for column in REQUIRED_COLUMNS:
+        if column not in header:
+            problems.add(column, _("The header has no column %(column)s.", column=column), line=1)
+    seen_columns = set()
+    for column in header:
+        if column in seen_columns:
+            problems.add(column, _("The column %(column)s appears twice in the header.", column=column), line=1)
+        seen_columns.add(column)
+        if column not in RESERVED and not ATTRIBUTE_KEY.match(column):
+            problems.add(column, _("Attribute columns are named with lower-case letters, digits and _."), line=1)
+    problems.raise_if_any(_("The file could not be imported: the header is not right."))
+    attribute_columns = [c for c in header if c not in RESERVED]
+    rows: list[dict] = []
+    first_line_of: dict[str, int] = {}
+    for record in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(record) != len(header):
+            problems.add("", _("Expected %(expected)s fields but found %(found)s.", expected=len(header), found=len(record)), line=line)
+            continue
+        values = dict(zip(header, (cell.strip() for cell in record)))
+        data = {
+            "external_id": values.get("external_id"),
+            "name": values.get("name"),
+            "email": values.get("email"),
+            "unit": values.get("unit", ""),
+            "language": values.get("language") or "sv",
+            "attributes": {c: values[c] for c in attribute_columns},
+        }
+        row = validate_person(data, problems, line=line)
+        if row is None:
+            continue
+        if row["external_id"] in first_line_of:
+            problems.add("external_id",
+                         _("The external id %(id)s is also on line %(line)s.", id=row["external_id"], line=first_line_of[row["external_id"]]),
+                         line=line)
+            continue
+        first_line_of[row["external_id"]] = line
+        rows.append(row)
+        if len(problems.items) >= MAX_REPORTED:
+            break
+    if not rows and not problems.items:
+        problems.add("", _("The file has a header but no people."), line=2)
+    problems.raise_if_any(_("Nothing was imported: the file has errors."))
+    return rows
+
+
+def import_people_csv(data: bytes | str, actor: Optional[User], *, source: str = "csv") -> UpsertResult:
+    require_people_manager(actor)
+    text = decode(data) if isinstance(data, bytes) else data
+    try:
+        rows = parse_people_csv(text)
+    except csv.Error as error:
+        raise ValidationFailed(_("The file is not valid CSV."), [{"line": 0, "field": "", "message": str(error)}])
+    result = apply_upsert(rows)
+    audit.record(actor, "people.import", details={"source": source, "created": result.created,
+                                                  "updated": result.updated, "rows": len(rows)})
+    db.session.commit()
+    return result

@@ -1,0 +1,246 @@
+"""People and units: validation, upsert (shared by the form, the API and the
+CSV import), search."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+
+from ..extensions import db
+from ..models import Person, Unit, User
+from . import audit
+from .accounts import check_email, require_admin, require_people_manager
+from .errors import NotFound, Problems, ValidationFailed
+
+EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,99}$")
+ATTRIBUTE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
+RESERVED = {"external_id", "name", "email", "unit", "language"}
+CHUNK = 500
+
+
+@dataclass
+class UpsertResult:
+    created: int
+    updated: int
+
+
+def validate_person(data: dict, problems: Problems, **where) -> Optional[dict]:
+    """Check one person's fields; return them cleaned, or None after noting the problems."""
+    before = len(problems.items)
+    if not isinstance(data, dict):
+        problems.add("", _("Each person must be an object."), **where)
+        return None
+    external_id = str(data.get("external_id") or "").strip()
+    name = str(data.get("name") or "").strip()
+    email = str(data.get("email") or "").strip().lower()
+    unit = data.get("unit")
+    unit = str(unit).strip() if unit is not None else ""
+    language = str(data.get("language") or "sv").strip().lower()
+    attributes = data.get("attributes") or {}
+    if not external_id:
+        problems.add("external_id", _("An external id is required."), **where)
+    elif not EXTERNAL_ID.match(external_id):
+        problems.add("external_id", _("Use at most 100 letters, digits and . _ : @ + - (no spaces)."), **where)
+    if not name:
+        problems.add("name", _("A name is required."), **where)
+    elif len(name) > 200:
+        problems.add("name", _("At most 200 characters."), **where)
+    if not email:
+        problems.add("email", _("An e-mail address is required."), **where)
+    elif reason := check_email(email):
+        problems.add("email", reason, **where)
+    if len(unit) > 200:
+        problems.add("unit", _("At most 200 characters."), **where)
+    if language not in ("sv", "en"):
+        problems.add("language", _("Use sv or en."), **where)
+    clean_attributes: dict[str, Optional[str]] = {}
+    if not isinstance(attributes, dict):
+        problems.add("attributes", _("Attributes must be an object of names and values."), **where)
+    else:
+        for key, value in attributes.items():
+            key = str(key).strip().lower()
+            if not ATTRIBUTE_KEY.match(key) or key in RESERVED:
+                problems.add(f"attributes.{key}", _("Attribute names are lower-case letters, digits and _ (not a reserved column)."), **where)
+                continue
+            if value is None or value == "":
+                clean_attributes[key] = None
+            elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                text = str(value).strip()
+                if len(text) > 200:
+                    problems.add(f"attributes.{key}", _("At most 200 characters."), **where)
+                clean_attributes[key] = text
+            else:
+                problems.add(f"attributes.{key}", _("An attribute value must be text or a number."), **where)
+    if len(problems.items) > before:
+        return None
+    return {"external_id": external_id, "name": name, "email": email, "unit": unit,
+            "language": language, "attributes": clean_attributes}
+
+
+def _units_by_name(names: Iterable[str]) -> dict[str, Unit]:
+    wanted = {n for n in names if n}
+    found: dict[str, Unit] = {}
+    for chunk in _chunks(sorted(wanted)):
+        for unit in db.session.scalars(select(Unit).where(Unit.name.in_(chunk))):
+            found[unit.name] = unit
+    for name in wanted - found.keys():
+        unit = Unit(name=name)
+        db.session.add(unit)
+        found[name] = unit
+    db.session.flush()
+    return found
+
+
+def _chunks(items: list, size: int = CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def apply_upsert(rows: list[dict]) -> UpsertResult:
+    """Insert or update already validated rows, by external id, in the open transaction."""
+    units = _units_by_name(row["unit"] for row in rows)
+    ids = [row["external_id"] for row in rows]
+    existing: dict[str, Person] = {}
+    for chunk in _chunks(ids):
+        for person in db.session.scalars(select(Person).where(Person.external_id.in_(chunk))):
+            existing[person.external_id] = person
+    created = updated = 0
+    for row in rows:
+        person = existing.get(row["external_id"])
+        unit = units.get(row["unit"]) if row["unit"] else None
+        if person is None:
+            attributes = {k: v for k, v in row["attributes"].items() if v is not None}
+            db.session.add(Person(external_id=row["external_id"], name=row["name"], email=row["email"],
+                                  unit=unit, language=row["language"], attributes=attributes))
+            created += 1
+            continue
+        attributes = dict(person.attributes or {})
+        for key, value in row["attributes"].items():
+            if value is None:
+                attributes.pop(key, None)
+            else:
+                attributes[key] = value
+        changed = (person.name, person.email, person.unit_id, person.language, person.attributes) != (
+            row["name"], row["email"], unit.id if unit else None, row["language"], attributes)
+        if changed:
+            person.name, person.email, person.unit, person.language = row["name"], row["email"], unit, row["language"]
+            person.attributes = attributes
+            updated += 1
+    return UpsertResult(created, updated)
+
+
+def upsert_people(items: list, actor: Optional[User], *, source: str = "api") -> UpsertResult:
+    """Create or update people by external id: all or nothing."""
+    require_people_manager(actor)
+    problems = Problems()
+    if not isinstance(items, list) or not items:
+        problems.add("people", _("Give a non-empty list of people."))
+        problems.raise_if_any(_("Nothing to import."))
+    rows = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        row = validate_person(item, problems, index=index)
+        if row is None:
+            continue
+        if row["external_id"] in seen:
+            problems.add("external_id", _("The external id %(id)s appears more than once.", id=row["external_id"]), index=index)
+            continue
+        seen[row["external_id"]] = index
+        rows.append(row)
+    problems.raise_if_any(_("No one was saved: some people have errors."))
+    result = apply_upsert(rows)
+    audit.record(actor, "people.upsert", details={"source": source, "created": result.created, "updated": result.updated})
+    db.session.commit()
+    return result
+
+
+def save_person(data: dict, actor: Optional[User], person: Optional[Person] = None) -> Person:
+    """Create a person, or edit one (whose external id may change if not taken)."""
+    require_people_manager(actor)
+    problems = Problems()
+    row = validate_person(data, problems)
+    if row is not None:
+        other = db.session.scalar(select(Person).where(Person.external_id == row["external_id"]))
+        if other is not None and (person is None or other.id != person.id):
+            problems.add("external_id", _("Another person already has this external id."))
+    problems.raise_if_any(_("The person could not be saved."))
+    unit = _units_by_name([row["unit"]]).get(row["unit"]) if row["unit"] else None
+    attributes = {k: v for k, v in row["attributes"].items() if v is not None}
+    if person is None:
+        person = Person(external_id=row["external_id"])
+        db.session.add(person)
+        action = "person.create"
+    else:
+        action = "person.update"
+    person.external_id = row["external_id"]
+    person.name, person.email, person.unit, person.language = row["name"], row["email"], unit, row["language"]
+    person.attributes = attributes
+    db.session.flush()
+    audit.record(actor, action, subject=person.external_id)
+    db.session.commit()
+    return person
+
+
+def get_person(person_id: int) -> Person:
+    person = db.session.get(Person, person_id)
+    if person is None:
+        raise NotFound(_("No such person."))
+    return person
+
+
+def search_people(q: str = "", unit: str = "", page: int = 1, per_page: int = 50) -> tuple[list[Person], int]:
+    query = select(Person)
+    if q:
+        pattern = f"%{q.strip().lower()}%"
+        query = query.where(or_(func.lower(Person.name).like(pattern), func.lower(Person.email).like(pattern),
+                                func.lower(Person.external_id).like(pattern)))
+    if unit:
+        query = query.join(Unit, Person.unit_id == Unit.id).where(Unit.name == unit)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = db.session.scalars(query.order_by(Person.name, Person.id)
+                               .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+    return list(items), total
+
+
+def list_units() -> list[tuple[Unit, int]]:
+    """Every unit with the number of people in it (counted in SQL)."""
+    rows = db.session.execute(
+        select(Unit, func.count(Person.id)).outerjoin(Person, Person.unit_id == Unit.id)
+        .group_by(Unit.id).order_by(Unit.name)
+    ).all()
+    return [(unit, count) for unit, count in rows]
+
+
+def unit_names() -> list[str]:
+    return list(db.session.scalars(select(Unit.name).order_by(Unit.name)))
+
+
+def attribute_values() -> dict[str, list[str]]:
+    """The attribute names in use and their distinct values, for the selection form."""
+    values: dict[str, set[str]] = {}
+    for (attributes,) in db.session.execute(select(Person.attributes)):
+        for key, value in (attributes or {}).items():
+            values.setdefault(key, set()).add(str(value))
+    return {key: sorted(vals) for key, vals in sorted(values.items())}
+
+
+def create_unit(name: str, actor: Optional[User]) -> Unit:
+    require_admin(actor)
+    name = (name or "").strip()
+    problems = Problems()
+    if not name:
+        problems.add("name", _("A name is required."))
+    elif len(name) > 200:
+        problems.add("name", _("At most 200 characters."))
+    elif db.session.scalar(select(Unit.id).where(Unit.name == name)):
+        problems.add("name", _("This unit exists already."))
+    problems.raise_if_any(_("The unit could not be created."))
+    unit = Unit(name=name)
+    db.session.add(unit)
+    audit.record(actor, "unit.create", subject=name)
+    db.session.commit()
+    return unit
+

@@ -1,0 +1,151 @@
+"""Rollouts and the team around each one (leads and reviewers)."""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import ROLES, Rollout, RolloutRole, User, Wave
+from . import audit
+from .accounts import require_admin, require_lead, require_view
+from .errors import NotFound, Problems, ValidationFailed
+
+KEY = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+
+
+def _validate(data: dict, problems: Problems, *, rollout: Optional[Rollout] = None) -> dict:
+    key = str(data.get("key") or "").strip() if rollout is None else rollout.key
+    name = str(data.get("name") or "").strip()
+    description = str(data.get("description") or "").strip()
+    anonymous = data.get("anonymous", rollout.anonymous if rollout else False)
+    if rollout is None:
+        if not key:
+            problems.add("key", _("A key is required."))
+        elif not KEY.match(key):
+            problems.add("key", _("Use lower-case letters, digits and hyphens (2-64 characters, e.g. win11-2027)."))
+        elif db.session.scalar(select(Rollout.id).where(Rollout.key == key)):
+            problems.add("key", _("Another rollout already has this key."))
+    if not name:
+        problems.add("name", _("A name is required."))
+    elif len(name) > 200:
+        problems.add("name", _("At most 200 characters."))
+    if len(description) > 10000:
+        problems.add("description", _("At most 10,000 characters."))
+    if not isinstance(anonymous, bool):
+        problems.add("anonymous", _("Must be true or false."))
+    return {"key": key, "name": name, "description": description, "anonymous": anonymous}
+
+
+def create_rollout(data: dict, actor: Optional[User]) -> Rollout:
+    """Anyone with an account may plan a rollout; its creator becomes its first lead."""
+    problems = Problems()
+    clean = _validate(data, problems)
+    problems.raise_if_any(_("The rollout could not be created."))
+    rollout = Rollout(created_by_id=actor.id if actor else None, **clean)
+    db.session.add(rollout)
+    db.session.flush()
+    if actor is not None:
+        db.session.add(RolloutRole(rollout_id=rollout.id, user_id=actor.id, role="lead"))
+    audit.record(actor, "rollout.create", rollout=rollout, subject=rollout.key, details=clean)
+    db.session.commit()
+    return rollout
+
+
+def update_rollout(rollout: Rollout, data: dict, actor: Optional[User]) -> Rollout:
+    require_lead(actor, rollout)
+    problems = Problems()
+    clean = _validate(data, problems, rollout=rollout)
+    if clean["anonymous"] != rollout.anonymous and any(w.feedback_opened_at for w in rollout.waves):
+        problems.add("anonymous", _("Anonymity cannot change once feedback has been collected."))
+    problems.raise_if_any(_("The rollout could not be saved."))
+    changes = {k: v for k, v in clean.items() if k != "key" and getattr(rollout, k) != v}
+    for name, value in changes.items():
+        setattr(rollout, name, value)
+    audit.record(actor, "rollout.update", rollout=rollout, subject=rollout.key, details=changes)
+    db.session.commit()
+    return rollout
+
+
+def get_rollout(key: str, actor: Optional[User]) -> Rollout:
+    rollout = db.session.scalar(select(Rollout).where(Rollout.key == key))
+    if rollout is None:
+        raise NotFound(_("No such rollout."))
+    require_view(actor, rollout)
+    return rollout
+
+
+def list_rollouts(actor: User, page: int = 1, per_page: int = 50) -> tuple[list[Rollout], int]:
+    query = select(Rollout)
+    if not actor.is_admin:
+        query = query.join(RolloutRole).where(RolloutRole.user_id == actor.id)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = db.session.scalars(query.order_by(Rollout.created_at.desc(), Rollout.id.desc())
+                               .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+    return list(items), total
+
+
+def wave_counts(rollouts: list[Rollout]) -> dict[int, dict[str, int]]:
+    """Per rollout, how many waves are in each state (one query)."""
+    counts: dict[int, dict[str, int]] = {r.id: {} for r in rollouts}
+    if rollouts:
+        for rollout_id, state, count in db.session.execute(
+            select(Wave.rollout_id, Wave.state, func.count()).where(Wave.rollout_id.in_(counts))
+            .group_by(Wave.rollout_id, Wave.state)
+        ):
+            counts[rollout_id][state] = count
+    return counts
+
+
+def team(rollout: Rollout) -> list[RolloutRole]:
+    return list(db.session.scalars(
+        select(RolloutRole).join(User).where(RolloutRole.rollout_id == rollout.id).order_by(RolloutRole.role, User.name)
+    ))
+
+
+def set_role(rollout: Rollout, email: str, role: str, actor: Optional[User]) -> RolloutRole:
+    require_lead(actor, rollout)
+    problems = Problems()
+    if role not in ROLES:
+        problems.add("role", _("Choose lead or reviewer."))
+    user = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    if user is None:
+        problems.add("email", _("No user has this e-mail address; an administrator creates accounts."))
+    problems.raise_if_any(_("The role could not be given."))
+    existing = db.session.scalar(select(RolloutRole).where(RolloutRole.rollout_id == rollout.id,
+                                                           RolloutRole.user_id == user.id))
+    if existing is None:
+        existing = RolloutRole(rollout_id=rollout.id, user_id=user.id, role=role)
+        db.session.add(existing)
+    else:
+        _keep_a_lead(rollout, existing, role)
+        existing.role = role
+    audit.record(actor, "role.set", rollout=rollout, subject=user.email, details={"role": role})
+    db.session.commit()
+    return existing
+
+
+def _keep_a_lead(rollout: Rollout, changing: RolloutRole, new_role: Optional[str]) -> None:
+    if changing.role != "lead" or new_role == "lead":
+        return
+    leads = db.session.scalar(select(func.count()).select_from(RolloutRole).where(
+        RolloutRole.rollout_id == rollout.id, RolloutRole.role == "lead")) or 0
+    if leads <= 1:
+        raise ValidationFailed(_("A rollout needs at least one lead."),
+                               [{"field": "role", "message": _("A rollout needs at least one lead.")}])
+
+
+def remove_role(rollout: Rollout, role_id: int, actor: Optional[User]) -> None:
+    require_lead(actor, rollout)
+    role = db.session.get(RolloutRole, role_id)
+    if role is None or role.rollout_id != rollout.id:
+        raise NotFound(_("No such team member."))
+    _keep_a_lead(rollout, role, None)
+    email = role.user.email
+    db.session.delete(role)
+    audit.record(actor, "role.remove", rollout=rollout, subject=email)
+    db.session.commit()
+
+

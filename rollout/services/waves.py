@@ -1,0 +1,250 @@
+"""Waves: planning them, and the state machine that moves them.
+
+    planned --start--> active --open feedback--> feedback --close--> review --decide--> done
+    (any state but done) --pause--> paused --resume--> the state it was paused in
+    (any state but done) --cancel--> cancelled
+
+A guard that does not hold raises GuardFailed with the reason; it is never a
+silent no-op.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Optional
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import DECISIONS, WAVE_STATES, Rollout, User, Wave
+from ..models.types import utcnow
+from . import audit, cohorts
+from .accounts import require_lead
+from .errors import GuardFailed, NotFound, Problems, ValidationFailed
+
+FLOW = {"planned": "active", "active": "feedback", "feedback": "review", "review": "done"}
+TERMINAL = ("done", "cancelled")
+LOCAL_ZONE = ZoneInfo("Europe/Stockholm")
+
+
+def state_label(state: str) -> str:
+    return {
+        "planned": _("Planned"), "active": _("Active"), "feedback": _("Collecting feedback"),
+        "review": _("In review"), "done": _("Done"), "paused": _("Paused"), "cancelled": _("Cancelled"),
+    }.get(state, state)
+
+
+def action_label(to: str, wave: Optional[Wave] = None) -> str:
+    if to == "paused":
+        return _("Pause")
+    if wave is not None and wave.state == "paused" and to == wave.paused_from:
+        return _("Resume")
+    return {
+        "active": _("Start the wave"), "feedback": _("Open feedback"), "review": _("Close feedback"),
+        "done": _("Record the decision"), "cancelled": _("Cancel the wave"),
+    }.get(to, to)
+
+
+def parse_when(value, field: str, problems: Problems, *, end_of_day: bool = False) -> Optional[datetime]:
+    """An ISO date or date-time; a bare date means the start (or end) of that day in Sweden."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=LOCAL_ZONE)
+    if isinstance(value, date):
+        return datetime.combine(value, time.max if end_of_day else time.min, LOCAL_ZONE).replace(microsecond=0)
+    try:
+        text = str(value).strip()
+        if len(text) == 10:
+            return parse_when(date.fromisoformat(text), field, problems, end_of_day=end_of_day)
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_ZONE)
+    except ValueError:
+        problems.add(field, _("Give a date (YYYY-MM-DD) or date and time in ISO 8601."))
+        return None
+
+
+def _clean(data: dict, problems: Problems, wave: Optional[Wave]) -> dict:
+    clean: dict = {}
+    name = str(data.get("name") or "").strip()
+    if not name:
+        problems.add("name", _("A name is required."))
+    elif len(name) > 200:
+        problems.add("name", _("At most 200 characters."))
+    clean["name"] = name
+    if wave is None or not wave.materialised:
+        selection = data.get("selection")
+        percentage = selection.get("percentage") if isinstance(selection, dict) else None
+        clean["selection"], clean["percentage"] = cohorts.clean_selection(selection, percentage, problems)
+    start = parse_when(data.get("planned_start"), "planned_start", problems)
+    end = parse_when(data.get("planned_end"), "planned_end", problems, end_of_day=True)
+    if start and end and end < start:
+        problems.add("planned_end", _("The planned end comes before the planned start."))
+    clean["planned_start"], clean["planned_end"] = start, end
+    feedback_days = data.get("feedback_days", 7)
+    try:
+        feedback_days = int(feedback_days if feedback_days not in (None, "") else 7)
+        if not 1 <= feedback_days <= 90 or isinstance(data.get("feedback_days"), bool):
+            raise ValueError
+    except (TypeError, ValueError):
+        problems.add("feedback_days", _("The feedback window is a whole number of days from 1 to 90."))
+        feedback_days = 7
+    clean["feedback_days"] = feedback_days
+    auto_advance = data.get("auto_advance", False)
+    if not isinstance(auto_advance, bool):
+        problems.add("auto_advance", _("Must be true or false."))
+    clean["auto_advance"] = bool(auto_advance)
+    return clean
+
+
+def create_wave(rollout: Rollout, data: dict, actor: Optional[User]) -> Wave:
+    require_lead(actor, rollout)
+    problems = Problems()
+    clean = _clean(data, problems, None)
+    problems.raise_if_any(_("The wave could not be created."))
+    number = db.session.scalar(select(func.coalesce(func.max(Wave.number) + 1, 0)).where(Wave.rollout_id == rollout.id))
+    wave = Wave(rollout_id=rollout.id, number=number, state="planned", **clean)
+    db.session.add(wave)
+    db.session.flush()
+    audit.record(actor, "wave.create", rollout=rollout, subject=f"{number}", details=_audit_view(clean))
+    db.session.commit()
+    db.session.refresh(rollout)
+    return wave
+
+
+def update_wave(wave: Wave, data: dict, actor: Optional[User]) -> Wave:
+    require_lead(actor, wave.rollout)
+    if wave.state in TERMINAL:
+        raise GuardFailed("terminal", _("A wave that is done or cancelled cannot be changed."))
+    problems = Problems()
+    clean = _clean(data, problems, wave)
+    problems.raise_if_any(_("The wave could not be saved."))
+    for name, value in clean.items():
+        setattr(wave, name, value)
+    audit.record(actor, "wave.update", rollout=wave.rollout, subject=f"{wave.number}", details=_audit_view(clean))
+    db.session.commit()
+    return wave
+
+
+def _audit_view(clean: dict) -> dict:
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in clean.items()}
+
+
+def get_wave(rollout: Rollout, number: int) -> Wave:
+    wave = db.session.scalar(select(Wave).where(Wave.rollout_id == rollout.id, Wave.number == number))
+    if wave is None:
+        raise NotFound(_("No such wave."))
+    return wave
+
+
+def previous_wave(wave: Wave) -> Optional[Wave]:
+    earlier = [w for w in wave.rollout.waves if w.number < wave.number and w.state != "cancelled"]
+    return earlier[-1] if earlier else None
+
+
+def targets(wave: Wave) -> list[str]:
+    """The states this wave can be moved to from where it is (guards aside)."""
+    if wave.state in TERMINAL:
+        return []
+    if wave.state == "paused":
+        return [wave.paused_from, "cancelled"]
+    return [FLOW[wave.state], "paused", "cancelled"]
+
+
+def blockers(wave: Wave, to: str) -> list[tuple[str, str]]:
+    """Why the wave cannot move to `to` now: (guard, message) pairs; empty when it can."""
+    if to not in ("planned", "active", "feedback", "review", "done", "paused", "cancelled"):
+        return [("unknown_state", _("There is no state called %(state)s.", state=to))]
+    if wave.state == to:
+        return [("same_state", _("The wave is already %(state)s.", state=state_label(to).lower()))]
+    if to not in targets(wave):
+        return [("not_allowed", _("A wave cannot go from %(from)s to %(to)s.",
+                                  **{"from": state_label(wave.state).lower(), "to": state_label(to).lower()}))]
+    found: list[tuple[str, str]] = []
+    if to == "active" and wave.state == "planned":
+        previous = previous_wave(wave)
+        if previous is not None and previous.state != "done":
+            found.append(("previous_wave_not_done",
+                          _("Wave %(n)s (%(name)s) must be done, with a go decision, before this wave starts.",
+                            n=previous.number, name=previous.name)))
+        elif previous is not None and previous.decision != "go":
+            found.append(("previous_wave_no_go",
+                          _("Wave %(n)s (%(name)s) ended without a go decision.", n=previous.number, name=previous.name)))
+        if not found and not cohorts.preview(wave):
+            found.append(("no_members", _("The selection takes nobody: no one would be in this wave.")))
+    return found
+
+
+def transition(wave: Wave, to: str, actor: Optional[User], *, decision: Optional[str] = None, rationale: str = "") -> Wave:
+    """Move a wave to the state `to`, or raise GuardFailed saying why not."""
+    require_lead(actor, wave.rollout)
+    if to not in WAVE_STATES:
+        raise ValidationFailed(_("Unknown state."), [{"field": "to", "message": _(
+            "Choose one of: %(states)s.", states=", ".join(s for s in WAVE_STATES if s != "planned"))}])
+    if to == "done":
+        return decide(wave, decision, rationale, actor)
+    return _move(wave, to, actor)
+
+
+def _move(wave: Wave, to: str, actor: Optional[User], extra: Optional[dict] = None) -> Wave:
+    extra = extra or {}
+    # Lock the row (PostgreSQL) so that two requests cannot both pass the guards.
+    db.session.refresh(wave, with_for_update=True)
+    found = blockers(wave, to)
+    if found:
+        db.session.rollback()
+        guard, message = found[0]
+        raise GuardFailed(guard, message, [{"guard": g, "message": m} for g, m in found])
+    came_from = wave.state
+    now = utcnow()
+    if to == "paused":
+        wave.paused_from = came_from
+    elif came_from == "paused":
+        wave.paused_from = None
+    if came_from == "planned" and to == "active":
+        wave.started_at = now
+        cohorts.materialise(wave)
+    elif to == "feedback" and wave.feedback_opened_at is None:
+        wave.feedback_opened_at = now
+    elif to == "review" and came_from == "feedback":
+        wave.closed_at = now
+    elif to == "done":
+        wave.done_at = now
+    if to == "done":
+        wave.decision = extra.get("decision")
+        wave.decision_rationale = extra.get("rationale", "")
+    wave.state = to
+    details = {"from": came_from, "to": to, **extra}
+    if to == "active" and came_from == "planned":
+        details["members"] = wave.members_count
+    audit.record(actor, "wave.transition", rollout=wave.rollout, subject=f"{wave.number}", details=details)
+    db.session.commit()
+    return wave
+
+
+def decide(wave: Wave, decision: Optional[str], rationale: str, actor: Optional[User]) -> Wave:
+    """The lead's go / no-go / extend at the end of a wave's review.
+
+    go and no_go end the wave (done); extend sends it back to collect more feedback.
+    """
+    require_lead(actor, wave.rollout)
+    problems = Problems()
+    if decision not in DECISIONS:
+        problems.add("decision", _("Choose go, no-go or extend."))
+    rationale = (rationale or "").strip()
+    if len(rationale) > 5000:
+        problems.add("rationale", _("At most 5,000 characters."))
+    if wave.state != "review":
+        raise GuardFailed("not_in_review", _("A decision is recorded when the wave is in review."))
+    problems.raise_if_any(_("The decision could not be recorded."))
+    if decision == "extend":
+        # more time to collect feedback: the window opens again
+        wave.closed_at = None
+        wave.state = "feedback"
+        audit.record(actor, "wave.transition", rollout=wave.rollout, subject=f"{wave.number}",
+                     details={"decision": decision, "rationale": rationale, "from": "review", "to": "feedback"})
+        db.session.commit()
+        return wave
+    return _move(wave, "done", actor, {"decision": decision, "rationale": rationale})
+

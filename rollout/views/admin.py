@@ -1,0 +1,104 @@
+"""Administration: accounts, API tokens, units, and the global audit log."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..forms import ActionForm, TokenForm, UnitForm, UserForm
+from ..models import ApiToken, User
+from ..services import accounts, audit, people
+from ..services.errors import NotFound, ValidationFailed
+from .helpers import Pagination, apply_errors, page_arg
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+def only_admins():
+    accounts.require_admin(current_user)
+
+
+def _status(form) -> int:
+    return 422 if form.errors or getattr(form, "form_errors", None) else 200
+
+
+@bp.route("/users", methods=["GET", "POST"])
+def users():
+    form = UserForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(form.email.data, form.name.data, form.password.data,
+                                        is_admin=form.is_admin.data, language=form.language.data,
+                                        actor=current_user)
+        except ValidationFailed as error:
+            apply_errors(form, error)
+        else:
+            flash(_("The account for %(name)s was created.", name=user.name), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/users.html", users=accounts.list_users(), form=form,
+                           action_form=ActionForm()), _status(form)
+
+
+def _user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("No such user."))
+    return user
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user(user_id: int):
+    account = _user(user_id)
+    form = TokenForm()
+    new_token = None
+    if form.validate_on_submit():
+        _, new_token = accounts.create_token(account, form.name.data, actor=current_user)
+        form = TokenForm(formdata=None)
+    return render_template("admin/user.html", account=account, tokens=accounts.tokens_for(account), form=form,
+                           new_token=new_token, action_form=ActionForm())
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+def toggle_active(user_id: int):
+    account = _user(user_id)
+    if ActionForm().validate_on_submit():
+        try:
+            accounts.set_user_active(account, not account.active, current_user)
+        except ValidationFailed as error:
+            flash(error.message, "error")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+def revoke_token(token_id: int):
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(_("No such token."))
+    if ActionForm().validate_on_submit():
+        accounts.revoke_token(token, current_user)
+        flash(_("The token was revoked."), "success")
+    return redirect(url_for("admin.user", user_id=token.user_id))
+
+
+@bp.route("/units", methods=["GET", "POST"])
+def units():
+    form = UnitForm()
+    if form.validate_on_submit():
+        try:
+            people.create_unit(form.name.data, current_user)
+        except ValidationFailed as error:
+            apply_errors(form, error)
+        else:
+            flash(_("The unit was created."), "success")
+            return redirect(url_for("admin.units"))
+    return render_template("admin/units.html", units=people.list_units(), form=form), _status(form)
+
+
+@bp.route("/audit")
+def audit_log():
+    page, per_page = page_arg(), current_app.config["PER_PAGE"]
+    events, total = audit.events_for(None, page, per_page)
+    return render_template("admin/audit.html", events=events, pager=Pagination(page, per_page, total))

@@ -1,0 +1,83 @@
+"""Small things the views and templates share."""
+from __future__ import annotations
+
+from math import ceil
+from urllib.parse import urlsplit
+
+from flask import Flask, request, url_for
+from flask_babel import get_locale
+from flask_wtf import FlaskForm
+
+from ..services.errors import ValidationFailed
+from ..services.waves import action_label, state_label
+
+
+def apply_errors(form: FlaskForm, error: ValidationFailed, aliases: dict | None = None) -> None:
+    """Put a service's validation problems next to the form's fields (the rest above the form)."""
+    aliases = aliases or {}
+    form.form_errors = list(getattr(form, "form_errors", []) or [])
+    for item in error.details:
+        name = item.get("field") or ""
+        name = aliases.get(name, name)
+        field = getattr(form, name.split(".")[0], None) if name else None
+        if field is not None and hasattr(field, "errors"):
+            if not isinstance(field.errors, list):
+                field.errors = list(field.errors)
+            field.errors.append(item["message"])
+        else:
+            form.form_errors.append(item["message"])
+    if not error.details:
+        form.form_errors.append(error.message)
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only follow a `next` that stays on this site."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+def page_arg() -> int:
+    try:
+        return max(int(request.args.get("page", 1)), 1)
+    except ValueError:
+        return 1
+
+
+class Pagination:
+    def __init__(self, page: int, per_page: int, total: int):
+        self.page, self.per_page, self.total = page, per_page, total
+        self.pages = max(ceil(total / per_page), 1)
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    def url(self, page: int) -> str:
+        args = dict(request.args)
+        args["page"] = page
+        return url_for(request.endpoint, **request.view_args, **args)
+
+
+def init_app(app: Flask) -> None:
+    @app.context_processor
+    def inject():
+        return {
+            "current_locale": str(get_locale()),
+            "state_label": state_label,
+            "action_label": action_label,
+        }
+
+    @app.template_filter("when")
+    def when(value, with_time: bool = True):
+        from flask_babel import format_date, format_datetime
+        if value is None:
+            return ""
+        return format_datetime(value, "short") if with_time else format_date(value, "medium")

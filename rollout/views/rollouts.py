@@ -1,0 +1,111 @@
+"""Rollouts: list, create, overview, edit, team, audit log."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..forms import ActionForm, RoleForm, RolloutEditForm, RolloutForm
+from ..services import audit, rollouts
+from ..services.accounts import can_lead, require_lead
+from ..services.errors import ValidationFailed
+from .helpers import Pagination, apply_errors, page_arg
+
+bp = Blueprint("rollouts", __name__, url_prefix="/rollouts")
+
+
+def _status(form) -> int:
+    return 422 if form.errors or getattr(form, "form_errors", None) else 200
+
+
+@bp.route("/")
+@login_required
+def index():
+    page, per_page = page_arg(), current_app.config["PER_PAGE"]
+    items, total = rollouts.list_rollouts(current_user, page, per_page)
+    return render_template("rollouts/index.html", rollouts=items, counts=rollouts.wave_counts(items),
+                           pager=Pagination(page, per_page, total))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    form = RolloutForm()
+    if form.validate_on_submit():
+        try:
+            rollout = rollouts.create_rollout(
+                {"key": form.key.data, "name": form.name.data, "description": form.description.data,
+                 "anonymous": form.anonymous.data}, current_user)
+        except ValidationFailed as error:
+            apply_errors(form, error)
+        else:
+            flash(_("The rollout %(name)s was created. Plan its pilot next.", name=rollout.name), "success")
+            return redirect(url_for("rollouts.show", key=rollout.key))
+    return render_template("rollouts/form.html", form=form, rollout=None), _status(form)
+
+
+@bp.route("/<key>")
+@login_required
+def show(key: str):
+    rollout = rollouts.get_rollout(key, current_user)
+    return render_template("rollouts/show.html", rollout=rollout, waves=rollout.waves,
+                           team=rollouts.team(rollout), can_lead=can_lead(current_user, rollout))
+
+
+@bp.route("/<key>/edit", methods=["GET", "POST"])
+@login_required
+def edit(key: str):
+    rollout = rollouts.get_rollout(key, current_user)
+    require_lead(current_user, rollout)
+    form = RolloutEditForm(obj=rollout)
+    if form.validate_on_submit():
+        try:
+            rollouts.update_rollout(rollout, {"name": form.name.data, "description": form.description.data,
+                                              "anonymous": form.anonymous.data}, current_user)
+        except ValidationFailed as error:
+            apply_errors(form, error)
+        else:
+            flash(_("The rollout was saved."), "success")
+            return redirect(url_for("rollouts.show", key=rollout.key))
+    return render_template("rollouts/form.html", form=form, rollout=rollout), _status(form)
+
+
+@bp.route("/<key>/team", methods=["GET", "POST"])
+@login_required
+def team(key: str):
+    rollout = rollouts.get_rollout(key, current_user)
+    form = RoleForm()
+    lead = can_lead(current_user, rollout)
+    if form.validate_on_submit():
+        try:
+            rollouts.set_role(rollout, form.email.data, form.role.data, current_user)
+        except ValidationFailed as error:
+            apply_errors(form, error)
+        else:
+            flash(_("The team was updated."), "success")
+            return redirect(url_for("rollouts.team", key=key))
+    return render_template("rollouts/team.html", rollout=rollout, team=rollouts.team(rollout), form=form,
+                           remove_form=ActionForm(), can_lead=lead), _status(form)
+
+
+@bp.route("/<key>/team/<int:role_id>/remove", methods=["POST"])
+@login_required
+def remove_member(key: str, role_id: int):
+    rollout = rollouts.get_rollout(key, current_user)
+    if ActionForm().validate_on_submit():
+        try:
+            rollouts.remove_role(rollout, role_id, current_user)
+            flash(_("Removed from the team."), "success")
+        except ValidationFailed as error:
+            flash(error.message, "error")
+    return redirect(url_for("rollouts.team", key=key))
+
+
+@bp.route("/<key>/audit")
+@login_required
+def audit_log(key: str):
+    rollout = rollouts.get_rollout(key, current_user)
+    page, per_page = page_arg(), current_app.config["PER_PAGE"]
+    events, total = audit.events_for(rollout, page, per_page)
+    return render_template("rollouts/audit.html", rollout=rollout, events=events,
+                           pager=Pagination(page, per_page, total))

@@ -1,0 +1,50 @@
+"""Builders: short ways to make the data a test needs, through the services."""
+from __future__ import annotations
+
+from typing import Optional
+
+from rollout.models import Rollout, User, Wave
+from rollout.services import accounts, people, rollouts, waves
+
+PASSWORD = "correct horse battery"
+
+
+def make_user(email: str = "user@example.se", name: str = "A User", *, admin: bool = False) -> User:
+    return accounts.create_user(email, name, PASSWORD, is_admin=admin)
+
+
+def make_token(user: User) -> str:
+    return accounts.create_token(user, "test")[1]
+
+
+def person_rows(n: int, *, unit: str = "Enhet A", prefix: str = "p", start: int = 1, **attributes) -> list[dict]:
+    return [{"external_id": f"{prefix}{i}", "name": f"Person {prefix}{i}", "email": f"{prefix}{i}@example.se",
+             "unit": unit, "attributes": dict(attributes)} for i in range(start, start + n)]
+
+
+def make_people(n: int, *, unit: str = "Enhet A", prefix: str = "p", start: int = 1, **attributes):
+    return people.upsert_people(person_rows(n, unit=unit, prefix=prefix, start=start, **attributes), None)
+
+
+def make_rollout(key: str = "win11-2027", lead: Optional[User] = None, *, waves_: list[dict] | None = None,
+                 anonymous: bool = False) -> Rollout:
+    rollout = rollouts.create_rollout({"key": key, "name": f"Rollout {key}", "anonymous": anonymous}, lead)
+    for spec in waves_ or []:
+        make_wave(rollout, lead, **spec)
+    return rollout
+
+
+def make_wave(rollout: Rollout, actor: Optional[User] = None, *, name: Optional[str] = None,
+              people: list[str] | None = None, units: list[str] | None = None,
+              attributes: dict | None = None, percentage: Optional[int] = None, **extra) -> Wave:
+    selection = {"people": people or [], "units": units or [], "attributes": attributes or {},
+                 "percentage": percentage}
+    return waves.create_wave(rollout, {"name": name or f"Wave {len(rollout.waves)}", "selection": selection,
+                                       **extra}, actor)
+
+
+def run_to_done(wave: Wave, actor: Optional[User] = None, decision: str = "go") -> Wave:
+    """Take a planned wave through its whole flow to a decision."""
+    for state in ("active", "feedback", "review"):
+        waves.transition(wave, state, actor)
+    return waves.decide(wave, decision, "test", actor)

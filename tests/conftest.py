@@ -1,0 +1,165 @@
+"""Test fixtures: a fresh database per test, on SQLite or on PostgreSQL.
+
+The backend comes from TEST_DATABASE_URL (a PostgreSQL URL runs the suite on a
+new database created on that server for this run and dropped after it);
+without it, SQLite in a temporary folder.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from rollout import create_app
+from rollout.extensions import db
+
+from . import builders
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _admin_url(url):
+    return url.set(drivername="postgresql+psycopg")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """The database this run uses: a new PostgreSQL database, or an SQLite file."""
+    base = os.environ.get("TEST_DATABASE_URL", "")
+    if not base:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+        return
+    url = make_url(base.replace("postgresql://", "postgresql+psycopg://", 1) if base.startswith("postgresql://") else base)
+    name = f"rollout_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(_admin_url(url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name AND pid <> pg_backend_pid()"),
+                {"name": name})
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def is_postgres(database_url) -> bool:
+    return database_url.startswith("postgresql")
+
+
+_schema_ready: set[str] = set()
+
+
+def make_app(database_url: str, **config):
+    settings = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url}
+    settings.update(config)
+    return create_app(settings)
+
+
+def wipe(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        tables = list(reversed(db.metadata.sorted_tables))
+        with db.engine.begin() as connection:
+            if db.engine.dialect.name == "postgresql":
+                connection.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables)
+                                        + " RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    connection.execute(table.delete())
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = make_app(database_url, SECRET_KEY="test-secret")
+    app.instance_path = str(tmp_path / "instance")
+    with app.app_context():
+        if database_url not in _schema_ready:
+            db.create_all()
+            _schema_ready.add(database_url)
+    yield app
+    wipe(app)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for tests that call services directly."""
+    with app.test_request_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email="lead@example.se", password=builders.PASSWORD):
+        return self.client.post("/login", data={"email": email, "password": password})
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+class Api:
+    """The JSON API with a bearer token."""
+
+    def __init__(self, client, token):
+        self.client, self.token = client, token
+
+    def _headers(self, extra=None):
+        headers = {"Authorization": f"Bearer {self.token}"}
+        headers.update(extra or {})
+        return headers
+
+    def get(self, path, **kw):
+        return self.client.get("/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def post(self, path, json=None, **kw):
+        return self.client.post("/api/v1" + path, json=json, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def patch(self, path, json=None, **kw):
+        return self.client.patch("/api/v1" + path, json=json, headers=self._headers(kw.pop("headers", None)), **kw)
+
+
+@pytest.fixture
+def lead(ctx):
+    return builders.make_user("lead@example.se", "Lena Lead")
+
+
+@pytest.fixture
+def admin(ctx):
+    return builders.make_user("admin@example.se", "Ada Admin", admin=True)
+
+
+@pytest.fixture
+def api(client, lead):
+    return Api(client, builders.make_token(lead))
+
+
+@pytest.fixture
+def admin_api(client, admin):
+    return Api(client, builders.make_token(admin))

@@ -1,0 +1,3 @@
+from rollout import create_app
+
+app = create_app()
