@@ -16,14 +16,14 @@ $(VENV)/.installed: $(BIN)/activate setup.cfg pyproject.toml
 	touch $@
 
 compile-translations: $(VENV)/.installed
-	@$(BIN)/pybabel compile -q -d rollout/translations
+	@$(BIN)/pybabel -q compile -d rollout/translations
 
 setup: $(VENV)/.installed compile-translations
 
 run: setup
 	$(FLASK) db upgrade
 	$(FLASK) rollout demo --if-empty
-	ROLLOUT_SCHEDULER_IN_PROCESS=true $(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: setup
 	$(BIN)/python tests/run_all.py
@@ -32,11 +32,11 @@ bench: setup
 	$(BIN)/python benchmarks/run.py
 
 lint: setup
-	$(BIN)/ruff check rollout tests
+	$(BIN)/ruff check rollout tests benchmarks
 
 extract-messages: setup
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o rollout/translations/messages.pot .
-	$(BIN)/pybabel update -q -i rollout/translations/messages.pot -d rollout/translations --no-fuzzy-matching
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o rollout/translations/messages.pot .
+	$(BIN)/pybabel -q update -i rollout/translations/messages.pot -d rollout/translations --no-fuzzy-matching
 
 translations: extract-messages compile-translations
 

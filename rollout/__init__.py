@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from flask import Flask, g, request, session
+from flask import Flask, request, session
 from flask_login import current_user
 
 from . import config as settings
@@ -44,10 +44,11 @@ def register_extensions(app: Flask) -> None:
     from pathlib import Path
 
     from . import models  # noqa: F401  (the models must be known to Alembic and create_all)
+    from .models.types import render_item
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
-                     render_as_batch=True, compare_type=True)
+                     render_as_batch=True, compare_type=True, render_item=render_item)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -90,6 +90,6 @@ def _print_logins() -> None:
     if demo.demo_rollout() is None:
         return
     click.echo("Demo logins (password: %s):" % demo.DEMO_PASSWORD)
-    for email, _name, admin, role in demo.DEMO_USERS:
+    for email, _name, _admin, role in demo.DEMO_USERS:
         click.echo(f"  {email:<22} {role}")
     click.echo(f"Open {current_app.config.get('PUBLIC_URL', 'http://127.0.0.1:5000')}/ and log in.")

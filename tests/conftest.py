@@ -6,11 +6,14 @@ without it, SQLite in a temporary folder.
 """
 from __future__ import annotations
 
+import contextvars
 import os
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -22,8 +25,21 @@ from . import builders
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _admin_url(url):
-    return url.set(drivername="postgresql+psycopg")
+@contextmanager
+def fresh_postgres_database(server_url: str, prefix: str):
+    """A new, empty database on the server of `server_url`, dropped afterwards."""
+    url = make_url(server_url.replace("postgresql://", "postgresql+psycopg://", 1)
+                   if server_url.startswith("postgresql://") else server_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -33,20 +49,8 @@ def database_url(tmp_path_factory):
     if not base:
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
         return
-    url = make_url(base.replace("postgresql://", "postgresql+psycopg://", 1) if base.startswith("postgresql://") else base)
-    name = f"rollout_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(_admin_url(url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name AND pid <> pg_backend_pid()"),
-                {"name": name})
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with fresh_postgres_database(base, "rollout_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -57,10 +61,21 @@ def is_postgres(database_url) -> bool:
 _schema_ready: set[str] = set()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in a fresh context, as in a real server: it gets its own
+    application context (its own `g`, login and database session) even while the
+    test holds one open for the builders."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 def make_app(database_url: str, **config):
     settings = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url}
     settings.update(config)
-    return create_app(settings)
+    app = create_app(settings)
+    app.test_client_class = IsolatedClient
+    return app
 
 
 def wipe(app) -> None:

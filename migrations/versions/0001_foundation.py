@@ -2,7 +2,7 @@
 
 Revision ID: 0001_foundation
 Revises: 
-Create Date: 2026-11-22 18:19:25.458411
+Create Date: 2026-11-22 18:22:25.100929
 
 """
 from alembic import op
@@ -60,7 +60,8 @@ def upgrade():
     sa.Column('email', sa.String(length=254), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=True),
     sa.Column('language', sa.String(length=5), nullable=False),
-    sa.Column('attributes', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('attributes', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=False),
+    sa.Column('search_text', sa.String(length=600), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_people_unit_id_units')),
@@ -90,7 +91,7 @@ def upgrade():
     sa.Column('rollout_id', sa.Integer(), nullable=True),
     sa.Column('action', sa.String(length=64), nullable=False),
     sa.Column('subject', sa.String(length=200), nullable=False),
-    sa.Column('details', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('details', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_audit_events_actor_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['rollout_id'], ['rollouts.id'], name=op.f('fk_audit_events_rollout_id_rollouts'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_events'))
@@ -121,7 +122,7 @@ def upgrade():
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('state', sa.String(length=20), nullable=False),
     sa.Column('paused_from', sa.String(length=20), nullable=True),
-    sa.Column('selection', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('selection', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=False),
     sa.Column('percentage', sa.Integer(), nullable=True),
     sa.Column('planned_start', sa.DateTime(timezone=True), nullable=True),
     sa.Column('planned_end', sa.DateTime(timezone=True), nullable=True),

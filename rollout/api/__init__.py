@@ -1,17 +1,23 @@
 """The JSON API, /api/v1: bearer tokens, one module per resource."""
 from __future__ import annotations
 
+import json
+import math
 from functools import wraps
 
 from flask import Blueprint, g, request
 from flask_babel import gettext as _
 
+# services.rollouts as another name: `rollouts` here is this package's own module
 from ..services import accounts
-from ..services.errors import DomainError, ValidationFailed
+from ..services import rollouts as rollout_service
+from ..services.errors import DomainError, NotFound, ValidationFailed
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_PER_PAGE = 500
+# Far beyond any real list, and small enough that page * per_page fits an SQL OFFSET.
+MAX_PAGE = 100_000
 
 
 class Unauthorized(DomainError):
@@ -38,29 +44,98 @@ def token_required(view):
     return wrapped
 
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("number out of range")
+    return value
+
+
 def json_body() -> dict:
-    data = request.get_json(silent=True)
+    """The request's JSON object. Strict JSON only: no NaN or Infinity, no number
+    that overflows a double, no nesting so deep it cannot be parsed."""
+    data = None
+    if request.is_json:
+        try:
+            data = json.loads(request.get_data(), parse_constant=_no_constant, parse_float=_finite_float)
+        except (ValueError, RecursionError):
+            data = None
     if not isinstance(data, dict):
         raise BadRequest(_("The body must be a JSON object (Content-Type: application/json)."))
     return data
 
 
+# The JSON type of each field a body may carry: "text", "integer", "object", or a dict
+# for an object with typed fields of its own. null is left to the service (there it
+# means "not given"). The web forms always hand the services text; this does the same
+# for JSON, so that {"name": {"a": 1}} is refused instead of stored as "{'a': 1}".
+Fields = dict  # name -> "text" | "integer" | "object" | Fields
+
+
+def _type_problem(kind, value) -> str | None:
+    if value is None:
+        return None
+    if kind == "text" and not isinstance(value, str):
+        return _("Must be text.")
+    if kind == "integer" and (isinstance(value, bool) or not isinstance(value, int)):
+        return _("Must be a whole number.")
+    if (kind == "object" or isinstance(kind, dict)) and not isinstance(value, dict):
+        return _("Must be an object.")
+    return None
+
+
+def check_types(data: dict, fields: Fields, problems: list[dict], prefix: str = "", **where) -> None:
+    """Note each field of `data` whose JSON type is not the one `fields` gives it."""
+    for name, kind in fields.items():
+        value = data.get(name)
+        if message := _type_problem(kind, value):
+            problems.append({"field": prefix + name, "message": message, **where})
+        elif isinstance(kind, dict) and value is not None:
+            check_types(value, kind, problems, f"{prefix}{name}.", **where)
+
+
+def raise_type_problems(problems: list[dict]) -> None:
+    if problems:
+        raise ValidationFailed(_("Some fields have the wrong type."), problems)
+
+
+def typed_body(fields: Fields) -> dict:
+    """The JSON object of the request, its fields of the right JSON types (422 otherwise)."""
+    body = json_body()
+    problems: list[dict] = []
+    check_types(body, fields, problems)
+    raise_type_problems(problems)
+    return body
+
+
 def paging() -> tuple[int, int]:
     problems = []
     values = {}
-    for name, default, top in (("page", 1, None), ("per_page", 50, MAX_PER_PAGE)):
+    for name, default, top in (("page", 1, MAX_PAGE), ("per_page", 50, MAX_PER_PAGE)):
         raw = request.args.get(name, default)
         try:
             value = int(raw)
-            if value < 1 or (top and value > top):
+            if not 1 <= value <= top:
                 raise ValueError
             values[name] = value
         except (TypeError, ValueError):
-            limit = f"1-{top}" if top else ">= 1"
+            limit = f"1-{top}"
             problems.append({"field": name, "message": _("A whole number (%(limit)s).", limit=limit)})
     if problems:
         raise ValidationFailed(_("Bad paging parameters."), problems)
     return values["page"], values["per_page"]
+
+
+def rollout_for(key: str):
+    """The rollout named in the path, if the token's user may see it (404 otherwise)."""
+    if not rollout_service.KEY.match(key):
+        # no rollout can have this key; and PostgreSQL refuses some strings (NUL) outright
+        raise NotFound(_("No such rollout."))
+    return rollout_service.get_rollout(key, g.user)
 
 
 def listing(items: list, total: int, page: int, per_page: int) -> dict:

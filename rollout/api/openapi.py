@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from . import api
+from . import MAX_PAGE, MAX_PER_PAGE, api
 
 
 def _ref(name: str) -> dict:
@@ -22,8 +22,8 @@ def _list_of(name: str) -> dict:
 
 ERRORS = {str(code): {"$ref": f"#/components/responses/{name}"} for code, name in
           ((400, "BadRequest"), (401, "Unauthorized"), (403, "Forbidden"), (404, "NotFound"), (422, "Invalid"))}
-PAGING = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-          {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}]
+PAGING = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}},
+          {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}}]
 KEY = {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}
 NUMBER = {"name": "n", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}
 
@@ -66,7 +66,8 @@ def document() -> dict:
             "external_id": {"type": "string"}, "name": {"type": "string"}, "email": {"type": "string"},
             "unit": {"type": ["string", "null"]}, "bucket": {"type": "integer"}, "explicit": {"type": "boolean"}}},
         "Transition": {"type": "object", "required": ["to"], "properties": {
-            "to": {"type": "string", "enum": ["active", "feedback", "review", "done", "paused", "cancelled"]},
+            "to": {"type": "string", "enum": ["active", "feedback", "review", "done", "paused", "cancelled", "planned"],
+                   "description": "to resume a paused wave, the state it was paused in (paused_from)"},
             "decision": {"type": "string", "enum": ["go", "no_go", "extend"], "description": "with to=done"},
             "rationale": {"type": "string"}}},
     }
@@ -115,7 +116,7 @@ def document() -> dict:
             "post": {"summary": "Plan the next wave (numbered from 0, the pilot)", "parameters": [KEY],
                      "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("Wave")}}},
                      "responses": {"201": _json(_ref("Wave"), "Created"), **ERRORS}},
-            "get": {"summary": "The rollout's waves", "parameters": [KEY],
+            "get": {"summary": "The rollout's waves", "parameters": [KEY, *PAGING],
                     "responses": {"200": _json(_list_of("Wave")), **ERRORS}}},
         "/rollouts/{key}/waves/{n}": {
             "get": {"summary": "One wave", "parameters": wave_path, "responses": {"200": _json(_ref("Wave")), **ERRORS}},

@@ -5,15 +5,33 @@ from flask import g, request
 from flask_babel import gettext as _
 
 from ..services import imports, people
-from . import BadRequest, api, json_body, listing, paging, token_required
-from . import serialize
+from . import (
+    BadRequest,
+    api,
+    check_types,
+    json_body,
+    listing,
+    paging,
+    raise_type_problems,
+    serialize,
+    token_required,
+)
+
+PERSON_FIELDS = {"external_id": "text", "name": "text", "email": "text", "unit": "text", "language": "text",
+                 "attributes": "object"}
 
 
 @api.post("/people")
 @token_required
 def upsert_people():
     body = json_body()
-    result = people.upsert_people(body.get("people"), g.user, source="api")
+    items = body.get("people")
+    problems: list[dict] = []
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        if isinstance(item, dict):
+            check_types(item, PERSON_FIELDS, problems, index=index)
+    raise_type_problems(problems)
+    result = people.upsert_people(items, g.user, source="api")
     return {"created": result.created, "updated": result.updated}
 
 

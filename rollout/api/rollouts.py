@@ -4,13 +4,15 @@ from __future__ import annotations
 from flask import g
 
 from ..services import rollouts
-from . import api, json_body, listing, paging, serialize, token_required
+from . import api, listing, paging, rollout_for, serialize, token_required, typed_body
+
+ROLLOUT_FIELDS = {"key": "text", "name": "text", "description": "text"}
 
 
 @api.post("/rollouts")
 @token_required
 def create_rollout():
-    rollout = rollouts.create_rollout(json_body(), g.user)
+    rollout = rollouts.create_rollout(typed_body(ROLLOUT_FIELDS), g.user)
     return serialize.rollout(rollout), 201
 
 
@@ -25,14 +27,14 @@ def list_rollouts():
 @api.get("/rollouts/<key>")
 @token_required
 def get_rollout(key: str):
-    return serialize.rollout(rollouts.get_rollout(key, g.user))
+    return serialize.rollout(rollout_for(key))
 
 
 @api.patch("/rollouts/<key>")
 @token_required
 def update_rollout(key: str):
-    rollout = rollouts.get_rollout(key, g.user)
-    body = json_body()
+    rollout = rollout_for(key)
+    body = typed_body(ROLLOUT_FIELDS)
     data = {"name": body.get("name", rollout.name), "description": body.get("description", rollout.description),
             "anonymous": body.get("anonymous", rollout.anonymous)}
     return serialize.rollout(rollouts.update_rollout(rollout, data, g.user))

@@ -2,30 +2,44 @@
 from __future__ import annotations
 
 from flask import g
+from flask_babel import gettext as _
 
-from ..services import cohorts, rollouts, waves
-from . import api, json_body, listing, paging, serialize, token_required
+from ..services import cohorts, waves
+from ..services.errors import NotFound
+from . import api, listing, paging, rollout_for, serialize, token_required, typed_body
+
+# wave numbers are 32-bit integers in the database
+MAX_WAVE_NUMBER = 2**31 - 1
+WAVE_FIELDS = {"name": "text", "selection": {"percentage": "integer"}, "planned_start": "text", "planned_end": "text",
+               "feedback_days": "integer"}
+TRANSITION_FIELDS = {"to": "text", "decision": "text", "rationale": "text"}
+DECISION_FIELDS = {"decision": "text", "rationale": "text"}
 
 
 def _wave(key: str, number: int):
-    rollout = rollouts.get_rollout(key, g.user)
+    rollout = rollout_for(key)
+    if number > MAX_WAVE_NUMBER:
+        raise NotFound(_("No such wave."))
     return waves.get_wave(rollout, number)
 
 
 @api.post("/rollouts/<key>/waves")
 @token_required
 def create_wave(key: str):
-    rollout = rollouts.get_rollout(key, g.user)
-    wave = waves.create_wave(rollout, json_body(), g.user)
+    rollout = rollout_for(key)
+    wave = waves.create_wave(rollout, typed_body(WAVE_FIELDS), g.user)
     return serialize.wave(wave), 201
 
 
 @api.get("/rollouts/<key>/waves")
 @token_required
 def list_waves(key: str):
-    rollout = rollouts.get_rollout(key, g.user)
-    items = [serialize.wave(w) for w in rollout.waves]
-    return listing(items, len(items), 1, max(len(items), 1))
+    rollout = rollout_for(key)
+    page, per_page = paging()
+    start = (page - 1) * per_page
+    # a rollout has a handful of waves: they are loaded with it anyway
+    return listing([serialize.wave(w) for w in rollout.waves[start:start + per_page]], len(rollout.waves),
+                   page, per_page)
 
 
 @api.get("/rollouts/<key>/waves/<int:number>")
@@ -38,7 +52,7 @@ def get_wave(key: str, number: int):
 @token_required
 def update_wave(key: str, number: int):
     wave = _wave(key, number)
-    body = json_body()
+    body = typed_body(WAVE_FIELDS)
     current = serialize.wave(wave)
     data = {name: body.get(name, current[name]) for name in
             ("name", "selection", "planned_start", "planned_end", "feedback_days", "auto_advance")}
@@ -68,10 +82,9 @@ def members(key: str, number: int):
 @token_required
 def transition(key: str, number: int):
     wave = _wave(key, number)
-    body = json_body()
-    to = body.get("to")
-    wave = waves.transition(wave, str(to) if to is not None else "", g.user,
-                            decision=body.get("decision"), rationale=str(body.get("rationale") or ""))
+    body = typed_body(TRANSITION_FIELDS)
+    wave = waves.transition(wave, body.get("to") or "", g.user,
+                            decision=body.get("decision"), rationale=body.get("rationale") or "")
     return serialize.wave(wave)
 
 
@@ -79,6 +92,6 @@ def transition(key: str, number: int):
 @token_required
 def decision(key: str, number: int):
     wave = _wave(key, number)
-    body = json_body()
-    wave = waves.decide(wave, body.get("decision"), str(body.get("rationale") or ""), g.user)
+    body = typed_body(DECISION_FIELDS)
+    wave = waves.decide(wave, body.get("decision"), body.get("rationale") or "", g.user)
     return serialize.wave(wave)

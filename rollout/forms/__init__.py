@@ -5,8 +5,20 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (BooleanField, DateField, EmailField, HiddenField, IntegerField, PasswordField, RadioField,
-                     SelectField, SelectMultipleField, StringField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -32,7 +44,7 @@ class PersonForm(FlaskForm):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("An e-mail address is required."))])
     unit = StringField(_l("Unit"), description=_l("A new unit name creates the unit."),
                        render_kw={"list": "unit-names"})
-    language = SelectField(_l("Language for e-mail"), choices=[("sv", "Svenska"), ("en", "English")])
+    language = SelectField(_l("Language for e-mail"), choices=[SelectChoice("sv", "Svenska"), SelectChoice("en", "English")])
     attributes = TextAreaField(_l("Attributes"), render_kw={"rows": 4},
                                description=_l("One per line as name=value, e.g. site=Rådhuset."))
 
@@ -59,7 +71,7 @@ class RolloutEditForm(RolloutForm):
 
 class RoleForm(FlaskForm):
     email = EmailField(_l("User's e-mail address"), validators=[DataRequired(_l("Enter an e-mail address."))])
-    role = RadioField(_l("Role"), choices=[("lead", _l("Lead")), ("reviewer", _l("Reviewer"))], default="reviewer")
+    role = RadioField(_l("Role"), choices=[SelectChoice("lead", _l("Lead")), SelectChoice("reviewer", _l("Reviewer"))], default="reviewer")
 
 
 class WaveForm(FlaskForm):
@@ -86,9 +98,9 @@ class TransitionForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    decision = RadioField(_l("Decision"), choices=[("go", _l("Go: the next wave may start")),
-                                                   ("no_go", _l("No go: stop here")),
-                                                   ("extend", _l("Extend: collect more feedback"))],
+    decision = RadioField(_l("Decision"), choices=[SelectChoice("go", _l("Go: the next wave may start")),
+                                                   SelectChoice("no_go", _l("No go: stop here")),
+                                                   SelectChoice("extend", _l("Extend: collect more feedback"))],
                           validators=[DataRequired(_l("Choose a decision."))])
     rationale = TextAreaField(_l("Rationale"), render_kw={"rows": 4})
 
@@ -99,7 +111,7 @@ class UserForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter a password."))],
                              description=_l("At least 10 characters."), render_kw={"autocomplete": "new-password"})
     is_admin = BooleanField(_l("Administrator"))
-    language = SelectField(_l("Language"), choices=[("sv", "Svenska"), ("en", "English")])
+    language = SelectField(_l("Language"), choices=[SelectChoice("sv", "Svenska"), SelectChoice("en", "English")])
 
 
 class TokenForm(FlaskForm):

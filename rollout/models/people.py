@@ -34,10 +34,15 @@ class Person(db.Model):
     unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("units.id"), index=True, nullable=True)
     language: Mapped[str] = mapped_column(String(5), default="sv")
     attributes: Mapped[dict] = mapped_column(JSONType, default=dict)
+    # name, e-mail and id case-folded in Python: SQLite's lower() knows no å, ä, ö
+    search_text: Mapped[str] = mapped_column(String(600), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     unit: Mapped[Optional[Unit]] = relationship(lazy="joined")
+
+    def refresh_search_text(self) -> None:
+        self.search_text = " ".join((self.name or "", self.email or "", self.external_id or "")).casefold()
 
     @property
     def unit_name(self) -> str:

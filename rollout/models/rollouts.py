@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Te
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .accounts import RolloutRole, User
+from .accounts import RolloutRole
 from .people import Person
 from .types import JSONType, UTCDateTime, utcnow
 

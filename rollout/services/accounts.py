@@ -28,7 +28,7 @@ def check_email(value: str) -> Optional[str]:
     try:
         validate_email(value, check_deliverability=False)
     except EmailNotValidError:
-        return "Not a valid e-mail address."
+        return _("Not a valid e-mail address.")
     return None
 
 

@@ -13,6 +13,8 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Membership, Person, Rollout, Unit, Wave
 from .errors import Problems
+from .people import ATTRIBUTE_KEY
+from .validation import text_problem, whole_number
 
 CHUNK = 500
 
@@ -72,20 +74,26 @@ def clean_selection(selection, percentage, problems: Problems) -> tuple[dict, Op
         problems.add("selection.attributes", _("Attributes are given as an object of names and lists of values."))
     else:
         for key, values in attributes.items():
+            name = str(key).strip().lower()
+            if not ATTRIBUTE_KEY.match(name):
+                problems.add(f"selection.attributes.{key}", _(
+                    "Attribute names are lower-case letters, digits and _ (at most 50)."))
+                continue
             if isinstance(values, (str, int, float)) and not isinstance(values, bool):
                 values = [values]
-            if not isinstance(values, list) or not values or not all(isinstance(v, (str, int, float)) for v in values):
+            if not isinstance(values, list) or not values or not all(
+                    isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in values):
                 problems.add(f"selection.attributes.{key}", _("Give a list of values for the attribute %(key)s.", key=key))
                 continue
-            clean["attributes"][str(key).strip().lower()] = [str(v).strip() for v in values]
+            texts = [str(v).strip() for v in values]
+            if reason := next((r for r in (text_problem(t, 200) for t in texts) if r), None):
+                problems.add(f"selection.attributes.{key}", reason)
+                continue
+            clean["attributes"][name] = texts
     if percentage is not None and percentage != "":
-        try:
-            percentage = int(percentage)
-            if isinstance(percentage, bool) or not 1 <= percentage <= 100:
-                raise ValueError
-        except (TypeError, ValueError):
+        percentage = whole_number(percentage, 1, 100)
+        if percentage is None:
             problems.add("selection.percentage", _("The percentage is a whole number from 1 to 100."))
-            percentage = None
     else:
         percentage = None
     if not clean["people"] and not clean["units"] and not clean["attributes"] and percentage is None:
@@ -163,15 +171,14 @@ def materialise(wave: Wave) -> int:
 
 
 def members(wave: Wave, page: int = 1, per_page: int = 50, q: str = "") -> tuple[list[Candidate], int]:
-    from sqlalchemy import func, or_
+    from sqlalchemy import func
     query = (select(Person.id, Person.external_id, Person.name, Person.email, Unit.name, Membership.bucket,
                     Membership.explicit)
              .join(Membership, Membership.person_id == Person.id)
              .outerjoin(Unit, Person.unit_id == Unit.id)
              .where(Membership.wave_id == wave.id))
     if q:
-        pattern = f"%{q.strip().lower()}%"
-        query = query.where(or_(func.lower(Person.name).like(pattern), func.lower(Person.external_id).like(pattern)))
+        query = query.where(Person.search_text.contains(q.strip().casefold(), autoescape=True))
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.session.execute(query.order_by(Person.name, Person.external_id)
                               .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()

@@ -83,10 +83,10 @@ def load_demo() -> DemoResult:
     close_colleagues = ["e1030", "e1095", "e1140"]
     start = date.today() - timedelta(days=3)
     plan = [
-        ("Pilot: IT-enheten och nära kollegor", {"people": it_people + close_colleagues}, 0, 14),
-        ("Våg 1: tio procent", {"percentage": 10}, 21, 14),
-        ("Våg 2: fyrtio procent", {"percentage": 40}, 42, 21),
-        ("Våg 3: alla", {"percentage": 100}, 70, 21),
+        ("IT-enheten och nära kollegor", {"people": it_people + close_colleagues}, 0, 14),
+        ("Tio procent", {"percentage": 10}, 21, 14),
+        ("Fyrtio procent", {"percentage": 40}, 42, 21),
+        ("Hela förvaltningen", {"percentage": 100}, 70, 21),
     ]
     created = []
     for name, selection, offset, length in plan:

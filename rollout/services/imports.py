@@ -6,10 +6,9 @@ header `external_id,name,email,unit[,language][,attribute...]`.
 """
 from __future__ import annotations
 
-from typing import Optional
-
 import csv
 import io
+from typing import Optional
 
 from flask_babel import gettext as _
 
@@ -17,7 +16,7 @@ from ..extensions import db
 from ..models import User
 from . import audit
 from .accounts import require_people_manager
-from .errors import Problems, ValidationFailed
+from .errors import Problems
 from .people import ATTRIBUTE_KEY, RESERVED, UpsertResult, apply_upsert, validate_person
 
 REQUIRED_COLUMNS = ("external_id", "name", "email")
@@ -41,7 +40,8 @@ def parse_people_csv(text: str) -> list[dict]:
     first = lines[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [column.strip().lower() for column in next(reader)]
+    header = [column.strip().lower() for column in next(_records(reader, problems), [])]
+    problems.raise_if_any(_("The file could not be imported."))
     for column in REQUIRED_COLUMNS:
         if column not in header:
             problems.add(column, _("The header has no column %(column)s.", column=column), line=1)
@@ -56,14 +56,18 @@ def parse_people_csv(text: str) -> list[dict]:
     attribute_columns = [c for c in header if c not in RESERVED]
     rows: list[dict] = []
     first_line_of: dict[str, int] = {}
-    for record in reader:
+    for record in _records(reader, problems):
         line = reader.line_num
+        if len(problems.items) >= MAX_REPORTED - 1:
+            problems.add("", _("Stopped after %(n)s errors; correct these and import again.", n=MAX_REPORTED),
+                         line=line)
+            break
         if not any(cell.strip() for cell in record):
             continue
         if len(record) != len(header):
             problems.add("", _("Expected %(expected)s fields but found %(found)s.", expected=len(header), found=len(record)), line=line)
             continue
-        values = dict(zip(header, (cell.strip() for cell in record)))
+        values = dict(zip(header, (cell.strip() for cell in record), strict=True))
         data = {
             "external_id": values.get("external_id"),
             "name": values.get("name"),
@@ -82,21 +86,29 @@ def parse_people_csv(text: str) -> list[dict]:
             continue
         first_line_of[row["external_id"]] = line
         rows.append(row)
-        if len(problems.items) >= MAX_REPORTED:
-            break
     if not rows and not problems.items:
         problems.add("", _("The file has a header but no people."), line=2)
     problems.raise_if_any(_("Nothing was imported: the file has errors."))
     return rows
 
 
+def _records(reader, problems: Problems):
+    """The reader's rows; a line the csv module cannot read is reported with its number, and ends the file."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            problems.add("", _("This line cannot be read as CSV: %(reason)s.", reason=str(error)),
+                         line=max(reader.line_num, 1))
+            return
+
+
 def import_people_csv(data: bytes | str, actor: Optional[User], *, source: str = "csv") -> UpsertResult:
     require_people_manager(actor)
     text = decode(data) if isinstance(data, bytes) else data
-    try:
-        rows = parse_people_csv(text)
-    except csv.Error as error:
-        raise ValidationFailed(_("The file is not valid CSV."), [{"line": 0, "field": "", "message": str(error)}])
+    rows = parse_people_csv(text)
     result = apply_upsert(rows)
     audit.record(actor, "people.import", details={"source": source, "created": result.created,
                                                   "updated": result.updated, "rows": len(rows)})

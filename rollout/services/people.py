@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from typing import Iterable, Optional
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Person, Unit, User
 from . import audit
 from .accounts import check_email, require_admin, require_people_manager
-from .errors import NotFound, Problems, ValidationFailed
+from .errors import NotFound, Problems
+from .validation import text_problem, without_controls
 
 EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,99}$")
 ATTRIBUTE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
@@ -46,14 +47,14 @@ def validate_person(data: dict, problems: Problems, **where) -> Optional[dict]:
         problems.add("external_id", _("Use at most 100 letters, digits and . _ : @ + - (no spaces)."), **where)
     if not name:
         problems.add("name", _("A name is required."), **where)
-    elif len(name) > 200:
-        problems.add("name", _("At most 200 characters."), **where)
+    elif reason := text_problem(name, 200):
+        problems.add("name", reason, **where)
     if not email:
         problems.add("email", _("An e-mail address is required."), **where)
     elif reason := check_email(email):
         problems.add("email", reason, **where)
-    if len(unit) > 200:
-        problems.add("unit", _("At most 200 characters."), **where)
+    if reason := text_problem(unit, 200):
+        problems.add("unit", reason, **where)
     if language not in ("sv", "en"):
         problems.add("language", _("Use sv or en."), **where)
     clean_attributes: dict[str, Optional[str]] = {}
@@ -69,8 +70,8 @@ def validate_person(data: dict, problems: Problems, **where) -> Optional[dict]:
                 clean_attributes[key] = None
             elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
                 text = str(value).strip()
-                if len(text) > 200:
-                    problems.add(f"attributes.{key}", _("At most 200 characters."), **where)
+                if reason := text_problem(text, 200):
+                    problems.add(f"attributes.{key}", reason, **where)
                 clean_attributes[key] = text
             else:
                 problems.add(f"attributes.{key}", _("An attribute value must be text or a number."), **where)
@@ -113,8 +114,10 @@ def apply_upsert(rows: list[dict]) -> UpsertResult:
         unit = units.get(row["unit"]) if row["unit"] else None
         if person is None:
             attributes = {k: v for k, v in row["attributes"].items() if v is not None}
-            db.session.add(Person(external_id=row["external_id"], name=row["name"], email=row["email"],
-                                  unit=unit, language=row["language"], attributes=attributes))
+            person = Person(external_id=row["external_id"], name=row["name"], email=row["email"],
+                            unit=unit, language=row["language"], attributes=attributes)
+            person.refresh_search_text()
+            db.session.add(person)
             created += 1
             continue
         attributes = dict(person.attributes or {})
@@ -128,6 +131,7 @@ def apply_upsert(rows: list[dict]) -> UpsertResult:
         if changed:
             person.name, person.email, person.unit, person.language = row["name"], row["email"], unit, row["language"]
             person.attributes = attributes
+            person.refresh_search_text()
             updated += 1
     return UpsertResult(created, updated)
 
@@ -178,6 +182,7 @@ def save_person(data: dict, actor: Optional[User], person: Optional[Person] = No
     person.external_id = row["external_id"]
     person.name, person.email, person.unit, person.language = row["name"], row["email"], unit, row["language"]
     person.attributes = attributes
+    person.refresh_search_text()
     db.session.flush()
     audit.record(actor, action, subject=person.external_id)
     db.session.commit()
@@ -193,10 +198,11 @@ def get_person(person_id: int) -> Person:
 
 def search_people(q: str = "", unit: str = "", page: int = 1, per_page: int = 50) -> tuple[list[Person], int]:
     query = select(Person)
-    if q:
-        pattern = f"%{q.strip().lower()}%"
-        query = query.where(or_(func.lower(Person.name).like(pattern), func.lower(Person.email).like(pattern),
-                                func.lower(Person.external_id).like(pattern)))
+    q, unit = q or "", unit or ""
+    if without_controls(q) != q or without_controls(unit) != unit:
+        return [], 0  # no name, e-mail, id or unit holds control characters
+    if q.strip():
+        query = query.where(Person.search_text.contains(q.strip().casefold(), autoescape=True))
     if unit:
         query = query.join(Unit, Person.unit_id == Unit.id).where(Unit.name == unit)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -233,8 +239,8 @@ def create_unit(name: str, actor: Optional[User]) -> Unit:
     problems = Problems()
     if not name:
         problems.add("name", _("A name is required."))
-    elif len(name) > 200:
-        problems.add("name", _("At most 200 characters."))
+    elif reason := text_problem(name, 200):
+        problems.add("name", reason)
     elif db.session.scalar(select(Unit.id).where(Unit.name == name)):
         problems.add("name", _("This unit exists already."))
     problems.raise_if_any(_("The unit could not be created."))

@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import ROLES, Rollout, RolloutRole, User, Wave
 from . import audit
-from .accounts import require_admin, require_lead, require_view
+from .accounts import require_lead, require_view
 from .errors import NotFound, Problems, ValidationFailed
+from .validation import text_problem
 
 KEY = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
@@ -30,10 +31,10 @@ def _validate(data: dict, problems: Problems, *, rollout: Optional[Rollout] = No
             problems.add("key", _("Another rollout already has this key."))
     if not name:
         problems.add("name", _("A name is required."))
-    elif len(name) > 200:
-        problems.add("name", _("At most 200 characters."))
-    if len(description) > 10000:
-        problems.add("description", _("At most 10,000 characters."))
+    elif reason := text_problem(name, 200):
+        problems.add("name", reason)
+    if reason := text_problem(description.replace("\t", " "), 10000):
+        problems.add("description", reason)
     if not isinstance(anonymous, bool):
         problems.add("anonymous", _("Must be true or false."))
     return {"key": key, "name": name, "description": description, "anonymous": anonymous}

@@ -22,10 +22,12 @@ from ..models.types import utcnow
 from . import audit, cohorts
 from .accounts import require_lead
 from .errors import GuardFailed, NotFound, Problems, ValidationFailed
+from .validation import text_problem, whole_number
 
 FLOW = {"planned": "active", "active": "feedback", "feedback": "review", "review": "done"}
 TERMINAL = ("done", "cancelled")
 LOCAL_ZONE = ZoneInfo("Europe/Stockholm")
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def state_label(state: str) -> str:
@@ -51,18 +53,27 @@ def parse_when(value, field: str, problems: Problems, *, end_of_day: bool = Fals
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=LOCAL_ZONE)
+        return _in_range(value if value.tzinfo else value.replace(tzinfo=LOCAL_ZONE), field, problems)
     if isinstance(value, date):
+        if not FIRST_YEAR <= value.year <= LAST_YEAR:
+            return _in_range(datetime(value.year, 1, 1), field, problems)
         return datetime.combine(value, time.max if end_of_day else time.min, LOCAL_ZONE).replace(microsecond=0)
     try:
         text = str(value).strip()
         if len(text) == 10:
             return parse_when(date.fromisoformat(text), field, problems, end_of_day=end_of_day)
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_ZONE)
     except ValueError:
         problems.add(field, _("Give a date (YYYY-MM-DD) or date and time in ISO 8601."))
         return None
+    return _in_range(parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_ZONE), field, problems)
+
+
+def _in_range(value: datetime, field: str, problems: Problems) -> Optional[datetime]:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        problems.add(field, _("Give a date between %(first)s and %(last)s.", first=FIRST_YEAR, last=LAST_YEAR))
+        return None
+    return value
 
 
 def _clean(data: dict, problems: Problems, wave: Optional[Wave]) -> dict:
@@ -70,27 +81,30 @@ def _clean(data: dict, problems: Problems, wave: Optional[Wave]) -> dict:
     name = str(data.get("name") or "").strip()
     if not name:
         problems.add("name", _("A name is required."))
-    elif len(name) > 200:
-        problems.add("name", _("At most 200 characters."))
+    elif reason := text_problem(name, 200):
+        problems.add("name", reason)
     clean["name"] = name
     if wave is None or not wave.materialised:
         selection = data.get("selection")
         percentage = selection.get("percentage") if isinstance(selection, dict) else None
         clean["selection"], clean["percentage"] = cohorts.clean_selection(selection, percentage, problems)
+    elif data.get("selection") is not None:
+        selection = data["selection"]
+        percentage = selection.get("percentage") if isinstance(selection, dict) else None
+        wanted = cohorts.clean_selection(selection, percentage, Problems())
+        if wanted != cohorts.clean_selection(wave.selection, wave.percentage, Problems()):
+            raise GuardFailed("members_fixed", _("The wave has started: its members are fixed and its "
+                                                 "selection cannot change."))
     start = parse_when(data.get("planned_start"), "planned_start", problems)
     end = parse_when(data.get("planned_end"), "planned_end", problems, end_of_day=True)
     if start and end and end < start:
         problems.add("planned_end", _("The planned end comes before the planned start."))
     clean["planned_start"], clean["planned_end"] = start, end
-    feedback_days = data.get("feedback_days", 7)
-    try:
-        feedback_days = int(feedback_days if feedback_days not in (None, "") else 7)
-        if not 1 <= feedback_days <= 90 or isinstance(data.get("feedback_days"), bool):
-            raise ValueError
-    except (TypeError, ValueError):
+    given = data.get("feedback_days")
+    feedback_days = 7 if given in (None, "") else whole_number(given, 1, 90)
+    if feedback_days is None:
         problems.add("feedback_days", _("The feedback window is a whole number of days from 1 to 90."))
-        feedback_days = 7
-    clean["feedback_days"] = feedback_days
+    clean["feedback_days"] = feedback_days or 7
     auto_advance = data.get("auto_advance", False)
     if not isinstance(auto_advance, bool):
         problems.add("auto_advance", _("Must be true or false."))
@@ -233,8 +247,8 @@ def decide(wave: Wave, decision: Optional[str], rationale: str, actor: Optional[
     if decision not in DECISIONS:
         problems.add("decision", _("Choose go, no-go or extend."))
     rationale = (rationale or "").strip()
-    if len(rationale) > 5000:
-        problems.add("rationale", _("At most 5,000 characters."))
+    if reason := text_problem(rationale, 5000):
+        problems.add("rationale", reason)
     if wave.state != "review":
         raise GuardFailed("not_in_review", _("A decision is recorded when the wave is in review."))
     problems.raise_if_any(_("The decision could not be recorded."))

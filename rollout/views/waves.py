@@ -6,6 +6,7 @@ import re
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from ..forms import DecisionForm, TransitionForm, WaveForm
 from ..services import cohorts, people, rollouts, waves
@@ -19,7 +20,7 @@ ALIASES = {"selection.people": "people", "selection.units": "units", "selection.
            "selection.percentage": "percentage", "selection": "people"}
 
 
-def _form_data(form: WaveForm) -> tuple[dict, list[str]]:
+def _form_data(form: WaveForm, wave=None) -> tuple[dict, list[str]]:
     attributes: dict[str, list[str]] = {}
     problems = []
     for number, line in enumerate((form.attributes.data or "").splitlines(), start=1):
@@ -40,11 +41,13 @@ def _form_data(form: WaveForm) -> tuple[dict, list[str]]:
         "feedback_days": form.feedback_days.data,
         "auto_advance": form.auto_advance.data,
     }
+    if wave is not None and wave.materialised:
+        del data["selection"]  # fixed at the start; the form does not show it
     return data, problems
 
 
 def _save(form: WaveForm, rollout, wave=None):
-    data, problems = _form_data(form)
+    data, problems = _form_data(form, wave)
     if problems:
         form.attributes.errors = list(form.attributes.errors) + problems
         return None
@@ -62,7 +65,7 @@ def _status(form) -> int:
 
 
 def _unit_choices(form: WaveForm) -> None:
-    form.units.choices = [(name, name) for name in people.unit_names()]
+    form.units.choices = [SelectChoice(name, name) for name in people.unit_names()]
 
 
 @bp.route("/new", methods=["GET", "POST"])

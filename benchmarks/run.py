@@ -1,0 +1,90 @@
+"""`make bench`: how long the foundation's heavy operations take, on SQLite and
+(when reachable) PostgreSQL. Prints one line per measurement; no pass/fail.
+
+- importing a CSV of N people (new, then again as updates)
+- previewing a 40 % wave over N people, with a pilot and a 10 % wave before it
+- starting that wave (materialising its members)
+"""
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from rollout import create_app  # noqa: E402
+from rollout.extensions import db  # noqa: E402
+from rollout.services import cohorts, imports, rollouts, waves  # noqa: E402
+
+SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "10000,50000").split(",")]
+PG = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def csv_of(n: int) -> bytes:
+    lines = ["external_id,name,email,unit,site"]
+    lines += [f"e{i},Person {i},person{i}@example.se,Enhet {i % 12},Plats {i % 5}" for i in range(n)]
+    return "\n".join(lines).encode()
+
+
+def timed(label: str, fn):
+    """Wall time of one call, and the process's peak resident memory so far
+    (tracemalloc would slow the code it measures several times over)."""
+    start = time.perf_counter()
+    result = fn()
+    elapsed = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  {label:<42} {elapsed:8.2f} s   max RSS {peak:7.0f} MiB", flush=True)
+    return result
+
+
+def bench(url: str, label: str, n: int) -> None:
+    print(f"{label}, {n} people")
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    with app.test_request_context():
+        db.create_all()
+        data = csv_of(n)
+        timed("import CSV (all new)", lambda: imports.import_people_csv(data, None))
+        timed("import CSV again (no changes)", lambda: imports.import_people_csv(data, None))
+        rollout = rollouts.create_rollout({"key": "bench", "name": "Bench"}, None)
+        pilot = waves.create_wave(rollout, {"name": "Pilot", "selection": {"people": ["e1", "e2", "e3"]}}, None)
+        waves.create_wave(rollout, {"name": "10 %", "selection": {"percentage": 10}}, None)
+        third = waves.create_wave(rollout, {"name": "40 %", "selection": {"percentage": 40}}, None)
+        preview = timed("preview the 40 % wave", lambda: cohorts.preview(third))
+        print(f"  {'(the preview takes)':<42} {len(preview):8d} people")
+        timed("start the pilot (materialise)", lambda: waves.transition(pilot, "active", None))
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        for n in SIZES:
+            bench(f"sqlite:///{folder}/bench-{n}.sqlite", "SQLite", n)
+    try:
+        url = make_url(PG)
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        name = f"rollout_bench_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # noqa: BLE001
+        print(f"PostgreSQL skipped: {error.__class__.__name__}: {error}")
+        return
+    try:
+        for n in SIZES:
+            bench(url.set(database=name).render_as_string(hide_password=False), "PostgreSQL", n)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+if __name__ == "__main__":
+    main()

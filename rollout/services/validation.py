@@ -1,0 +1,42 @@
+"""Small checks on free text that every service applies the same way."""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from flask_babel import gettext as _
+
+# Control characters have no place in names and descriptions; PostgreSQL refuses NUL outright.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def text_problem(value: str, max_length: int) -> Optional[str]:
+    """Why `value` is not acceptable text of at most `max_length` characters, or None."""
+    if CONTROL.search(value):
+        return _("Remove the control characters (such as NUL) from the text.")
+    if len(value) > max_length:
+        return _("At most %(n)s characters.", n=f"{max_length:,}".replace(",", "\u00a0"))
+    return None
+
+
+def whole_number(value, low: int, high: int) -> Optional[int]:
+    """`value` as a whole number within [low, high], or None: text of digits and integral
+    numbers are accepted; booleans, fractions, infinities and anything else are not."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        if not value.is_integer():
+            return None
+        value = int(value)
+    elif isinstance(value, str):
+        value = value.strip()
+        if not value.lstrip("-").isdigit() or len(value) > 12:
+            return None
+        value = int(value)
+    if not isinstance(value, int) or not low <= value <= high:
+        return None
+    return value
+
+
+def without_controls(value: str) -> str:
+    return CONTROL.sub("", value)

@@ -1,0 +1,178 @@
+"""Fixtures for the real-browser tests: a live server on a free port, one
+headless Chromium for the session, and axe-core to check every page.
+
+The tests are skipped (with the reason) when Chromium is not installed.
+"""
+from __future__ import annotations
+
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from rollout.extensions import db
+
+from .. import builders
+from ..conftest import make_app, wipe
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+BROWSER_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
+# axe-core findings at these levels fail a test; "moderate" and "minor" are best practice only
+BLOCKING_IMPACTS = ("serious", "critical")
+SKIP_REASON = ("Chromium is not installed (/usr/bin/chromium or `chromium` on PATH): "
+               "apt-get install chromium to run the browser tests")
+
+
+def chromium_path() -> str | None:
+    if Path("/usr/bin/chromium").exists():
+        return "/usr/bin/chromium"
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test, so a failing test can save what the browser showed."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
+@dataclass
+class LiveServer:
+    app: Flask
+    url: str
+
+    def __call__(self, path: str = "/") -> str:
+        return self.url + path
+
+
+@pytest.fixture
+def live_server(database_url, tmp_path):
+    """The app served by werkzeug in a thread, with CSRF on, on a fresh database."""
+    app = make_app(database_url, SECRET_KEY="browser-test-secret", WTF_CSRF_ENABLED=True)
+    app.instance_path = str(tmp_path / "instance")
+    with app.app_context():
+        db.create_all()  # creates only what is missing
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(app, f"http://127.0.0.1:{server.server_port}")
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        wipe(app)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def lead_user(live_server):
+    """A user who may log in; the first rollout they plan makes them its lead."""
+    with live_server.app.test_request_context():
+        user = builders.make_user("lead@example.se", "Lena Lead")
+        return {"email": user.email, "password": builders.PASSWORD, "name": user.name}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    path = chromium_path()
+    if path is None:
+        pytest.skip(SKIP_REASON)
+    from playwright.sync_api import expect, sync_playwright
+
+    # a loaded CI machine can be slow; a real failure still shows within seconds
+    expect.set_options(timeout=10_000)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=BROWSER_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _new_page(browser, **options):
+    context = browser.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900}, **options)
+    context.set_default_timeout(10_000)
+    return context, context.new_page()
+
+
+def _keep_evidence(request, page) -> None:
+    report = getattr(request.node, "report_call", None)
+    if report is None or not report.failed:
+        return
+    from playwright.sync_api import Error as PlaywrightError
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    stem = ARTIFACTS / request.node.name
+    try:
+        page.screenshot(path=f"{stem}.png", full_page=True)
+        Path(f"{stem}.html").write_text(page.content(), encoding="utf-8")
+    except (PlaywrightError, OSError) as error:  # the evidence must not hide the failure itself
+        print(f"could not save the page of the failed test: {error}")
+    else:
+        print(f"the page at the failure: {stem}.png and {stem}.html")
+
+
+@pytest.fixture
+def page(browser, live_server, request):
+    """A fresh browser context (cookies, storage) per test; closed before the server stops."""
+    context, page = _new_page(browser)
+    yield page
+    _keep_evidence(request, page)
+    context.close()
+
+
+@pytest.fixture
+def page_without_js(browser, live_server, request):
+    context, page = _new_page(browser, java_script_enabled=False)
+    yield page
+    _keep_evidence(request, page)
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def axe():
+    from axe_playwright_python.sync_playwright import Axe
+    return Axe()
+
+
+def describe_violations(violations: list[dict]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"- [{v['impact']}] {v['id']}: {v['help']} ({v.get('helpUrl', '')})")
+        for node in v.get("nodes", [])[:8]:
+            target = " ".join(str(t) for t in node.get("target", []))
+            lines.append(f"    at {target}")
+            lines.append(f"       {node.get('html', '')[:200]}")
+            summary = (node.get("failureSummary") or "").replace("\n", "\n       ")
+            if summary:
+                lines.append(f"       {summary}")
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def check_a11y(axe):
+    """check_a11y(page, "what this page is"): fail on serious or critical axe-core findings."""
+    def check(page, where: str) -> None:
+        results = axe.run(page)
+        blocking = [v for v in results.response["violations"] if v.get("impact") in BLOCKING_IMPACTS]
+        assert not blocking, (f"axe-core found {len(blocking)} serious/critical accessibility problem(s) on "
+                              f"{where} ({page.url}):\n{describe_violations(blocking)}")
+        # WCAG 2.1 4.1.1 (Parsing) still asks for unique ids; axe-core no longer checks it
+        duplicates = page.evaluate("""() => {
+            const seen = {};
+            for (const e of document.querySelectorAll('[id]')) seen[e.id] = (seen[e.id] || 0) + 1;
+            return Object.keys(seen).filter(id => seen[id] > 1); }""")
+        assert not duplicates, f"ids used more than once on {where} ({page.url}): {duplicates}"
+    return check

@@ -1,0 +1,169 @@
+"""The Swedish catalog covers every string in the code, keeps its placeholders,
+and the app actually serves Swedish by default and English on request.
+
+When a test here fails after you added or changed a UI string, bring the
+catalogs up to date (what `make extract-messages` does):
+
+    .venv/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o rollout/translations/messages.pot .
+    .venv/bin/pybabel update -i rollout/translations/messages.pot -d rollout/translations --no-fuzzy-matching
+
+then translate the new entries in rollout/translations/sv/LC_MESSAGES/messages.po
+(no fuzzy flags; keep every %(name)s) and run
+`.venv/bin/pybabel compile -d rollout/translations`.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.frontend import CommandLineInterface
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = ROOT / "rollout" / "translations"
+SV_PO = TRANSLATIONS / "sv" / "LC_MESSAGES" / "messages.po"
+LOCALES = ("sv", "en")
+
+# %(name)s, %(n)d, %(p).1f ... (a %% escape is not a placeholder).
+PLACEHOLDER = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
+
+
+def _forms(value) -> list[str]:
+    """A message's id or string as a list: one entry, or one per plural form."""
+    if isinstance(value, (list, tuple)):
+        return [v or "" for v in value]
+    return [value or ""]
+
+
+def _placeholders(text: str) -> set[str]:
+    return {match.group(0) for match in PLACEHOLDER.finditer(text)}
+
+
+def _read_po(path: Path, locale: str | None = None):
+    with open(path, "rb") as handle:
+        return read_po(handle, locale=locale)
+
+
+def _where(message) -> str:
+    return ", ".join(f"{file}:{line}" for file, line in message.locations[:3]) or "?"
+
+
+def _label(message) -> str:
+    return " / ".join(repr(form) for form in _forms(message.id))
+
+
+@pytest.fixture(scope="session")
+def compiled_catalogs():
+    """Compile a catalog when its .mo is missing or older than its .po (*.mo are not in git)."""
+    for locale in LOCALES:
+        po = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
+        mo = po.with_suffix(".mo")
+        if not po.exists():
+            pytest.fail(f"{po.relative_to(ROOT)} is missing")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        catalog = _read_po(po, locale)
+        partial = mo.with_name(f".{mo.name}.{os.getpid()}.tmp")
+        with open(partial, "wb") as handle:
+            write_mo(handle, catalog)
+        os.replace(partial, mo)
+    return TRANSLATIONS
+
+
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory):
+    """The messages in the code now, extracted with the options of `make extract-messages`."""
+    pot = tmp_path_factory.mktemp("i18n") / "messages.pot"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(ROOT)  # run from the project root, as make does, so paths read rollout/..., templates/...
+        CommandLineInterface().run([
+            "pybabel", "-q", "extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-o", str(pot), ".",
+        ])
+    catalog = _read_po(pot)
+    messages = [m for m in catalog if m.id]
+    assert messages, "extraction found no messages at all: is babel.cfg right?"
+    return messages
+
+
+@pytest.fixture(scope="module")
+def swedish():
+    assert SV_PO.exists(), f"{SV_PO.relative_to(ROOT)} is missing"
+    return _read_po(SV_PO, "sv")
+
+
+def test_extraction_sees_python_templates_and_plurals(extracted):
+    files = {file for m in extracted for file, _ in m.locations}
+    assert any(f.startswith("rollout/") for f in files), files
+    assert any(f.startswith("templates/") for f in files), files
+    assert any(".venv" in f for f in files) is False
+    assert any(m.pluralizable for m in extracted)
+
+
+def test_every_message_has_a_swedish_translation(extracted, swedish):
+    missing, fuzzy = [], []
+    for message in extracted:
+        found = swedish.get(message.id, message.context)
+        if found is None or not all(s.strip() for s in _forms(found.string)) \
+                or len(_forms(found.string)) != len(_forms(message.id)):
+            missing.append(f"  {_label(message)}  ({_where(message)})")
+        elif found.fuzzy:
+            fuzzy.append(f"  {_label(message)}  ({_where(message)})")
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} message(s) without a Swedish translation in "
+                        f"{SV_PO.relative_to(ROOT)}:\n" + "\n".join(missing))
+    if fuzzy:
+        problems.append(f"{len(fuzzy)} Swedish translation(s) marked fuzzy (check them and remove the flag):\n"
+                        + "\n".join(fuzzy))
+    if problems:
+        pytest.fail("\n".join(problems) + "\n\nUpdate the catalogs as the docstring of "
+                    "tests/test_translations.py says, translate, and compile.", pytrace=False)
+
+
+def test_swedish_translations_keep_the_placeholders(swedish):
+    wrong = []
+    for message in swedish:
+        if not message.id:
+            continue
+        expected = set().union(*(_placeholders(form) for form in _forms(message.id)))
+        for index, translation in enumerate(_forms(message.string)):
+            if not translation:
+                continue  # reported by the coverage test
+            got = _placeholders(translation)
+            if got != expected:
+                wrong.append(f"  {_label(message)} [form {index}]: expected {sorted(expected)}, "
+                             f"got {sorted(got)} in {translation!r}")
+            elif expected:
+                try:
+                    translation % dict.fromkeys(re.findall(r"%\((\w+)\)", translation), 1)
+                except (ValueError, TypeError) as error:
+                    wrong.append(f"  {_label(message)} [form {index}]: {translation!r} does not format "
+                                 f"({error}); write a literal percent sign as %%")
+    if wrong:
+        pytest.fail("Swedish translations whose placeholders differ from the English:\n"
+                    + "\n".join(wrong), pytrace=False)
+
+
+def test_login_page_is_swedish_by_default_and_english_on_request(compiled_catalogs, client):
+    page = client.get("/login")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert '<html lang="sv">' in html
+    assert "<h1>Logga in</h1>" in html
+    assert ">Log in<" not in html
+
+    switched = client.get("/language/en")
+    assert switched.status_code in (302, 303)
+
+    page = client.get("/login")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert '<html lang="en">' in html
+    assert "<h1>Log in</h1>" in html
+    assert "Logga in" not in html
+
+    client.get("/language/sv")
+    assert "<h1>Logga in</h1>" in client.get("/login").get_data(as_text=True)
