@@ -23,7 +23,7 @@ setup: $(VENV)/.installed compile-translations
 run: setup
 	$(FLASK) db upgrade
 	$(FLASK) rollout demo --if-empty
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	ROLLOUT_SCHEDULER_IN_PROCESS=true $(FLASK) run --host 127.0.0.1 --port 5000
 
 test: setup
 	$(BIN)/python tests/run_all.py

@@ -25,6 +25,8 @@ def create_app(config: Optional[dict] = None) -> Flask:
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
+    from . import scheduler
+    scheduler.init_app(app)
     return app
 
 
@@ -67,9 +69,9 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .api import api
-    from .views import admin, auth, main, people, rollouts, waves
+    from .views import admin, auth, feedback, main, people, problems, questionnaire, rollouts, waves
 
-    for module in (auth, main, people, rollouts, waves, admin):
+    for module in (auth, main, people, rollouts, waves, questionnaire, problems, feedback, admin):
         app.register_blueprint(module.bp)
     csrf.exempt(api)
     app.register_blueprint(api)

@@ -70,6 +70,28 @@ def import_people(file: Path) -> None:
     click.echo(f"Imported {result.created} new and {result.updated} updated people.")
 
 
+@cli.command("tick")
+def tick() -> None:
+    """Run one reconcile tick now and say what it did."""
+    from .services import reconcile
+    report = reconcile.tick()
+    for name, value in report.as_dict().items():
+        if value:
+            click.echo(f"{name}: {value}")
+    click.echo("tick done")
+
+
+@cli.command("scheduler")
+@click.option("--interval", type=int, default=None, help="Seconds between ticks (default SCHEDULER_INTERVAL).")
+def scheduler_command(interval: int | None) -> None:
+    """Run the scheduler alone (production: one such process besides the web workers)."""
+    import logging
+
+    from . import scheduler
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    scheduler.run_forever(current_app._get_current_object(), interval or int(current_app.config["SCHEDULER_INTERVAL"]))
+
+
 @cli.command("demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
 def load_demo(if_empty: bool) -> None:

@@ -29,6 +29,8 @@ class Config:
     # the reconcile tick of the scheduler, in seconds; 0 turns the in-process scheduler off
     SCHEDULER_INTERVAL = 60
     SCHEDULER_IN_PROCESS = False
+    # the address participants' links and e-mails point to
+    PUBLIC_URL = "http://127.0.0.1:5000"
     MAIL_SERVER = ""
     MAIL_PORT = 25
     MAIL_USE_TLS = False

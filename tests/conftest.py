@@ -178,3 +178,50 @@ def api(client, lead):
 @pytest.fixture
 def admin_api(client, admin):
     return Api(client, builders.make_token(admin))
+
+
+class Mailbox:
+    """A real SMTP server on loopback (aiosmtpd) that keeps what it receives."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.messages: list = []
+        mailbox = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                import email
+                from email import policy
+                mailbox.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+                return "250 OK"
+
+        import socket
+        with socket.socket() as probe:  # a free port (aiosmtpd cannot start on port 0)
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if m["To"] == address]
+
+    @staticmethod
+    def text(message) -> str:
+        return message.get_body(preferencelist=("plain",)).get_content()
+
+    def links(self, address: str) -> list[str]:
+        import re
+        return [re.search(r"https?://\S+/f/[A-Za-z0-9_-]+", self.text(m)).group(0) for m in self.to(address)]
+
+    def stop(self):
+        self.controller.stop()
+
+
+@pytest.fixture
+def mailbox(app):
+    """Mail from the app goes to a real SMTP server on 127.0.0.1 for this test."""
+    box = Mailbox()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=box.port, MAIL_DEFAULT_SENDER="rollout@kommun.example")
+    yield box
+    box.stop()

@@ -24,6 +24,12 @@ class Rollout(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    # results of groups smaller than this are hidden in an anonymous rollout
+    anonymity_k: Mapped[int] = mapped_column(Integer, default=5)
+    # reminders go to non-responders this many days before the feedback window closes
+    reminder_days: Mapped[int] = mapped_column(Integer, default=2)
+    # [{"code", "sv", "en"}]; participants choose one when they report a problem
+    problem_categories: Mapped[list] = mapped_column(JSONType, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
 
@@ -69,6 +75,10 @@ class Wave(db.Model):
     done_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
     decision: Mapped[Optional[str]] = mapped_column(String(20), nullable=True)
     decision_rationale: Mapped[str] = mapped_column(Text, default="")
+    # the questionnaire version frozen when feedback opened, and when the window closes
+    questionnaire_id: Mapped[Optional[int]] = mapped_column(ForeignKey("questionnaires.id"), nullable=True)
+    feedback_closes_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    responses_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     rollout: Mapped[Rollout] = relationship(back_populates="waves")

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import ROLES, Rollout, RolloutRole, User, Wave
-from . import audit
+from . import audit, questionnaires
 from .accounts import require_lead, require_view
 from .errors import NotFound, Problems, ValidationFailed
 from .validation import text_problem
@@ -45,11 +45,13 @@ def create_rollout(data: dict, actor: Optional[User]) -> Rollout:
     problems = Problems()
     clean = _validate(data, problems)
     problems.raise_if_any(_("The rollout could not be created."))
-    rollout = Rollout(created_by_id=actor.id if actor else None, **clean)
+    rollout = Rollout(created_by_id=actor.id if actor else None, problem_categories=questionnaires.DEFAULT_CATEGORIES,
+                      **clean)
     db.session.add(rollout)
     db.session.flush()
     if actor is not None:
         db.session.add(RolloutRole(rollout_id=rollout.id, user_id=actor.id, role="lead"))
+    questionnaires.current(rollout)  # the default questions, version 1
     audit.record(actor, "rollout.create", rollout=rollout, subject=rollout.key, details=clean)
     db.session.commit()
     return rollout

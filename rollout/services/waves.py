@@ -9,7 +9,7 @@ silent no-op.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Optional
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import DECISIONS, WAVE_STATES, Rollout, User, Wave
 from ..models.types import utcnow
-from . import audit, cohorts
+from . import audit, cohorts, feedback
 from .accounts import require_lead
 from .errors import GuardFailed, NotFound, Problems, ValidationFailed
 from .validation import text_problem, whole_number
@@ -221,6 +221,7 @@ def _move(wave: Wave, to: str, actor: Optional[User], extra: Optional[dict] = No
         cohorts.materialise(wave)
     elif to == "feedback" and wave.feedback_opened_at is None:
         wave.feedback_opened_at = now
+        feedback.open_feedback(wave)
     elif to == "review" and came_from == "feedback":
         wave.closed_at = now
     elif to == "done":
@@ -253,9 +254,10 @@ def decide(wave: Wave, decision: Optional[str], rationale: str, actor: Optional[
         raise GuardFailed("not_in_review", _("A decision is recorded when the wave is in review."))
     problems.raise_if_any(_("The decision could not be recorded."))
     if decision == "extend":
-        # more time to collect feedback: the window opens again
+        # more time to collect feedback: the window opens again for another feedback_days
         wave.closed_at = None
         wave.state = "feedback"
+        wave.feedback_closes_at = utcnow() + timedelta(days=wave.feedback_days)
         audit.record(actor, "wave.transition", rollout=wave.rollout, subject=f"{wave.number}",
                      details={"decision": decision, "rationale": rationale, "from": "review", "to": "feedback"})
         db.session.commit()

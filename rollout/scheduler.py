@@ -1,0 +1,92 @@
+"""APScheduler wiring for the reconcile tick. The job is a thin call into
+services.reconcile; which process runs it is decided here:
+
+- `make run`: inside the web process (ROLLOUT_SCHEDULER_IN_PROCESS=true);
+- production: one `flask --app wsgi rollout scheduler` process. On PostgreSQL it
+  holds an advisory lock, so a second scheduler started by mistake stays idle.
+"""
+from __future__ import annotations
+
+import atexit
+import logging
+from typing import Optional
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+from sqlalchemy import text
+
+from .extensions import db
+from .models.types import utcnow
+
+log = logging.getLogger("rollout.scheduler")
+LOCK_KEY = 0x526F6C6C  # "Roll": one scheduler per database
+
+
+def run_tick(app: Flask) -> Optional[dict]:
+    from .services import reconcile
+    with app.app_context():
+        try:
+            report = reconcile.tick().as_dict()
+            if any(report.values()):
+                log.info("tick: %s", {k: v for k, v in report.items() if v})
+            return report
+        except Exception:  # noqa: BLE001  (a failed tick must not stop the next one)
+            log.exception("the reconcile tick failed; the next tick tries again")
+            db.session.rollback()
+            return None
+        finally:
+            db.session.remove()
+
+
+def init_app(app: Flask) -> None:
+    if not app.config.get("SCHEDULER_IN_PROCESS") or not app.config.get("SCHEDULER_INTERVAL"):
+        return
+    scheduler = BackgroundScheduler(daemon=True, timezone="UTC")
+    scheduler.add_job(run_tick, "interval", seconds=int(app.config["SCHEDULER_INTERVAL"]), args=[app],
+                      id="reconcile", coalesce=True, max_instances=1, next_run_time=utcnow())
+    scheduler.start()
+    app.extensions["rollout_scheduler"] = scheduler
+    atexit.register(lambda: scheduler.shutdown(wait=False))
+
+
+class SingleScheduler:
+    """The job of the stand-alone scheduler: tick only while holding the lock."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.connection = None
+        self.holding = False
+
+    def _hold_lock(self) -> bool:
+        with self.app.app_context():
+            engine = db.engine
+            if engine.dialect.name != "postgresql":
+                return True  # SQLite is one host's file: one scheduler by construction
+            if self.holding:
+                return True
+            if self.connection is None:
+                self.connection = engine.connect()
+            self.holding = bool(self.connection.execute(text("SELECT pg_try_advisory_lock(:key)"),
+                                                        {"key": LOCK_KEY}).scalar())
+            self.connection.commit()
+            if not self.holding:
+                log.info("another scheduler holds the lock; this one stays idle")
+            return self.holding
+
+    def __call__(self) -> Optional[dict]:
+        if not self._hold_lock():
+            return None
+        return run_tick(self.app)
+
+
+def run_forever(app: Flask, interval: int) -> None:
+    job = SingleScheduler(app)
+    scheduler = BlockingScheduler(timezone="UTC")
+    scheduler.add_job(job, "interval", seconds=interval, id="reconcile", coalesce=True, max_instances=1,
+                      next_run_time=utcnow())
+    log.info("scheduler started: a tick every %s s", interval)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass

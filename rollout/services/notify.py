@@ -1,0 +1,162 @@
+"""E-mail: queue a message as a row (exactly once per key), then deliver the
+pending rows over SMTP -- or, with no MAIL_SERVER, leave them in the outbox
+that administrators read in the UI."""
+from __future__ import annotations
+
+import smtplib
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from typing import Optional
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ..extensions import db
+from ..models import Notification, User
+from ..models.types import utcnow
+
+# a row claimed by a worker that died is tried again after this long
+STALE_CLAIM = timedelta(minutes=10)
+BATCH = 200
+
+
+@dataclass
+class Delivery:
+    sent: int = 0
+    outbox: int = 0
+    failed: int = 0
+
+
+def render(template: str, language: str, **context) -> tuple[str, str, str]:
+    """Subject, text and HTML of `templates/email/<template>` in the reader's language."""
+    with force_locale(language):
+        subject = render_template(f"email/{template}.subject.txt", **context).strip()
+        text = render_template(f"email/{template}.txt", **context)
+        html = render_template(f"email/{template}.html", subject=subject, **context)
+    return subject, text, html
+
+
+def queue(kind: str, key: str, to_address: str, language: str, template: str, *,
+          wave_id: Optional[int] = None, person_id: Optional[int] = None, user_id: Optional[int] = None,
+          **context) -> bool:
+    """Add a message unless one with the same key exists; True when it was added.
+    Runs in the caller's transaction."""
+    subject, text, html = render(template, language, **context)
+    values = dict(dedupe_key=key, kind=kind, wave_id=wave_id, person_id=person_id, user_id=user_id,
+                  to_address=to_address, language=language, subject=subject[:300], body_text=text,
+                  body_html=html, status="pending", attempts=0, last_error="", created_at=utcnow())
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    result = db.session.execute(insert(Notification).values(**values).on_conflict_do_nothing(
+        index_elements=["dedupe_key"]))
+    return bool(result.rowcount)
+
+
+def exists(key: str) -> bool:
+    return db.session.scalar(select(Notification.id).where(Notification.dedupe_key == key)) is not None
+
+
+def _claim(limit: int) -> list[int]:
+    """Mark up to `limit` due rows as being sent by this worker; each row is claimed by one worker only."""
+    now = utcnow()
+    due = or_(Notification.status == "pending",
+              (Notification.status == "sending") & (Notification.claimed_at < now - STALE_CLAIM))
+    query = select(Notification.id).where(due).order_by(Notification.id).limit(limit)
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list(db.session.scalars(query))
+    claimed = []
+    for notification_id in ids:
+        result = db.session.execute(
+            update(Notification).where(Notification.id == notification_id, due)
+            .values(status="sending", claimed_at=now, attempts=Notification.attempts + 1))
+        if result.rowcount:
+            claimed.append(notification_id)
+    db.session.commit()
+    return claimed
+
+
+def _message(row: Notification, sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = row.subject
+    message["From"] = sender
+    message["To"] = row.to_address
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].strip(">") or "rollout.local")
+    message["Content-Language"] = row.language
+    message.set_content(row.body_text)
+    if row.body_html:
+        message.add_alternative(row.body_html, subtype="html")
+    return message
+
+
+def deliver_pending(limit: int = BATCH) -> Delivery:
+    """Send what is due. Without MAIL_SERVER the messages stay readable in the outbox."""
+    config = current_app.config
+    result = Delivery()
+    while True:
+        ids = _claim(limit)
+        if not ids:
+            return result
+        rows = list(db.session.scalars(select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id)))
+        if not config.get("MAIL_SERVER"):
+            for row in rows:
+                row.status, row.sent_at = "outbox", utcnow()
+            result.outbox += len(rows)
+            db.session.commit()
+            continue
+        sender = config.get("MAIL_DEFAULT_SENDER") or "rollout@localhost"
+        try:
+            smtp = smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25), timeout=30)
+        except OSError as error:
+            _fail(rows, error)
+            result.failed += len(rows)
+            return result
+        with smtp:
+            if config.get("MAIL_USE_TLS"):
+                smtp.starttls()
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+            for row in rows:
+                try:
+                    smtp.send_message(_message(row, sender))
+                except (smtplib.SMTPException, OSError) as error:
+                    _fail([row], error)
+                    result.failed += 1
+                    continue
+                row.status, row.sent_at = "sent", utcnow()
+                # the link in an invitation is a credential: once delivered it is not kept at rest
+                if row.kind in ("invitation", "reminder", "new_link"):
+                    row.body_text, row.body_html = "", ""
+                db.session.commit()
+                result.sent += 1
+        if result.failed:
+            return result  # the server has trouble: the next tick tries again
+
+
+def _fail(rows: list[Notification], error: Exception) -> None:
+    for row in rows:
+        # pending again: the next tick tries once more, up to five times
+        row.status = "failed" if row.attempts >= 5 else "pending"
+        row.last_error = f"{error.__class__.__name__}: {error}"[:2000]
+    db.session.commit()
+
+
+def outbox(page: int = 1, per_page: int = 50, kind: str = "") -> tuple[list[Notification], int]:
+    query = select(Notification)
+    if kind:
+        query = query.where(Notification.kind == kind)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = db.session.scalars(query.order_by(Notification.id.desc()).limit(per_page)
+                               .offset((max(page, 1) - 1) * per_page)).all()
+    return list(items), total
+
+
+def leads_of(rollout) -> list[User]:
+    from ..models import RolloutRole
+    return list(db.session.scalars(select(User).join(RolloutRole, RolloutRole.user_id == User.id)
+                                   .where(RolloutRole.rollout_id == rollout.id, RolloutRole.role == "lead",
+                                          User.active.is_(True))))
