@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 from flask_login import current_user
 
 from . import config as settings
@@ -35,6 +35,9 @@ def select_locale() -> str:
     chosen = session.get("lang") if request else None
     if chosen in languages:
         return chosen
+    # a participant on their personal link: the person's own language (set by the feedback blueprint)
+    if g and g.get("participant_language") in languages:
+        return g.participant_language
     if request and request.path.startswith("/api/"):
         return request.accept_languages.best_match(languages, default="en")
     if current_user and getattr(current_user, "is_authenticated", False) and current_user.language in languages:
@@ -69,9 +72,9 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .api import api
-    from .views import admin, auth, feedback, main, people, problems, questionnaire, rollouts, waves
+    from .views import admin, auth, charts, feedback, main, people, problems, questionnaire, rollouts, waves
 
-    for module in (auth, main, people, rollouts, waves, questionnaire, problems, feedback, admin):
+    for module in (auth, main, people, rollouts, waves, questionnaire, problems, feedback, charts, admin):
         app.register_blueprint(module.bp)
     csrf.exempt(api)
     app.register_blueprint(api)

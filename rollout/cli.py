@@ -104,7 +104,7 @@ def load_demo(if_empty: bool) -> None:
         click.echo("Error: the database is not empty; the demo loads into an empty database.", err=True)
         sys.exit(1)
     result = demo.load_demo()
-    click.echo(f"Loaded the demo: {result.people} people, rollout '{result.rollout_key}' with its pilot started.")
+    click.echo(f"Loaded the demo: {result.people} people, rollout '{result.rollout_key}' with its pilot collecting feedback.")
     _print_logins()
 
 
@@ -115,3 +115,8 @@ def _print_logins() -> None:
     for email, _name, _admin, role in demo.DEMO_USERS:
         click.echo(f"  {email:<22} {role}")
     click.echo(f"Open {current_app.config.get('PUBLIC_URL', 'http://127.0.0.1:5000')}/ and log in.")
+    links = demo.feedback_links()
+    if links:
+        click.echo("Personal feedback links of pilot participants (no login needed):")
+        for name, url in links:
+            click.echo(f"  {name:<22} {url}")

@@ -67,6 +67,7 @@ class IsolatedClient(FlaskClient):
     test holds one open for the builders."""
 
     def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)  # a streamed body is read inside the request's context too
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
@@ -159,6 +160,9 @@ class Api:
     def patch(self, path, json=None, **kw):
         return self.client.patch("/api/v1" + path, json=json, headers=self._headers(kw.pop("headers", None)), **kw)
 
+    def put(self, path, json=None, **kw):
+        return self.client.put("/api/v1" + path, json=json, headers=self._headers(kw.pop("headers", None)), **kw)
+
 
 @pytest.fixture
 def lead(ctx):
@@ -215,7 +219,9 @@ class Mailbox:
         return [re.search(r"https?://\S+/f/[A-Za-z0-9_-]+", self.text(m)).group(0) for m in self.to(address)]
 
     def stop(self):
-        self.controller.stop()
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
 
 
 @pytest.fixture

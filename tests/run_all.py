@@ -45,7 +45,9 @@ def main() -> int:
         print(f"\n=== The suite on {label} ===", flush=True)
         env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
         env.update(extra)
-        code = subprocess.call([sys.executable, "-m", "pytest", *args], env=env)
+        # two workers: the machine has two cores; each worker has its own database
+        workers = [] if any(a.startswith("-n") for a in args) else ["-n", "2"]
+        code = subprocess.call([sys.executable, "-m", "pytest", *workers, *args], env=env)
         if code != 0:
             failed.append(f"{label} (exit {code})")
     print()

@@ -444,7 +444,8 @@ def test_the_next_wave_starts_after_a_go_and_takes_only_the_others(api, rollout,
     ok(post_wave(api, "Wave 1", units=["Enhet A"]), 201)
     for to in ("active", "feedback", "review"):
         ok(move(api, 0, to))
-    ok(move(api, 0, "done", decision="go"))
+    # no answers yet, so the gate has no evidence: a go needs the lead's reason
+    ok(move(api, 0, "done", decision="go", rationale="The pilot group reported in person"))
     assert ok(move(api, 1, "active"))["members_count"] == 8
     members = ok(api.get(f"/rollouts/{KEY}/waves/1/members"))["items"]
     assert {m["external_id"] for m in members} == {f"p{i}" for i in range(3, 11)}

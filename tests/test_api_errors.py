@@ -6,14 +6,19 @@ import re
 
 import pytest
 
-from rollout.services import accounts, rollouts
+from rollout.extensions import db
+from rollout.models import FeedbackLink
+from rollout.services import accounts, feedback, rollouts, waves
 
 from . import builders
 from .test_api import error_of, ok
 
 KEY = "win11-2027"
+SURVEY = "survey-2027"
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 PUBLIC = {"/api/v1/health", "/api/v1/openapi.json"}
+# the participant's personal token in the path is the credential: no bearer token
+PERSONAL = {"/api/v1/feedback/<token>", "/api/v1/feedback/<token>/problems"}
 
 
 def api_routes(app) -> list[tuple[str, str]]:
@@ -44,12 +49,28 @@ def test_health_needs_no_token(client):
     assert response.get_json() == {"status": "ok", "database": "ok"}
 
 
-def test_every_route_but_health_and_openapi_is_behind_a_token(app):
-    protected = [(m, r) for m, r in api_routes(app) if r not in PUBLIC]
+def test_every_route_but_health_openapi_and_personal_links_is_behind_a_token(app):
+    protected = [(m, r) for m, r in api_routes(app) if r not in PUBLIC | PERSONAL]
     # the API as of v1: if this shrinks, a route lost its guard or its home
     assert {r for _m, r in protected} >= {"/api/v1/people", "/api/v1/people/import", "/api/v1/rollouts",
                                           "/api/v1/rollouts/<key>", "/api/v1/rollouts/<key>/waves",
-                                          "/api/v1/rollouts/<key>/waves/<int:number>/transitions"}
+                                          "/api/v1/rollouts/<key>/waves/<int:number>/transitions",
+                                          "/api/v1/rollouts/<key>/questionnaire", "/api/v1/rollouts/<key>/problems",
+                                          "/api/v1/problems/<int:problem_id>"}
+    assert {r for _m, r in api_routes(app)} >= PERSONAL
+
+
+@pytest.mark.parametrize("with_bearer", [False, True], ids=["no bearer", "a lead's bearer token"])
+def test_a_personal_route_with_a_token_that_is_no_link_is_404_whatever_the_bearer(app, api, client, planned,
+                                                                                    with_bearer):
+    """A bearer token neither opens nor is needed for a personal link; a bad link is 404, never 401."""
+    headers = api._headers() if with_bearer else {}
+    body = {"answers": {"satisfaction": 4}, "category": "login", "severity": "minor", "description": "x"}
+    for method, rule in api_routes(app):
+        if rule in PERSONAL:
+            for token in ("0", "x" * 43, "x" * 500):
+                response = client.open(rule.replace("<token>", token), method=method, headers=headers, json=body)
+                assert error_of(response, 404)["code"] == "link_not_valid", (method, rule)
 
 
 def _user_with_revoked_token():
@@ -80,7 +101,7 @@ def _inactive_user_token(admin):
 def test_every_protected_route_answers_401_without_a_valid_token(app, client, planned, admin, make_header):
     header = make_header(admin)
     headers = {"Authorization": header} if header is not None else {}
-    routes = [(m, r) for m, r in api_routes(app) if r not in PUBLIC]
+    routes = [(m, r) for m, r in api_routes(app) if r not in PUBLIC | PERSONAL]
     for method, rule in routes:
         response = client.open(concrete(rule), method=method, headers=headers,
                                json={"name": "x", "to": "cancelled", "people": builders.person_rows(1)})
@@ -183,6 +204,13 @@ HUGE = "x" * 200_000
 NESTED = {"a": [{"b": [{"c": [None, 1, "x", {"d": []}]}]}]}
 WRONG_TYPES = [None, 42, 4.2, True, [], ["x"], {}, NESTED, HUGE]
 
+OPTIONS = [{"value": "a", "sv": "A", "en": "A"}, {"value": "b", "sv": "B", "en": "B"}]
+QUESTIONS = [
+    {"code": "satisfaction", "kind": "rating", "required": True, "prompt": {"sv": "Nöjd?", "en": "Satisfied?"}},
+    {"code": "tool", "kind": "choice", "prompt": {"sv": "Verktyg?", "en": "Tool?"}, "options": OPTIONS},
+    {"code": "hours", "kind": "number", "prompt": {"sv": "Timmar?", "en": "Hours?"}, "min": 0, "max": 10},
+]
+
 # method, path, a valid body, and the fields with values that must all be refused
 ENDPOINTS = {
     "upsert people": ("POST", "/people", {"people": [{"external_id": "n1", "name": "N", "email": "n@example.se"}]}),
@@ -191,7 +219,16 @@ ENDPOINTS = {
     "create wave": ("POST", f"/rollouts/{KEY}/waves", {"name": "Wave", "selection": {"percentage": 10}}),
     "update wave": ("PATCH", f"/rollouts/{KEY}/waves/1", {"name": "Renamed"}),
     "transition": ("POST", f"/rollouts/{KEY}/waves/1/transitions", {"to": "cancelled"}),
-    "decision": ("POST", f"/rollouts/{KEY}/waves/0/decision", {"decision": "go"}),
+    # the pilot has no answers, so the gate says no go or too little evidence: a go needs a reason
+    "decision": ("POST", f"/rollouts/{KEY}/waves/0/decision", {"decision": "go", "rationale": "Vi såg det själva"}),
+    "save questionnaire": ("PUT", f"/rollouts/{KEY}/questionnaire", {"questions": QUESTIONS}),
+    # {token} and {problem} are filled in from the junk_target fixture
+    "submit feedback": ("POST", "/feedback/{token}", {"answers": {"satisfaction": 4, "worked_day_one": "yes"}}),
+    "report problem": ("POST", "/feedback/{token}/problems",
+                       {"category": "login", "severity": "minor", "description": "Inloggningen hänger sig"}),
+    "triage problem": ("PATCH", "/problems/{problem}", {"status": "acknowledged", "note": "Vi tittar på det"}),
+    "rollout gate": ("PUT", f"/rollouts/{KEY}/gate", {"min_satisfied": 0.7, "min_responses": 8}),
+    "wave gate": ("PUT", f"/rollouts/{KEY}/waves/1/gate", {"min_response_rate": 0.4, "max_open_blockers": None}),
 }
 
 
@@ -271,6 +308,78 @@ BAD_FIELDS: dict[str, list[dict]] = {
     ),
 }
 
+def _question(index: int, **change):
+    """The valid questions, with question `index` changed."""
+    questions = [dict(q) for q in QUESTIONS]
+    questions[index].update(change)
+    return {"questions": questions}
+
+
+def _answers(**change):
+    answers = {"satisfaction": 4, "worked_day_one": "yes"}
+    answers.update(change)
+    return {"answers": answers}
+
+
+def _report(**change):
+    report = {"category": "login", "severity": "minor", "description": "Inloggningen hänger sig"}
+    report.update(change)
+    return report
+
+
+BAD_FIELDS.update({
+    "save questionnaire": (
+        [{"questions": v} for v in WRONG_TYPES + [[None], [42], ["x"], [[]], [{}], QUESTIONS * 14]]
+        + [_question(0, code=v) for v in WRONG_TYPES + ["", "Upper", "1abc", "a b", "x" * 51, "tool"]]
+        + [_question(0, kind="nps")]  # satisfaction was a rating in version 1
+        + [_question(1, kind=v) for v in WRONG_TYPES + ["", "slider", "Choice"]]
+        + [_question(0, prompt=v) for v in WRONG_TYPES + [{"sv": "Nöjd?"}]]
+        + [_question(0, prompt={"sv": v, "en": "E"}) for v in WRONG_TYPES + ["", "  ", "x" * 501, "a\x00b"]]
+        + [_question(0, prompt={"sv": "S", "en": v}) for v in _without(WRONG_TYPES, None) + [""]]
+        + [_question(0, required=v) for v in _without(WRONG_TYPES, True) + ["true", 1, 0]]
+        + [_question(1, options=v) for v in WRONG_TYPES + [OPTIONS[:1], [OPTIONS[0], OPTIONS[0]], [None, *OPTIONS],
+                                                          [42, *OPTIONS], [[], *OPTIONS]]]
+        + [_question(1, options=[{**OPTIONS[0], "value": v}, OPTIONS[1]]) for v in WRONG_TYPES + ["", "A B"]]
+        + [_question(1, options=[{**OPTIONS[0], "sv": v}, OPTIONS[1]]) for v in WRONG_TYPES + ["", "x" * 201]]
+        + [_question(1, options=[{**OPTIONS[0], "en": v}, OPTIONS[1]]) for v in _without(WRONG_TYPES, None)]
+        + [_question(2, min=v) for v in _without(WRONG_TYPES, None, 42, 4.2) + ["abc", "nan", "inf", "1e400", 10**100]]
+        + [_question(2, max=v) for v in [True, [], {}, "abc", -1, -10**100]]
+    ),
+    "submit feedback": (
+        [{"answers": v} for v in WRONG_TYPES + [{"satisfaction": 4}]]
+        + [_answers(satisfaction=v) for v in [None, 0, 6, -1, 4.5, "x", "", "4.0", True, False, [], [4], {}, HUGE,
+                                              10**100]]
+        + [_answers(worked_day_one=v) for v in [None, "maybe", "", 1, 0, [], ["yes"], {}, HUGE]]
+        + [_answers(information=v) for v in [0, 6, "x", True, {}, NESTED]]
+        + [_answers(hours_lost=v) for v in [-1, 201, 1e300, "NaN", "nan", "inf", "-Infinity", "1e400", "abc", True,
+                                            {}, [1], 10**100]]
+        + [_answers(went_well=v) for v in [42, 4.2, True, ["x"], {}, NESTED, "x" * 2001, "a\x00b"]]
+        + [_answers(nope=1), _answers(**{"": 1}), _answers(**{HUGE: 1})]
+        + [{**_answers(), "language": v} for v in _without(WRONG_TYPES, None) + ["fr", "SV", ""]]
+    ),
+    "report problem": (
+        [_report(category=v) for v in WRONG_TYPES + ["", "nope", "Login"]]
+        + [_report(severity=v) for v in WRONG_TYPES + ["", "critical", "Minor"]]
+        + [_report(description=v) for v in WRONG_TYPES + ["", "   ", "x" * 2001, "a\x00b"]]
+    ),
+    "rollout gate": (
+        [{"min_satisfied": v} for v in [True, "0.7", 70, -0.1, 1.5, [], {}, HUGE]]
+        + [{"min_responses": v} for v in [True, 4.5, -1, "5", [], {}, 10**100]]
+        + [{"lessons_ready": v} for v in [1, "yes", [], {}]]
+        + [{"bogus": 1}]
+    ),
+    "wave gate": (
+        [{"min_response_rate": v} for v in [True, "0.5", 50, -1, [], {}]]
+        + [{"max_open_blockers": v} for v in [True, 0.5, -1, "0", []]]
+        + [{"": 1}, {HUGE: 1}]
+    ),
+    "triage problem": (
+        [{"status": v} for v in WRONG_TYPES + ["", "closed", "New"]]
+        + [{"status": "resolved", "note": v} for v in _without(WRONG_TYPES, None) + ["x" * 2001, "a\x00b"]]
+        + [{"note": v} for v in [42, [], {}, HUGE]]
+    ),
+})
+
 # bodies that are not a JSON object at all: (raw bytes, content type)
 NOT_AN_OBJECT = {
     "not json": (b"this is not json", "application/json"),
@@ -297,16 +406,23 @@ NOT_AN_OBJECT = {
 
 
 @pytest.fixture
-def junk_target(ctx, lead):
-    """The lead's rollout KEY: wave 0 in review (for decisions), wave 1 planned."""
+def junk_target(ctx, lead) -> dict:
+    """The lead's rollout KEY: wave 0 in review (for decisions), wave 1 planned; and the lead's
+    rollout SURVEY, its pilot collecting feedback, with a personal token and a problem report.
+    Gives what the paths of ENDPOINTS leave open."""
     builders.make_people(4)
     rollout = builders.make_rollout(KEY, lead)
     pilot = builders.make_wave(rollout, lead, people=["p1"])
     builders.make_wave(rollout, lead, units=["Enhet A"])
-    from rollout.services import waves
     for state in ("active", "feedback", "review"):
         waves.transition(pilot, state, lead)
-    return rollout
+    survey = builders.make_wave(builders.make_rollout(SURVEY, lead), lead, people=["p1"])
+    for state in ("active", "feedback"):
+        waves.transition(survey, state, lead)
+    link = db.session.query(FeedbackLink).filter_by(wave_id=survey.id).one()
+    token = feedback.link_url(link).rsplit("/", 1)[1]
+    report = feedback.report_problem(token, {"category": "printing", "severity": "major", "description": "Skrivaren"})
+    return {"token": token, "problem": report.id}
 
 
 def _summary(value, limit: int = 120) -> str:
@@ -329,21 +445,29 @@ def _refusal_problem(response) -> str | None:
     return None
 
 
-def _state(api) -> tuple:
-    """What the junk must not change: the rollout, its waves, who sees what, the people."""
+def _state(api, target: dict) -> tuple:
+    """What the junk must not change: the rollout, its waves, who sees what, the people; the
+    questionnaires, the participant's answers and the problem reports."""
     rollout = ok(api.get(f"/rollouts/{KEY}"))
     waves = ok(api.get(f"/rollouts/{KEY}/waves"))["items"]
+    form = ok(api.client.get(f"/api/v1/feedback/{target['token']}"))
+    problems = ok(api.get(f"/rollouts/{SURVEY}/problems"))
     return ((rollout["name"], rollout["description"], rollout["anonymous"]),
             [(w["name"], w["state"], w["selection"], w["feedback_days"], w["planned_start"], w["planned_end"],
               w["auto_advance"]) for w in waves],
-            ok(api.get("/rollouts"))["total"], ok(api.get("/people"))["total"])
+            ok(api.get("/rollouts"))["total"], ok(api.get("/people"))["total"],
+            ok(api.get(f"/rollouts/{KEY}/questionnaire")), ok(api.get(f"/rollouts/{SURVEY}/questionnaire")),
+            (form["answers"], form["submitted_at"], form["updated_at"]),
+            (problems["total"], [(p["id"], p["status"], p["note"], p["updated_at"]) for p in problems["items"]]))
 
 
-def _throw(api, subtests, endpoint: str, requests: list[tuple[str, dict]], status: int | None = None) -> None:
+def _throw(api, subtests, endpoint: str, requests: list[tuple[str, dict]], target: dict,
+           status: int | None = None) -> None:
     """Send each (label, request) to the endpoint, one subtest each: every one must be refused
     (with `status`, if given) and change nothing."""
     method, path, _valid = ENDPOINTS[endpoint]
-    before = _state(api)
+    path = path.format(**target)
+    before = _state(api, target)
     for label, kwargs in requests:
         changed = False
         with subtests.test(msg=label):
@@ -352,7 +476,7 @@ def _throw(api, subtests, endpoint: str, requests: list[tuple[str, dict]], statu
             assert problem is None, problem
             if status is not None:
                 assert response.status_code == status
-            changed = _state(api) != before
+            changed = _state(api, target) != before
             assert not changed, "refused, but changed something"
         if changed:
             break  # the cases after it would not start from the same place
@@ -361,14 +485,16 @@ def _throw(api, subtests, endpoint: str, requests: list[tuple[str, dict]], statu
 def test_the_junk_table_covers_every_post_and_patch_route(app):
     routed = {(m, openapi_path(r)) for m, r in api_routes(app) if m in {"POST", "PATCH", "PUT", "DELETE"}}
     routed.discard(("POST", "/people/import"))  # CSV, not JSON: its own junk test below
-    covered = {(method, re.sub(r"/(win11-2027|\d+)(?=/|$)", "/{}", path)) for method, path, _ in ENDPOINTS.values()}
+    covered = {(method, re.sub(r"/(win11-2027|\d+|\{[a-z]+\})(?=/|$)", "/{}", path))
+               for method, path, _ in ENDPOINTS.values()}
     assert routed == covered
 
 
 def test_the_valid_bodies_of_the_junk_table_are_valid(api, junk_target):
     """So that each junk case below fails for its junk, not for the rest of its body."""
     for endpoint, (method, path, body) in ENDPOINTS.items():
-        response = api.client.open("/api/v1" + path, method=method, json=body, headers=api._headers())
+        response = api.client.open("/api/v1" + path.format(**junk_target), method=method, json=body,
+                                   headers=api._headers())
         assert response.status_code in (200, 201), (endpoint, response.get_data(as_text=True))
 
 
@@ -376,13 +502,13 @@ def test_the_valid_bodies_of_the_junk_table_are_valid(api, junk_target):
 def test_a_body_that_is_not_a_json_object_is_400(api, subtests, junk_target, endpoint):
     requests = [(case, {"data": data, "headers": api._headers({"Content-Type": ctype} if ctype else None)})
                 for case, (data, ctype) in NOT_AN_OBJECT.items()]
-    _throw(api, subtests, endpoint, requests, status=400)
+    _throw(api, subtests, endpoint, requests, junk_target, status=400)
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_a_bad_field_is_refused_with_a_json_error(api, subtests, junk_target, endpoint):
     requests = [(_summary(body), {"json": body, "headers": api._headers()}) for body in BAD_FIELDS[endpoint]]
-    _throw(api, subtests, endpoint, requests)
+    _throw(api, subtests, endpoint, requests, junk_target)
 
 
 CSV_JUNK = {

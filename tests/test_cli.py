@@ -56,7 +56,9 @@ def test_the_demo_is_a_realistic_rollout(runner, ctx):
     assert 200 <= db.session.query(Person).count() <= 500
     waves = db.session.query(Wave).filter_by(rollout_id=rollout.id).order_by(Wave.number).all()
     assert [w.percentage for w in waves] == [None, 10, 40, 100]
-    assert waves[0].state == "active" and 8 <= waves[0].members_count <= 15
+    assert waves[0].state == "feedback" and 8 <= waves[0].members_count <= 15
+    assert 0 < waves[0].responses_count < waves[0].members_count  # most, not all, have answered
+    assert "/f/" in result.output  # personal links to try the participant's side
     assert db.session.query(Membership).count() == waves[0].members_count
     again = runner.invoke(args=["rollout", "demo", "--if-empty"])
     assert again.exit_code == 0 and db.session.query(Rollout).count() == 1

@@ -37,3 +37,33 @@ def test_upgrade_matches_the_models_and_downgrade_removes_everything(empty_datab
         upgrade()
         assert {"people", "rollouts", "waves", "memberships", "audit_events"} <= set(inspect(db.engine).get_table_names())
         db.engine.dispose()
+
+
+def test_upgrading_a_database_with_data_keeps_it_and_fills_the_new_columns(empty_database):
+    from sqlalchemy import text
+
+    app = make_app(empty_database)
+    with app.app_context():
+        upgrade(revision="0001_foundation")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO rollouts (id, key, name, description, anonymous, created_at) "
+                "VALUES (1, 'old-2026', 'Old', '', false, CURRENT_TIMESTAMP)"))
+            connection.execute(text(
+                "INSERT INTO waves (id, rollout_id, number, name, state, selection, feedback_days, auto_advance, "
+                "members_count, decision_rationale, created_at) "
+                "VALUES (1, 1, 0, 'Pilot', 'planned', '{}', 7, false, 0, '', CURRENT_TIMESTAMP)"))
+        upgrade()
+        with db.engine.connect() as connection:
+            rollout = connection.execute(text(
+                "SELECT anonymity_k, reminder_days, problem_categories FROM rollouts")).one()
+            wave = connection.execute(text("SELECT responses_count, questionnaire_id FROM waves")).one()
+        assert (rollout[0], rollout[1]) == (5, 2) and rollout[2] in ([], "[]")
+        assert tuple(wave) == (0, None)
+        from rollout.models import Rollout
+        from rollout.services import questionnaires
+        old = db.session.get(Rollout, 1)
+        assert questionnaires.categories(old)  # an old rollout gets the default categories
+        assert questionnaires.current(old).version == 1
+        db.session.remove()
+        db.engine.dispose()

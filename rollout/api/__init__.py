@@ -142,4 +142,4 @@ def listing(items: list, total: int, page: int, per_page: int) -> dict:
     return {"items": items, "total": total, "page": page, "per_page": per_page}
 
 
-from . import health, openapi, people, rollouts, waves  # noqa: E402,F401  (routes register themselves)
+from . import feedback, health, openapi, people, questionnaire, results, rollouts, waves  # noqa: E402,F401  (routes register themselves)

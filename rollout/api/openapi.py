@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
+from ..models import PROBLEM_STATUSES, QUESTION_KINDS, SEVERITIES
 from . import MAX_PAGE, MAX_PER_PAGE, api
 
 
@@ -26,6 +27,13 @@ PAGING = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum
           {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}}]
 KEY = {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}
 NUMBER = {"name": "n", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}
+TOKEN = {"name": "token", "in": "path", "required": True, "schema": {"type": "string"},
+         "description": "the personal token: the last part of the participant's link /f/<token>"}
+PROBLEM_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+CONFLICT = {"409": {"$ref": "#/components/responses/Conflict"}}
+# the personal token is the credential: no 401 or 403, and 404 says only that the link does not work
+PERSONAL_ERRORS = {"400": ERRORS["400"], "404": {"$ref": "#/components/responses/LinkNotValid"},
+                   "409": {"$ref": "#/components/responses/FeedbackClosed"}, "422": ERRORS["422"]}
 
 
 def document() -> dict:
@@ -35,6 +43,73 @@ def document() -> dict:
         "attributes": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
         "percentage": {"type": ["integer", "null"], "minimum": 1, "maximum": 100,
                        "description": "cumulative; Unleash bucket of '<rollout key>:<external id>'"}}}
+    labels = {"type": "object", "required": ["sv", "en"],
+              "properties": {"sv": {"type": "string"}, "en": {"type": "string"}}}
+    feedback_schemas = {
+        "Question": {"type": "object", "required": ["code", "kind", "prompt"], "properties": {
+            "code": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,49}$",
+                     "description": "stable; a code keeps its kind in every version (a new meaning needs a new code)"},
+            "kind": {"type": "string", "enum": list(QUESTION_KINDS),
+                     "description": "rating 1-5, nps 0-10, choice, multi, yes_no, number (min-max), text"},
+            "prompt": {**labels, "properties": {"sv": {"type": "string", "maxLength": 500},
+                                                "en": {"type": "string", "maxLength": 500}}},
+            "options": {"type": "array", "description": "choice and multi: at least two",
+                        "items": {"type": "object", "required": ["value", "sv", "en"], "properties": {
+                            "value": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,49}$"},
+                            "sv": {"type": "string", "maxLength": 200}, "en": {"type": "string", "maxLength": 200}}}},
+            "required": {"type": "boolean", "default": False},
+            "min": {"type": ["number", "null"], "description": "number only"},
+            "max": {"type": ["number", "null"], "description": "number only"}}},
+        "Questionnaire": {"type": "object", "required": ["questions"], "properties": {
+            "version": {"type": "integer", "minimum": 1, "readOnly": True,
+                        "description": "a save with other questions makes a new version; the same ones change nothing"},
+            "questions": {"type": "array", "minItems": 1, "maxItems": 40, "items": _ref("Question")}}},
+        "Answers": {"type": "object", "description": "question code -> answer: rating and nps a whole number, "
+                    "choice an option value, multi a list of option values, yes_no \"yes\" or \"no\" (or a "
+                    "boolean), number a number, text at most 2000 characters. Unknown codes are refused.",
+                    "additionalProperties": {"type": ["integer", "number", "string", "boolean", "array", "null"]}},
+        "Submission": {"type": "object", "required": ["answers"], "properties": {
+            "answers": _ref("Answers"), "language": {"type": "string", "enum": ["sv", "en"], "default": "sv"}}},
+        "Receipt": {"type": "object", "required": ["wave", "rollout", "submitted_at", "updated_at", "answers"],
+                    "properties": {"wave": {"type": "integer"}, "rollout": {"type": "string"},
+                                   "submitted_at": {"type": "string", "format": "date-time"},
+                                   "updated_at": {"type": "string", "format": "date-time"},
+                                   "answers": _ref("Answers")}},
+        "FeedbackForm": {"type": "object", "properties": {
+            "rollout": {"type": "string"}, "rollout_name": {"type": "string"}, "anonymous": {"type": "boolean"},
+            "wave": {"type": "integer"}, "wave_name": {"type": "string"}, "state": {"type": "string"},
+            "can_answer": {"type": "boolean"}, "can_report": {"type": "boolean"},
+            "closes_at": {"type": ["string", "null"], "format": "date-time"},
+            "questionnaire": {"oneOf": [_ref("Questionnaire"), {"type": "null"}]},
+            "categories": {"type": "array", "items": {"type": "object", "properties": {
+                "code": {"type": "string"}, "sv": {"type": "string"}, "en": {"type": "string"}}}},
+            "severities": {"type": "array", "items": {"type": "string", "enum": list(SEVERITIES)}},
+            "answers": _ref("Answers"),
+            "submitted_at": {"type": ["string", "null"], "format": "date-time"},
+            "updated_at": {"type": ["string", "null"], "format": "date-time"}}},
+        "ProblemReport": {"type": "object", "required": ["category", "severity", "description"], "properties": {
+            "id": {"type": "integer", "readOnly": True},
+            "category": {"type": "string", "description": "a code of the rollout's problem categories"},
+            "severity": {"type": "string", "enum": list(SEVERITIES)},
+            "description": {"type": "string", "maxLength": 2000},
+            "status": {"type": "string", "enum": list(PROBLEM_STATUSES), "readOnly": True},
+            "note": {"type": "string", "readOnly": True, "description": "the team's note (not for the reporter)"},
+            "wave": {"type": "integer", "readOnly": True},
+            "reporter": {"type": ["object", "null"], "readOnly": True,
+                         "description": "null in an anonymous rollout", "properties": {
+                             "external_id": {"type": "string"}, "name": {"type": "string"},
+                             "email": {"type": "string"}}},
+            "created_at": {"type": "string", "format": "date-time", "readOnly": True},
+            "updated_at": {"type": "string", "format": "date-time", "readOnly": True}}},
+        "ProblemReceipt": {"type": "object", "required": ["id", "category", "severity", "status", "created_at"],
+                           "properties": {"id": {"type": "integer"}, "category": {"type": "string"},
+                                          "severity": {"type": "string", "enum": list(SEVERITIES)},
+                                          "status": {"type": "string", "enum": list(PROBLEM_STATUSES)},
+                                          "created_at": {"type": "string", "format": "date-time"}}},
+        "Triage": {"type": "object", "properties": {
+            "status": {"type": "string", "enum": list(PROBLEM_STATUSES)},
+            "note": {"type": "string", "maxLength": 2000}}},
+    }
     schemas = {
         "Error": {"type": "object", "required": ["error"], "properties": {"error": {
             "type": "object", "required": ["code", "message", "details"],
@@ -49,6 +124,10 @@ def document() -> dict:
         "Rollout": {"type": "object", "required": ["key", "name"], "properties": {
             "key": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"},
             "name": {"type": "string"}, "description": {"type": "string"}, "anonymous": {"type": "boolean"},
+            "reminder_days": {"type": "integer", "minimum": 0, "maximum": 30,
+                              "description": "reminders go this many days before the feedback window closes"},
+            "anonymity_k": {"type": "integer", "minimum": 2, "maximum": 50,
+                            "description": "anonymous rollouts hide results of smaller groups"},
             "created_at": {"type": "string", "format": "date-time", "readOnly": True},
             "waves": {"type": "integer", "readOnly": True}}},
         "Selection": selection,
@@ -65,11 +144,39 @@ def document() -> dict:
         "Member": {"type": "object", "required": ["external_id"], "properties": {
             "external_id": {"type": "string"}, "name": {"type": "string"}, "email": {"type": "string"},
             "unit": {"type": ["string", "null"]}, "bucket": {"type": "integer"}, "explicit": {"type": "boolean"}}},
+        "Estimate": {"type": "object", "properties": {
+            "value": {"type": ["number", "null"]}, "low": {"type": ["number", "null"]},
+            "high": {"type": ["number", "null"]}, "n": {"type": "integer"}},
+            "description": "a value with its 95 % interval (Wilson for shares, t for means)"},
+        "Results": {"type": "object", "required": ["invited", "responded", "response_rate", "questions", "problems"],
+                    "properties": {
+                        "wave": {"type": "integer"}, "invited": {"type": "integer"}, "responded": {"type": "integer"},
+                        "response_rate": _ref("Estimate"),
+                        "questions": {"type": "object", "additionalProperties": {"type": "object"}},
+                        "problems": {"type": "object"}, "hours_lost": {"type": ["object", "null"]},
+                        "hidden": {"type": "boolean", "description": "an anonymous group smaller than k"}}},
+        "Gate": {"type": "object", "required": ["verdict", "criteria"], "properties": {
+            "verdict": {"type": "string", "enum": ["go", "no_go", "insufficient_evidence"]},
+            "criteria": {"type": "array", "items": {"type": "object", "required": ["name", "passed", "value",
+                                                                                    "threshold", "detail"],
+                                                     "properties": {
+                "name": {"type": "string"}, "passed": {"type": ["boolean", "null"]},
+                "value": {"type": ["number", "null"]}, "threshold": {"type": ["number", "null"]},
+                "low": {"type": ["number", "null"]}, "high": {"type": ["number", "null"]},
+                "detail": {"type": "string"}}}},
+            "settings": _ref("GateSettings")}},
+        "GateSettings": {"type": "object", "properties": {
+            "min_responses": {"type": ["integer", "null"], "minimum": 0},
+            "min_response_rate": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+            "min_satisfied": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+            "max_open_blockers": {"type": ["integer", "null"], "minimum": 0},
+            "lessons_ready": {"type": ["boolean", "null"]}}},
         "Transition": {"type": "object", "required": ["to"], "properties": {
             "to": {"type": "string", "enum": ["active", "feedback", "review", "done", "paused", "cancelled", "planned"],
                    "description": "to resume a paused wave, the state it was paused in (paused_from)"},
             "decision": {"type": "string", "enum": ["go", "no_go", "extend"], "description": "with to=done"},
             "rationale": {"type": "string"}}},
+        **feedback_schemas,
     }
     error = {"content": {"application/json": {"schema": _ref("Error")}}}
     responses = {
@@ -79,6 +186,9 @@ def document() -> dict:
         "NotFound": {"description": "No such resource (or not visible to the token's user).", **error},
         "Invalid": {"description": "Validation failed; details lists each problem.", **error},
         "Conflict": {"description": "A guard of the state machine failed; details names it.", **error},
+        "LinkNotValid": {"description": "Unknown or revoked personal token (the answer says nothing more).", **error},
+        "FeedbackClosed": {"description": "The wave does not take this now (feedback closed or not open yet).",
+                           **error},
     }
     wave_path = [KEY, NUMBER]
     paths = {
@@ -141,13 +251,64 @@ def document() -> dict:
                     "decision": {"type": "string", "enum": ["go", "no_go", "extend"]},
                     "rationale": {"type": "string"}}}}}},
             "responses": {"200": _json(_ref("Wave")), "409": {"$ref": "#/components/responses/Conflict"}, **ERRORS}}},
+        "/rollouts/{key}/results": {"get": {
+            "summary": "Every wave's results", "parameters": [KEY],
+            "responses": {"200": _json(_list_of("Results")), **ERRORS}}},
+        "/rollouts/{key}/waves/{n}/results": {"get": {
+            "summary": "A wave's results: invited, responded, response rate, per question, problems, hours lost",
+            "parameters": wave_path, "responses": {"200": _json(_ref("Results")), **ERRORS}}},
+        "/rollouts/{key}/waves/{n}/gate": {
+            "get": {"summary": "The gate's verdict and each criterion with value, interval, threshold and why",
+                    "parameters": wave_path, "responses": {"200": _json(_ref("Gate")), **ERRORS}},
+            "put": {"summary": "This wave's overrides of the rollout's criteria (null removes one)",
+                    "parameters": wave_path,
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("GateSettings")}}},
+                    "responses": {"200": _json(_ref("GateSettings")), **ERRORS}}},
+        "/rollouts/{key}/gate": {"put": {
+            "summary": "The rollout's default gate criteria (null sets one back to the default)", "parameters": [KEY],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("GateSettings")}}},
+            "responses": {"200": _json(_ref("GateSettings")), **ERRORS}}},
+        "/rollouts/{key}/questionnaire": {
+            "get": {"summary": "The current questionnaire, or an older version", "parameters": [
+                        KEY, {"name": "version", "in": "query",
+                              "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}],
+                    "responses": {"200": _json(_ref("Questionnaire")), **ERRORS}},
+            "put": {"summary": "Save the questions as a new version (waves that opened feedback keep theirs)",
+                    "parameters": [KEY],
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("Questionnaire")}}},
+                    "responses": {"200": _json(_ref("Questionnaire")), **ERRORS}}},
+        "/feedback/{token}": {
+            "get": {"summary": "What a personal link opens: the wave's questions, the window, the answers so far",
+                    "security": [], "parameters": [TOKEN],
+                    "responses": {"200": _json(_ref("FeedbackForm")), "404": PERSONAL_ERRORS["404"]}},
+            "post": {"summary": "Answer, or edit the answers (one response per person and wave)",
+                     "security": [], "parameters": [TOKEN],
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("Submission")}}},
+                     "responses": {"200": _json(_ref("Receipt")), **PERSONAL_ERRORS}}},
+        "/feedback/{token}/problems": {"post": {
+            "summary": "Report a problem while the wave is active or collecting feedback", "security": [],
+            "parameters": [TOKEN],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ProblemReport")}}},
+            "responses": {"201": _json(_ref("ProblemReceipt"), "Created"),
+                          **PERSONAL_ERRORS}}},
+        "/rollouts/{key}/problems": {"get": {
+            "summary": "The rollout's problem reports: open ones first, blockers first", "parameters": [
+                KEY, {"name": "wave", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}},
+                {"name": "status", "in": "query", "schema": {"type": "string", "enum": list(PROBLEM_STATUSES)}},
+                *PAGING],
+            "responses": {"200": _json(_list_of("ProblemReport")), **ERRORS}}},
+        "/problems/{id}": {"patch": {
+            "summary": "Triage a problem report (leads)", "parameters": [PROBLEM_ID],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("Triage")}}},
+            "responses": {"200": _json(_ref("ProblemReport")), **ERRORS}}},
         "/openapi.json": {"get": {"summary": "This document", "security": [],
                                   "responses": {"200": _json({"type": "object"})}}},
     }
     return {
         "openapi": "3.1.0",
         "info": {"title": "Rollout API", "version": "1",
-                 "description": "Staged pilot rollouts: people, rollouts, waves and who is in each wave."},
+                 "description": "Staged pilot rollouts: people, rollouts, waves and who is in each wave; "
+                                "questionnaires, participants' feedback and problem reports."},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

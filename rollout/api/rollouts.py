@@ -6,7 +6,8 @@ from flask import g
 from ..services import rollouts
 from . import api, listing, paging, rollout_for, serialize, token_required, typed_body
 
-ROLLOUT_FIELDS = {"key": "text", "name": "text", "description": "text"}
+ROLLOUT_FIELDS = {"key": "text", "name": "text", "description": "text", "reminder_days": "integer",
+                  "anonymity_k": "integer"}
 
 
 @api.post("/rollouts")
@@ -36,5 +37,7 @@ def update_rollout(key: str):
     rollout = rollout_for(key)
     body = typed_body(ROLLOUT_FIELDS)
     data = {"name": body.get("name", rollout.name), "description": body.get("description", rollout.description),
-            "anonymous": body.get("anonymous", rollout.anonymous)}
+            "anonymous": body.get("anonymous", rollout.anonymous),
+            "reminder_days": body.get("reminder_days", rollout.reminder_days),
+            "anonymity_k": body.get("anonymity_k", rollout.anonymity_k)}
     return serialize.rollout(rollouts.update_rollout(rollout, data, g.user))

@@ -4,8 +4,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from ..models import Person, Rollout, Wave
+from ..models import SEVERITIES, Person, ProblemReport, Rollout, Wave
+from ..services import questionnaires
 from ..services.cohorts import Candidate
+from ..services.feedback import Visit
 
 
 def when(value: Optional[datetime]) -> Optional[str]:
@@ -19,6 +21,7 @@ def person(p: Person) -> dict:
 
 def rollout(r: Rollout) -> dict:
     return {"key": r.key, "name": r.name, "description": r.description, "anonymous": r.anonymous,
+            "reminder_days": r.reminder_days, "anonymity_k": r.anonymity_k,
             "created_at": when(r.created_at), "waves": len(r.waves)}
 
 
@@ -39,3 +42,38 @@ def wave(w: Wave) -> dict:
 def member(c: Candidate) -> dict:
     return {"external_id": c.external_id, "name": c.name, "email": c.email, "unit": c.unit or None,
             "bucket": c.bucket, "explicit": c.explicit}
+
+
+def feedback_form(v: Visit, answers: dict) -> dict:
+    """What a personal token opens: the wave's questions in both languages, whether they
+    can be answered now, and the person's own answers so far. Nothing about anyone else."""
+    response = v.response
+    return {
+        "rollout": v.rollout.key, "rollout_name": v.rollout.name, "anonymous": v.rollout.anonymous,
+        "wave": v.wave.number, "wave_name": v.wave.name, "state": v.wave.state,
+        "can_answer": v.can_answer, "can_report": v.can_report, "closes_at": when(v.wave.feedback_closes_at),
+        "questionnaire": questionnaires.as_data(v.questionnaire) if v.questionnaire else None,
+        "categories": questionnaires.categories(v.rollout), "severities": list(SEVERITIES),
+        "answers": answers,
+        "submitted_at": when(response.submitted_at) if response else None,
+        "updated_at": when(response.updated_at) if response else None,
+    }
+
+
+def feedback_receipt(v: Visit, answers: dict) -> dict:
+    return {"wave": v.wave.number, "rollout": v.rollout.key, "submitted_at": when(v.response.submitted_at),
+            "updated_at": when(v.response.updated_at), "answers": answers}
+
+
+def problem_receipt(r: ProblemReport) -> dict:
+    """What the participant who reported a problem gets back."""
+    return {"id": r.id, "category": r.category, "severity": r.severity, "status": r.status,
+            "created_at": when(r.created_at)}
+
+
+def problem(r: ProblemReport, w: Wave, reporter: Optional[Person]) -> dict:
+    """A problem report as the rollout's team sees it (no reporter in an anonymous rollout)."""
+    return {**problem_receipt(r), "wave": w.number, "description": r.description, "note": r.note or "",
+            "updated_at": when(r.updated_at),
+            "reporter": {"external_id": reporter.external_id, "name": reporter.name, "email": reporter.email}
+            if reporter else None}

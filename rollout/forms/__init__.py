@@ -9,6 +9,8 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    FieldList,
+    FormField,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -18,8 +20,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms import Form as PlainForm
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 
@@ -67,6 +70,19 @@ class RolloutForm(FlaskForm):
 
 class RolloutEditForm(RolloutForm):
     key = None
+    reminder_days = IntegerField(
+        _l("Reminder (days before the feedback window closes)"), default=2,
+        validators=[InputRequired(_l("Give a number of days from 0 to 30.")),
+                    NumberRange(0, 30, _l("Give a number of days from 0 to 30."))],
+        description=_l("0-30. People who have not answered get one reminder this many days before the window "
+                       "closes; 0 sends it on the last day."),
+        render_kw={"inputmode": "numeric"})
+    anonymity_k = IntegerField(
+        _l("Smallest group shown in results"), default=5,
+        validators=[InputRequired(_l("Give a whole number from 2 to 50.")),
+                    NumberRange(2, 50, _l("Give a whole number from 2 to 50."))],
+        description=_l("2-50. In an anonymous rollout, results of groups smaller than this are hidden."),
+        render_kw={"inputmode": "numeric"})
 
 
 class RoleForm(FlaskForm):
@@ -125,3 +141,67 @@ class UnitForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button-only form: CSRF and nothing else."""
+
+
+# --- feedback: the lead's side ------------------------------------------------
+
+QUESTION_KIND_CHOICES = [
+    SelectChoice("rating", _l("Rating (1-5)")),
+    SelectChoice("nps", _l("Recommendation (0-10)")),
+    SelectChoice("choice", _l("One choice")),
+    SelectChoice("multi", _l("Several choices")),
+    SelectChoice("yes_no", _l("Yes or no")),
+    SelectChoice("number", _l("Number")),
+    SelectChoice("text", _l("Free text")),
+]
+
+
+class QuestionFields(PlainForm):
+    """One question of the questionnaire editor (a fieldset; CSRF is on the whole form)."""
+
+    code = StringField(_l("Code"), description=_l("Lower-case letters, digits and _."),
+                       render_kw={"autocomplete": "off", "spellcheck": "false"})
+    kind = SelectField(_l("Kind of question"), choices=QUESTION_KIND_CHOICES, default="rating")
+    prompt_sv = TextAreaField(_l("Question in Swedish"), render_kw={"rows": 2, "lang": "sv"})
+    prompt_en = TextAreaField(_l("Question in English"), render_kw={"rows": 2, "lang": "en"})
+    options = TextAreaField(_l("Options"), render_kw={"rows": 3, "spellcheck": "false"},
+                            description=_l("Choice questions only: one per line as value | Svenska | English, "
+                                           "e.g. often | Ofta | Often."))
+    required = BooleanField(_l("An answer is required"))
+    position = StringField(_l("Place in the order"), render_kw={"inputmode": "numeric", "size": 4},
+                           description=_l("A smaller number comes first."))
+    min = StringField(_l("Smallest number allowed"), render_kw={"inputmode": "decimal"},
+                      description=_l("Number questions only; empty for no limit."))
+    max = StringField(_l("Largest number allowed"), render_kw={"inputmode": "decimal"},
+                      description=_l("Number questions only; empty for no limit."))
+    remove = BooleanField(_l("Remove this question"))
+
+
+class QuestionnaireForm(FlaskForm):
+    # the editor shows the questions (at most 40) and one empty fieldset; the bound keeps a bad post small
+    questions = FieldList(FormField(QuestionFields), min_entries=1, max_entries=100)
+
+
+class TriageForm(FlaskForm):
+    status = SelectField(_l("Status"), choices=[SelectChoice("new", _l("New")),
+                                                SelectChoice("acknowledged", _l("Acknowledged")),
+                                                SelectChoice("resolved", _l("Resolved"))],
+                         validators=[DataRequired(_l("Choose a status."))])
+    note = TextAreaField(_l("Note"), validators=[Length(max=2000, message=_l("At most 2000 characters."))],
+                         render_kw={"rows": 2},
+                         description=_l("Optional: what was done, or why."))
+
+
+class GateForm(FlaskForm):
+    """Gate criteria; shares are entered in per cent. On a wave, an empty field uses the rollout's value."""
+
+    min_responses = IntegerField(_l("Minimum responses"), validators=[Optional(), NumberRange(0, 100000)])
+    min_response_rate = IntegerField(_l("Minimum response rate (%%)"), validators=[Optional(), NumberRange(0, 100)],
+                                     render_kw={"inputmode": "numeric"})
+    min_satisfied = IntegerField(_l("Minimum satisfied share (%%)"), validators=[Optional(), NumberRange(0, 100)],
+                                 description=_l("The share answering 4 or 5 on overall satisfaction."),
+                                 render_kw={"inputmode": "numeric"})
+    max_open_blockers = IntegerField(_l("Maximum open blockers"), validators=[Optional(), NumberRange(0, 100000)])
+    lessons_ready = SelectField(_l("Lessons for the next wave must be applied or deferred"),
+                                choices=[SelectChoice("", _l("As the rollout says")), SelectChoice("yes", _l("Yes")),
+                                         SelectChoice("no", _l("No"))], default="", validate_choice=False)

@@ -30,6 +30,8 @@ class Rollout(db.Model):
     reminder_days: Mapped[int] = mapped_column(Integer, default=2)
     # [{"code", "sv", "en"}]; participants choose one when they report a problem
     problem_categories: Mapped[list] = mapped_column(JSONType, default=list)
+    # gate criteria for going from one wave to the next; a wave may override any of them
+    gate: Mapped[dict] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
 
@@ -79,6 +81,7 @@ class Wave(db.Model):
     questionnaire_id: Mapped[Optional[int]] = mapped_column(ForeignKey("questionnaires.id"), nullable=True)
     feedback_closes_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
     responses_count: Mapped[int] = mapped_column(Integer, default=0)
+    gate_overrides: Mapped[dict] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     rollout: Mapped[Rollout] = relationship(back_populates="waves")

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Person, Rollout, User
-from . import accounts, people, rollouts, waves
+from . import accounts, feedback, people, rollouts, waves
 
 DEMO_PASSWORD = "rollout-demo"
 DEMO_USERS = (
@@ -95,8 +95,57 @@ def load_demo() -> DemoResult:
             "planned_start": (start + timedelta(days=offset)).isoformat(),
             "planned_end": (start + timedelta(days=offset + length)).isoformat(),
         }, lead))
-    waves.transition(created[0], "active", lead)
+    pilot = created[0]
+    waves.transition(pilot, "active", lead)
+    waves.transition(pilot, "feedback", lead)
+    _pilot_feedback(pilot)
     return DemoResult([(email, DEMO_PASSWORD) for email, *_ in DEMO_USERS], rollout.key, len(demo_people()))
+
+
+PILOT_ANSWERS = [
+    (5, "yes", 4, "Snabb uppstart och allt fanns på plats.", "", "IT-supporten var på plats första morgonen!", 0),
+    (4, "yes", 3, "Smidig inloggning med nya kortet.", "Skrivaren på plan 3 saknades.", "", 0.5),
+    (4, "yes", 4, "", "Lite kort information om vad som skulle hända.", "", 1),
+    (2, "no", 2, "", "Kom inte åt bygglovssystemet förrän efter lunch.", "", 4),
+    (5, "yes", 5, "Mycket snabbare dator.", "", "Att det gick så smidigt!", 0),
+    (3, "yes", 2, "Bra med stöd i korridoren.", "Utbildningen kom för sent.", "", 2),
+    (4, "yes", 4, "", "Dockningsstationen fungerade inte med min skärm.", "", 1),
+    (5, "yes", 4, "Bra förberett.", "", "", 0),
+]
+
+
+def _pilot_feedback(pilot) -> None:
+    """Most of the pilot has answered; a couple of problems have been reported."""
+    from ..models import FeedbackLink
+    links = list(db.session.scalars(select(FeedbackLink).where(FeedbackLink.wave_id == pilot.id)
+                                    .order_by(FeedbackLink.id)))
+    for link, answer in zip(links, PILOT_ANSWERS, strict=False):
+        satisfaction, day_one, information, well, better, celebrate, hours = answer
+        feedback.submit(_token_of(link), {
+            "satisfaction": satisfaction, "worked_day_one": day_one, "information": information,
+            "went_well": well, "could_be_better": better, "celebrate": celebrate, "hours_lost": hours})
+    feedback.report_problem(_token_of(links[3]), {
+        "category": "login", "severity": "major",
+        "description": "Bygglovssystemet sa att jag saknade behörighet den första förmiddagen."})
+    feedback.report_problem(_token_of(links[1]), {
+        "category": "printing", "severity": "minor", "description": "Skrivaren på plan 3 fanns inte i listan."})
+
+
+def _token_of(link) -> str:
+    return feedback.link_url(link).rsplit("/", 1)[1]
+
+
+def feedback_links(limit: int = 3) -> list[tuple[str, str]]:
+    """A few pilot members' personal links, those who have not answered first."""
+    from ..models import FeedbackLink, Person
+    rollout = demo_rollout()
+    if rollout is None or not rollout.waves:
+        return []
+    pilot = rollout.waves[0]
+    rows = db.session.execute(select(FeedbackLink, Person).join(Person, Person.id == FeedbackLink.person_id)
+                              .where(FeedbackLink.wave_id == pilot.id).order_by(FeedbackLink.id)).all()
+    rows.sort(key=lambda row: feedback.has_response(pilot, row[1].id))
+    return [(person.name, feedback.link_url(link)) for link, person in rows[:limit]]
 
 
 def demo_rollout() -> Rollout | None:

@@ -18,8 +18,21 @@ from sqlalchemy import case, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import (PROBLEM_STATUSES, SEVERITIES, Answer, FeedbackLink, Membership, Person, ProblemReport, Question,
-                      Questionnaire, Response, Rollout, User, Wave)
+from ..models import (
+    PROBLEM_STATUSES,
+    SEVERITIES,
+    Answer,
+    FeedbackLink,
+    Membership,
+    Person,
+    ProblemReport,
+    Question,
+    Questionnaire,
+    Response,
+    Rollout,
+    User,
+    Wave,
+)
 from ..models.types import utcnow
 from . import audit, notify, questionnaires
 from .accounts import require_lead, require_view
@@ -177,7 +190,9 @@ class Visit:
 
     @property
     def can_answer(self) -> bool:
-        return self.wave.state == "feedback"
+        # the window is shut at its closing time, even before the next tick moves the wave to review
+        closes = self.wave.feedback_closes_at
+        return self.wave.state == "feedback" and (closes is None or utcnow() < closes)
 
     @property
     def can_report(self) -> bool:
@@ -236,7 +251,7 @@ def _whole(value, low: int, high: int) -> Optional[int]:
     return value if isinstance(value, int) and low <= value <= high else None
 
 
-def validate_answers(questions: list[Question], answers, language: str = "sv") -> tuple[list[dict], Problems]:
+def validate_answers(questions: list[Question], answers) -> tuple[list[dict], Problems]:
     """Every answer checked against its question: rows for the answers table, or the problems."""
     problems = Problems()
     rows: list[dict] = []
@@ -249,7 +264,8 @@ def validate_answers(questions: list[Question], answers, language: str = "sv") -
             problems.add(str(code)[:60], _("There is no question %(code)s.", code=str(code)[:60]))
     for q in questions:
         value = answers.get(q.code)
-        empty = value is None or value == "" or value == [] or (isinstance(value, str) and not value.strip())
+        empty = value is None or value == "" or (value == [] and q.kind == "multi") or (
+            isinstance(value, str) and not value.strip())
         if empty:
             if q.required:
                 problems.add(q.code, _("Answer this question."))
@@ -316,14 +332,16 @@ def submit(token: str, answers, language: str = "sv") -> Response:
     submit is one response: the row is unique on (wave, respondent key)."""
     v = visit(token)
     if not v.can_answer:
+        if v.wave.state == "paused":
+            raise FeedbackClosed(_("Feedback for this wave is paused for now; your link works again when it resumes."))
         raise FeedbackClosed(_("The feedback window for this wave is closed; answers can no longer be changed.")
                              if v.wave.feedback_opened_at else _("Feedback for this wave has not opened yet."))
-    rows, problems = validate_answers(v.questionnaire.questions, answers, language)
+    rows, problems = validate_answers(v.questionnaire.questions, answers)
     problems.raise_if_any(_("Some answers need attention."))
     key = respondent_key(v.wave.id, v.person.id)
     anonymous = v.rollout.anonymous
     language = language if language in ("sv", "en") else "sv"
-    for attempt in range(2):
+    for _attempt in range(2):
         response = db.session.scalar(select(Response).where(Response.wave_id == v.wave.id,
                                                             Response.respondent_key == key))
         now = utcnow()
@@ -376,16 +394,19 @@ def report_problem(token: str, data: dict) -> ProblemReport:
                            category=category, severity=severity, description=description.strip())
     db.session.add(report)
     db.session.flush()
+    alerts = []
     if severity == "blocker":
         for lead in notify.leads_of(v.rollout):
-            notify.queue("blocker", f"blocker:{report.id}:{lead.id}", lead.email, lead.language, "blocker",
+            alerts.append(f"blocker:{report.id}:{lead.id}")
+            notify.queue("blocker", alerts[-1], lead.email, lead.language, "blocker",
                          wave_id=v.wave.id, user_id=lead.id, wave=v.wave, rollout=v.rollout, report=report,
                          category=questionnaires.category_label(v.rollout, category, lead.language),
                          reporter=None if v.rollout.anonymous else v.person,
                          url=public_url(f"/rollouts/{v.rollout.key}/problems"))
     db.session.commit()
-    if severity == "blocker":
-        notify.deliver_pending()  # "at once": the leads hear of a blocker now, not at the next tick
+    if alerts:
+        # "at once": the leads hear of a blocker now, not at the next tick (only these messages)
+        notify.deliver_pending(keys=alerts)
     return report
 
 
@@ -411,6 +432,9 @@ def triage(report: ProblemReport, status: str, note: str, actor: Optional[User])
     problems = Problems()
     if status not in PROBLEM_STATUSES:
         problems.add("status", _("Choose new, acknowledged or resolved."))
+    if note is not None and not isinstance(note, str):
+        problems.add("note", _("Write text."))
+        note = ""
     note = (note or "").strip()
     if reason := text_problem(note.replace("\t", " "), MAX_TEXT):
         problems.add("note", reason)

@@ -7,7 +7,7 @@ import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import make_msgid
 from typing import Optional
 
 from flask import current_app, render_template
@@ -52,19 +52,21 @@ def queue(kind: str, key: str, to_address: str, language: str, template: str, *,
                   body_html=html, status="pending", attempts=0, last_error="", created_at=utcnow())
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     result = db.session.execute(insert(Notification).values(**values).on_conflict_do_nothing(
-        index_elements=["dedupe_key"]))
-    return bool(result.rowcount)
+        index_elements=["dedupe_key"]).returning(Notification.id))
+    return result.first() is not None  # (rowcount is -1 here on psycopg)
 
 
 def exists(key: str) -> bool:
     return db.session.scalar(select(Notification.id).where(Notification.dedupe_key == key)) is not None
 
 
-def _claim(limit: int) -> list[int]:
+def _claim(limit: int, keys: Optional[list[str]] = None) -> list[int]:
     """Mark up to `limit` due rows as being sent by this worker; each row is claimed by one worker only."""
     now = utcnow()
     due = or_(Notification.status == "pending",
               (Notification.status == "sending") & (Notification.claimed_at < now - STALE_CLAIM))
+    if keys is not None:
+        due = due & Notification.dedupe_key.in_(keys)
     query = select(Notification.id).where(due).order_by(Notification.id).limit(limit)
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
@@ -93,12 +95,13 @@ def _message(row: Notification, sender: str) -> EmailMessage:
     return message
 
 
-def deliver_pending(limit: int = BATCH) -> Delivery:
-    """Send what is due. Without MAIL_SERVER the messages stay readable in the outbox."""
+def deliver_pending(limit: int = BATCH, keys: Optional[list[str]] = None) -> Delivery:
+    """Send what is due (only the messages with these `keys`, when given). Without
+    MAIL_SERVER the messages stay readable in the outbox."""
     config = current_app.config
     result = Delivery()
     while True:
-        ids = _claim(limit)
+        ids = _claim(limit, keys)
         if not ids:
             return result
         rows = list(db.session.scalars(select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id)))

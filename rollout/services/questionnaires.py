@@ -128,7 +128,8 @@ def _clean_all(items, problems: Problems, rollout: Rollout) -> list[dict]:
         elif code in earlier_kinds and earlier_kinds[code] != kind:
             problems.add(f"{where}.code", _(
                 "The code %(code)s meant another kind of question before; a new meaning needs a new code.", code=code))
-        codes.add(code)
+        if isinstance(code, str):
+            codes.add(code)
         if kind not in QUESTION_KINDS:
             problems.add(f"{where}.kind", _("Choose one of: %(kinds)s.", kinds=", ".join(QUESTION_KINDS)))
         prompts = {}

@@ -12,7 +12,7 @@ from ..models import ROLES, Rollout, RolloutRole, User, Wave
 from . import audit, questionnaires
 from .accounts import require_lead, require_view
 from .errors import NotFound, Problems, ValidationFailed
-from .validation import text_problem
+from .validation import text_problem, whole_number
 
 KEY = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
@@ -37,7 +37,14 @@ def _validate(data: dict, problems: Problems, *, rollout: Optional[Rollout] = No
         problems.add("description", reason)
     if not isinstance(anonymous, bool):
         problems.add("anonymous", _("Must be true or false."))
-    return {"key": key, "name": name, "description": description, "anonymous": anonymous}
+    reminder_days = whole_number(data.get("reminder_days", rollout.reminder_days if rollout else 2), 0, 30)
+    if reminder_days is None:
+        problems.add("reminder_days", _("Give a number of days from 0 to 30."))
+    anonymity_k = whole_number(data.get("anonymity_k", rollout.anonymity_k if rollout else 5), 2, 50)
+    if anonymity_k is None:
+        problems.add("anonymity_k", _("Give a whole number from 2 to 50."))
+    return {"key": key, "name": name, "description": description, "anonymous": anonymous,
+            "reminder_days": reminder_days, "anonymity_k": anonymity_k}
 
 
 def create_rollout(data: dict, actor: Optional[User]) -> Rollout:

@@ -17,11 +17,12 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import DECISIONS, WAVE_STATES, Rollout, User, Wave
+from ..models import DECISIONS, WAVE_STATES, Decision, Rollout, User, Wave
 from ..models.types import utcnow
-from . import audit, cohorts, feedback
+from . import audit, cohorts, feedback, gates
 from .accounts import require_lead
 from .errors import GuardFailed, NotFound, Problems, ValidationFailed
+from .results import wave_results
 from .validation import text_problem, whole_number
 
 FLOW = {"planned": "active", "active": "feedback", "feedback": "review", "review": "done"}
@@ -35,6 +36,14 @@ def state_label(state: str) -> str:
         "planned": _("Planned"), "active": _("Active"), "feedback": _("Collecting feedback"),
         "review": _("In review"), "done": _("Done"), "paused": _("Paused"), "cancelled": _("Cancelled"),
     }.get(state, state)
+
+
+def verdict_label(verdict: str) -> str:
+    return {"go": _("go"), "no_go": _("no go"), "insufficient_evidence": _("insufficient evidence")}.get(verdict, verdict)
+
+
+def decisions(wave: Wave) -> list[Decision]:
+    return list(db.session.scalars(select(Decision).where(Decision.wave_id == wave.id).order_by(Decision.id)))
 
 
 def action_label(to: str, wave: Optional[Wave] = None) -> str:
@@ -253,6 +262,17 @@ def decide(wave: Wave, decision: Optional[str], rationale: str, actor: Optional[
     if wave.state != "review":
         raise GuardFailed("not_in_review", _("A decision is recorded when the wave is in review."))
     problems.raise_if_any(_("The decision could not be recorded."))
+    results = wave_results(wave)
+    evaluation = gates.evaluate(wave, results)
+    against = (decision == "go" and evaluation.verdict != "go") or (decision == "no_go" and evaluation.verdict == "go")
+    if against and not rationale:
+        raise ValidationFailed(_("The decision could not be recorded."), [{"field": "rationale", "message": _(
+            "The gate's verdict is %(verdict)s: say why you decide otherwise.",
+            verdict=verdict_label(evaluation.verdict))}])
+    db.session.add(Decision(wave_id=wave.id, decision=decision, rationale=rationale, verdict=evaluation.verdict,
+                            against_verdict=against, decided_by_id=actor.id if actor else None,
+                            snapshot={"results": results.as_dict(), "gate": evaluation.as_dict(),
+                                      "criteria": gates.criteria_for(wave)}))
     if decision == "extend":
         # more time to collect feedback: the window opens again for another feedback_days
         wave.closed_at = None

@@ -1,14 +1,15 @@
-"""Administration: accounts, API tokens, units, and the global audit log."""
+"""Administration: accounts, API tokens, units, the global audit log, and the e-mail
+outbox (readable in the UI, so that the demo works without an SMTP server)."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..forms import ActionForm, TokenForm, UnitForm, UserForm
-from ..models import ApiToken, User
-from ..services import accounts, audit, people
+from ..models import ApiToken, Notification, User
+from ..services import accounts, audit, notify, people
 from ..services.errors import NotFound, ValidationFailed
 from .helpers import Pagination, apply_errors, page_arg
 
@@ -102,3 +103,32 @@ def audit_log():
     page, per_page = page_arg(), current_app.config["PER_PAGE"]
     events, total = audit.events_for(None, page, per_page)
     return render_template("admin/audit.html", events=events, pager=Pagination(page, per_page, total))
+
+
+def message_kinds() -> dict[str, str]:
+    return {"invitation": _("Invitation"), "reminder": _("Reminder"), "new_link": _("New link"),
+            "blocker": _("Blocker alert")}
+
+
+def message_statuses() -> dict[str, str]:
+    return {"pending": _("waiting to be sent"), "sending": _("being sent"), "sent": _("sent"),
+            "outbox": _("in the outbox (no mail server)"), "failed": _("failed")}
+
+
+@bp.route("/outbox")
+def outbox():
+    kind = request.args.get("kind", "")
+    kind = kind if kind in message_kinds() else ""
+    page, per_page = page_arg(), current_app.config["PER_PAGE"]
+    messages, total = notify.outbox(page, per_page, kind)
+    return render_template("admin/outbox.html", messages=messages, total=total, kind=kind, kinds=message_kinds(),
+                           statuses=message_statuses(), pager=Pagination(page, per_page, total),
+                           mail_server=bool(current_app.config.get("MAIL_SERVER")))
+
+
+@bp.route("/outbox/<int:message_id>")
+def message(message_id: int):
+    row = db.session.get(Notification, message_id)
+    if row is None:
+        raise NotFound(_("No such message."))
+    return render_template("admin/message.html", message=row, kinds=message_kinds(), statuses=message_statuses())

@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_wtf import FlaskForm
 
 from ..services.errors import ValidationFailed
-from ..services.waves import action_label, state_label
+from ..services.waves import action_label, state_label, verdict_label
 
 
 def apply_errors(form: FlaskForm, error: ValidationFailed, aliases: dict | None = None) -> None:
@@ -73,6 +73,7 @@ def init_app(app: Flask) -> None:
             "current_locale": str(get_locale()),
             "state_label": state_label,
             "action_label": action_label,
+            "verdict_label": verdict_label,
         }
 
     @app.template_filter("when")

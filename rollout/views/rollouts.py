@@ -61,7 +61,9 @@ def edit(key: str):
     if form.validate_on_submit():
         try:
             rollouts.update_rollout(rollout, {"name": form.name.data, "description": form.description.data,
-                                              "anonymous": form.anonymous.data}, current_user)
+                                              "anonymous": form.anonymous.data,
+                                              "reminder_days": form.reminder_days.data,
+                                              "anonymity_k": form.anonymity_k.data}, current_user)
         except ValidationFailed as error:
             apply_errors(form, error)
         else:

@@ -1,15 +1,20 @@
-"""Waves: plan, preview, members, and moving them through their states."""
+"""Waves: plan, preview, members, moving them through their states, and (once
+feedback has opened) who has answered and the members' personal links."""
 from __future__ import annotations
 
 import re
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_percent
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from ..forms import DecisionForm, TransitionForm, WaveForm
-from ..services import cohorts, people, rollouts, waves
+from ..extensions import db
+from ..forms import ActionForm, DecisionForm, TransitionForm, WaveForm
+from ..models import FeedbackLink, Questionnaire, Response, Wave
+from ..services import cohorts, feedback, gates, people, rollouts, waves
 from ..services.accounts import can_lead, require_lead
 from ..services.errors import GuardFailed, ValidationFailed
 from .helpers import Pagination, apply_errors, page_arg
@@ -124,10 +129,92 @@ def show(key: str, number: int):
         people_page = cohorts.page_of(everyone, page, per_page)
     lead = can_lead(current_user, rollout)
     moves = [(to, waves.blockers(wave, to)) for to in waves.targets(wave)] if lead else []
+    person_ids = [p.person_id for p in people_page] if wave.materialised else []
     return render_template("waves/show.html", rollout=rollout, wave=wave, people=people_page, total=total,
                            pager=Pagination(page, per_page, total), can_lead=lead, moves=moves,
                            previous=waves.previous_wave(wave), form=TransitionForm(),
-                           decision_form=DecisionForm())
+                           decision_form=DecisionForm(), feedback=_feedback_facts(wave),
+                           answered=_answered(wave, person_ids), links=_links(wave, person_ids) if lead else {},
+                           can_send_links=lead and _links_can_be_sent(wave),
+                           gate=gates.evaluate(wave) if lead and wave.state == "review" else None)
+
+
+# --- feedback on the wave page: a fixed number of queries, whatever the page holds --
+
+def _feedback_facts(wave: Wave) -> dict | None:
+    """Responses, response rate, window and questionnaire version once feedback has opened."""
+    if wave.feedback_opened_at is None:
+        return None
+    version = db.session.scalar(select(Questionnaire.version).where(Questionnaire.id == wave.questionnaire_id)) \
+        if wave.questionnaire_id else None
+    rate = wave.responses_count / wave.members_count if wave.members_count else None
+    return {"responses": wave.responses_count, "members": wave.members_count,
+            "rate": format_percent(rate) if rate is not None else None,
+            "closes_at": wave.feedback_closes_at, "version": version,
+            "open_blockers": feedback.open_blockers(wave)}
+
+
+def _answered(wave: Wave, person_ids: list[int]) -> set[int]:
+    """Which of these people have answered (one query). Never asked in an anonymous rollout:
+    whether a person answered is exactly what anonymity hides from the team."""
+    if wave.rollout.anonymous or wave.feedback_opened_at is None or not person_ids:
+        return set()
+    keys = {feedback.respondent_key(wave.id, person_id): person_id for person_id in person_ids}
+    found = db.session.scalars(select(Response.respondent_key).where(Response.wave_id == wave.id,
+                                                                     Response.respondent_key.in_(list(keys))))
+    return {keys[key] for key in found}
+
+
+def _links(wave: Wave, person_ids: list[int]) -> dict[int, FeedbackLink]:
+    """The personal links of these people (one query)."""
+    if wave.feedback_opened_at is None or not person_ids:
+        return {}
+    rows = db.session.scalars(select(FeedbackLink).where(FeedbackLink.wave_id == wave.id,
+                                                         FeedbackLink.person_id.in_(person_ids)))
+    return {link.person_id: link for link in rows}
+
+
+def _links_can_be_sent(wave: Wave) -> bool:
+    # the same condition as feedback.new_link's guard, so the page offers only what works
+    return wave.feedback_opened_at is not None and wave.state in ("active", "feedback", "paused")
+
+
+def _back_to_members(key: str, number: int):
+    page = page_arg()
+    return redirect(url_for("waves.show", key=key, number=number, **({"page": page} if page > 1 else {}))
+                    + "#people-title")
+
+
+@bp.route("/<int:number>/members/<int:person_id>/new-link", methods=["POST"])
+@login_required
+def new_link(key: str, number: int, person_id: int):
+    rollout = rollouts.get_rollout(key, current_user)
+    require_lead(current_user, rollout)
+    wave = waves.get_wave(rollout, number)
+    person = people.get_person(person_id)  # the service says when they are not in the wave
+    if ActionForm().validate_on_submit():
+        try:
+            feedback.new_link(wave, person, current_user)
+        except GuardFailed as error:
+            flash(error.message, "error")
+        else:
+            flash(_("A new link is on its way to %(name)s; the old link no longer works.", name=person.name),
+                  "success")
+    return _back_to_members(key, number)
+
+
+@bp.route("/<int:number>/members/<int:person_id>/revoke-link", methods=["POST"])
+@login_required
+def revoke_link(key: str, number: int, person_id: int):
+    rollout = rollouts.get_rollout(key, current_user)
+    require_lead(current_user, rollout)
+    wave = waves.get_wave(rollout, number)
+    person = people.get_person(person_id)  # the service says when they are not in the wave
+    if ActionForm().validate_on_submit():
+        feedback.revoke_link(wave, person, current_user)
+        flash(_("The link of %(name)s no longer works. Send a new link when they need one.", name=person.name),
+              "success")
+    return _back_to_members(key, number)
 
 
 @bp.route("/<int:number>/transition", methods=["POST"])

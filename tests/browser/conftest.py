@@ -176,3 +176,31 @@ def check_a11y(axe):
             return Object.keys(seen).filter(id => seen[id] > 1); }""")
         assert not duplicates, f"ids used more than once on {where} ({page.url}): {duplicates}"
     return check
+
+
+# --- the participant's side: a phone, and e-mail to a real SMTP server ------------------
+
+PHONE = {"viewport": {"width": 375, "height": 740}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+
+
+@pytest.fixture
+def phone_page(browser, live_server, request):
+    """A fresh browser context the size of a small phone (375 CSS pixels wide)."""
+    context = browser.new_context(locale="sv-SE", **PHONE)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    _keep_evidence(request, page)
+    context.close()
+
+
+@pytest.fixture
+def live_mailbox(live_server):
+    """The live app sends its mail to a real SMTP server on loopback, with links to the live server."""
+    from ..conftest import Mailbox
+
+    box = Mailbox()
+    live_server.app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=box.port,
+                                  MAIL_DEFAULT_SENDER="rollout@kommun.example", PUBLIC_URL=live_server.url)
+    yield box
+    box.stop()

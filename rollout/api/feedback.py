@@ -1,0 +1,105 @@
+"""Feedback: a participant's answers and problem reports through their personal
+token (no bearer token: the personal token is the credential), and the leads'
+list and triage of problem reports."""
+from __future__ import annotations
+
+from flask import g, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import PROBLEM_STATUSES, Person, ProblemReport, Wave
+from ..services import accounts, feedback, waves
+from ..services.errors import NotFound, ValidationFailed
+from ..services.validation import whole_number
+from . import api, listing, paging, rollout_for, serialize, token_required, typed_body
+
+# ids and wave numbers are 32-bit integers in the database
+MAX_ID = 2**31 - 1
+LANGUAGES = ("sv", "en")
+ANSWER_FIELDS = {"answers": "object", "language": "text"}
+PROBLEM_FIELDS = {"category": "text", "severity": "text", "description": "text"}
+TRIAGE_FIELDS = {"status": "text", "note": "text"}
+
+
+# --- the participant's side (personal token) ----------------------------------
+
+@api.get("/feedback/<token>")
+def feedback_form(token: str):
+    visit = feedback.visit(token)
+    feedback.touch(visit)
+    return serialize.feedback_form(visit, feedback.current_answers(visit))
+
+
+@api.post("/feedback/<token>")
+def submit_feedback(token: str):
+    body = typed_body(ANSWER_FIELDS)
+    language = body.get("language")
+    if language is not None and language not in LANGUAGES:
+        raise ValidationFailed(_("Some answers need attention."),
+                               [{"field": "language", "message": _("Choose Swedish or English.")}])
+    feedback.submit(token, body.get("answers"), language or "sv")
+    visit = feedback.visit(token)
+    return serialize.feedback_receipt(visit, feedback.current_answers(visit))
+
+
+@api.post("/feedback/<token>/problems")
+def report_problem(token: str):
+    report = feedback.report_problem(token, typed_body(PROBLEM_FIELDS))
+    return serialize.problem_receipt(report), 201
+
+
+# --- the leads' side (bearer token) -------------------------------------------
+
+def _wave_filter(rollout):
+    raw = request.args.get("wave")
+    if raw is None or raw == "":
+        return None
+    number = whole_number(raw, 0, MAX_ID)
+    if number is not None:
+        try:
+            return waves.get_wave(rollout, number)
+        except NotFound:
+            pass
+    raise ValidationFailed(_("Bad query parameters."), [{"field": "wave", "message": _("No such wave.")}])
+
+
+def _status_filter() -> str:
+    status = request.args.get("status", "")
+    if status and status not in PROBLEM_STATUSES:
+        raise ValidationFailed(_("Bad query parameters."), [{"field": "status", "message": _(
+            "Choose new, acknowledged or resolved.")}])
+    return status
+
+
+@api.get("/rollouts/<key>/problems")
+@token_required
+def list_problems(key: str):
+    rollout = rollout_for(key)
+    wave, status = _wave_filter(rollout), _status_filter()
+    page, per_page = paging()
+    rows, total = feedback.list_problems(rollout, g.user, wave=wave, status=status, page=page, per_page=per_page)
+    # the reporters of the whole page in one query
+    ids = {report.person_id for report, _wave in rows if report.person_id}
+    people = {p.id: p for p in db.session.scalars(select(Person).where(Person.id.in_(ids)))} if ids else {}
+    return listing([serialize.problem(report, w, people.get(report.person_id)) for report, w in rows],
+                   total, page, per_page)
+
+
+def _problem(problem_id: int) -> tuple[ProblemReport, Wave]:
+    """The report, if the token's user may see its rollout (404 otherwise, as for one that does not exist)."""
+    report = db.session.get(ProblemReport, problem_id) if problem_id <= MAX_ID else None
+    wave = db.session.get(Wave, report.wave_id) if report is not None else None
+    if wave is None or not accounts.can_view(g.user, wave.rollout):
+        raise NotFound(_("No such problem report."))
+    return report, wave
+
+
+@api.patch("/problems/<int:problem_id>")
+@token_required
+def triage_problem(problem_id: int):
+    report, wave = _problem(problem_id)
+    accounts.require_lead(g.user, wave.rollout)  # a reviewer hears 403, whatever the body
+    body = typed_body(TRIAGE_FIELDS)
+    report = feedback.triage(report, body.get("status", report.status), body.get("note", report.note), g.user)
+    return serialize.problem(report, wave, report.person)

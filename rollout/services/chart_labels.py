@@ -1,0 +1,116 @@
+"""The charts' labels in the page's language: every text of rollout.charts,
+marked for translation (generated from charts.DEFAULT_LABELS; keep the two in step)."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+
+def common() -> dict[str, str]:
+    return {
+        'no_data': _('No data yet'),
+        'col_wave': _('Wave'),
+        'percent': _('{value} %'),
+        'decimal_separator': _("."),  # the decimal separator: "," in Swedish
+        'missing': _('–'),
+    }
+
+
+def labels(chart: str) -> dict[str, str]:
+    """The translated labels of one chart (charts.DEFAULT_LABELS keys)."""
+    table = {
+        'satisfaction': {
+            'title': _('Satisfied share per wave'),
+            'xlabel': "",
+            'ylabel': _('Satisfied (rating 4 or 5)'),
+            'n_tick': _('n = {n}'),
+            'value_legend': _('Satisfied share (95 % interval)'),
+            'gate_legend': _('Gate {gate}'),
+            'no_value': _('no answers'),
+            'alt_value': _('{wave}: {value} satisfied (95 % interval {low} to {high}, n = {n}).'),
+            'alt_value_no_interval': _('{wave}: {value} satisfied (n = {n}).'),
+            'alt_no_value': _('{wave}: no answers yet (n = {n}).'),
+            'alt_gate': _('Gate: {gate}.'),
+            'col_n': _('Responses'),
+            'col_value': _('Satisfied'),
+            'col_low': _('95 % interval, low'),
+            'col_high': _('95 % interval, high'),
+        },
+        'response_rate': {
+            'title': _('Response rate per wave'),
+            'xlabel': "",
+            'ylabel': _('Responded'),
+            'n_tick': _('{n} invited'),
+            'value_legend': _('Response rate'),
+            'interval_legend': _('95 % interval'),
+            'gate_legend': _('Gate {gate}'),
+            'no_value': _('nobody invited'),
+            'alt_value': _('{wave}: {value} responded (95 % interval {low} to {high}, {n} invited).'),
+            'alt_value_no_interval': _('{wave}: {value} responded ({n} invited).'),
+            'alt_no_value': _('{wave}: nobody invited yet.'),
+            'alt_gate': _('Gate: {gate}.'),
+            'col_n': _('Invited'),
+            'col_value': _('Response rate'),
+            'col_low': _('95 % interval, low'),
+            'col_high': _('95 % interval, high'),
+        },
+        'problems': {
+            'title': _('Problem reports per 100 members'),
+            'xlabel': "",
+            'ylabel': _('Reports per 100 members'),
+            'legend_title': "",
+            'no_value': _('no members'),
+            'all_zero': _('No problem reports'),
+            'alt_wave': _('{wave}: {total} per 100 members in total ({parts}).'),
+            'alt_part': _('{category} {value}'),
+            'alt_wave_zero': _('{wave}: no problem reports.'),
+            'alt_no_value': _('{wave}: no members yet.'),
+            'col_total': _('Total'),
+        },
+        'lessons': {
+            'title': _('Lessons per wave'),
+            'xlabel': "",
+            'ylabel': _('Lessons'),
+            'raised': _('Raised'),
+            'applied': _('Applied'),
+            'verified': _('Verified'),
+            'alt_wave': _('{wave}: {raised} raised, {applied} applied, {verified} verified.'),
+        },
+        'timeline': {
+            'title': _('Planned and actual schedule'),
+            'xlabel': "",
+            'planned': _('Planned'),
+            'actual': _('Actual'),
+            'running': _('Running (until today)'),
+            'today': _('Today ({date})'),
+            'not_scheduled': _('not scheduled'),
+            'alt_row': _('{wave}: planned {planned}; actual {actual}.'),
+            'alt_span': _('{start} to {end}'),
+            'alt_running': _('{start} to today, still running'),
+            'alt_not_set': _('not set'),
+            'alt_start_late': _('Started {days} days late.'),
+            'alt_start_late_one': _('Started 1 day late.'),
+            'alt_start_early': _('Started {days} days early.'),
+            'alt_start_early_one': _('Started 1 day early.'),
+            'alt_start_on_time': _('Started on time.'),
+            'alt_today': _('Today is {date}.'),
+            'col_planned_start': _('Planned start'),
+            'col_planned_end': _('Planned end'),
+            'col_actual_start': _('Actual start'),
+            'col_actual_end': _('Actual end'),
+            'col_delay': _('Start delay (days)'),
+            'cell_running': _('running'),
+        },
+        'distribution': {
+            'title': _('Answer distribution per wave'),
+            'xlabel': _('Share of answers'),
+            'n_tick': _('n = {n}'),
+            'legend_title': "",
+            'no_value': _('no answers'),
+            'alt_wave': _('{wave} (n = {n}): {parts}.'),
+            'alt_part': _('{option} {percent} ({count})'),
+            'alt_no_value': _('{wave}: no answers yet.'),
+            'col_n': _('Answers'),
+            'cell': _('{count} ({percent})'),
+        },
+    }
+    return {**common(), **table[chart]}

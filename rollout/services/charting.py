@@ -1,0 +1,135 @@
+"""The data of each chart of a rollout, gathered from the results, and the
+chart built from it in the page's language. The data is gathered first, so
+that a request whose ETag still matches is answered without drawing."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Callable, Optional
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+
+from .. import charts
+from ..extensions import db
+from ..models import Questionnaire, Rollout, User
+from . import chart_labels, gates, questionnaires
+from .accounts import require_view
+from .errors import NotFound
+from .results import rollout_results
+
+NAMES = ("satisfaction", "response-rate", "problems", "lessons", "timeline")
+LOCAL = ZoneInfo("Europe/Stockholm")
+
+
+@dataclass
+class ChartData:
+    name: str
+    language: str
+    args: tuple
+    kwargs: dict
+    build: Callable[..., charts.Chart]
+
+    def fingerprint(self, fmt: str) -> str:
+        return charts.fingerprint(self.name, self.language, fmt, self.args, self.kwargs)
+
+    def chart(self) -> charts.Chart:
+        return self.build(*self.args, **self.kwargs)
+
+
+def _wave_label(number: int) -> str:
+    return _("Wave %(n)s", n=number)
+
+
+def _local_date(value) -> Optional[date]:
+    return value.astimezone(LOCAL).date() if value else None
+
+
+def gather(rollout: Rollout, name: str, language: str, actor: Optional[User], today: Optional[date] = None,
+           all_results: Optional[list] = None) -> ChartData:
+    """The data of chart `name`; pass `all_results` when the caller has them already."""
+    require_view(actor, rollout)
+    if name not in NAMES and not name.startswith("question-"):
+        raise NotFound(_("There is no such chart."))
+    labels = chart_labels.labels(name.replace("-", "_") if not name.startswith("question-") else "distribution")
+    all_results = all_results if all_results is not None else rollout_results(rollout, actor)
+    waves = [r.wave for r in all_results]
+    names = [_wave_label(w.number) for w in waves]
+    gate = {**gates.DEFAULTS, **(rollout.gate or {})}
+    if name == "satisfaction":
+        shares = []
+        for label, r in zip(names, all_results, strict=True):
+            estimate = r.satisfied()
+            shares.append(charts.WaveShare(label, estimate.n if estimate else 0, estimate.value if estimate else None,
+                                           estimate.low if estimate else None, estimate.high if estimate else None))
+        return ChartData(name, language, (shares,), {"gate": gate["min_satisfied"], "labels": labels},
+                         charts.satisfaction)
+    if name == "response-rate":
+        shares = [charts.WaveShare(label, r.invited, r.response_rate.value, r.response_rate.low, r.response_rate.high)
+                  for label, r in zip(names, all_results, strict=True)]
+        return ChartData(name, language, (shares,), {"gate": gate["min_response_rate"], "labels": labels},
+                         charts.response_rate)
+    if name == "problems":
+        titles = {c["code"]: c.get(language) or c["sv"] for c in questionnaires.categories(rollout)}
+        codes = [c for c in titles if any(c in r.problems["by_category"] for r in all_results)]
+        per_100 = {titles[c]: [r.problems["by_category"].get(c, {}).get("per_100", 0.0)
+                               if r.wave.members_count else None for r in all_results] for c in codes}
+        return ChartData(name, language, (names, [titles[c] for c in codes], per_100), {"labels": labels},
+                         charts.problems)
+    if name == "lessons":
+        zeros = [0] * len(waves)  # lessons arrive with retrospectives
+        return ChartData(name, language, (names, zeros, zeros, zeros), {"labels": labels}, charts.lessons)
+    if name == "timeline":
+        rows = [charts.TimelineRow(label, _local_date(w.planned_start), _local_date(w.planned_end),
+                                   _local_date(w.started_at), _local_date(w.done_at or w.closed_at))
+                for label, w in zip(names, waves, strict=True)]
+        return ChartData(name, language, (rows,), {"today": today or date.today(), "labels": labels},
+                         charts.timeline)
+    if name.startswith("question-"):
+        code = name[len("question-"):]
+        questionnaire = questionnaires.current(rollout)
+        question = next((q for q in questionnaire.questions if q.code == code), None)
+        if question is None:
+            used = [db.session.get(Questionnaire, w.questionnaire_id) for w in waves if w.questionnaire_id]
+            question = next((q for qn in used if qn for q in qn.questions if q.code == code), None)
+        if question is None or question.kind not in ("rating", "nps", "choice", "multi", "yes_no"):
+            raise NotFound(_("No chart for that question."))
+        keys = list(_keys(question))
+        option_labels = [_option_label(question, key, language) for key in keys]
+        counts: dict[str, list[int]] = {label: [] for label in option_labels}
+        for r in all_results:
+            distribution = (r.questions.get(code).distribution if r.questions.get(code) else {}) or {}
+            for key, label in zip(keys, option_labels, strict=True):
+                counts[label].append(int(distribution.get(key, 0)))
+        labels = {**labels, "title": question.prompt(language)}
+        return ChartData(name, language, (names, option_labels, counts), {"labels": labels}, charts.distribution)
+    raise NotFound(_("There is no such chart."))
+
+
+def _keys(question):
+    if question.kind == "rating":
+        return [str(i) for i in range(1, 6)]
+    if question.kind == "nps":
+        return [str(i) for i in range(0, 11)]
+    if question.kind == "yes_no":
+        return ["yes", "no"]
+    return [o["value"] for o in question.options or []]
+
+
+def _option_label(question, key: str, language: str) -> str:
+    if question.kind == "yes_no":
+        return _("Yes") if key == "yes" else _("No")
+    if question.kind in ("rating", "nps"):
+        return key
+    return question.option_label(key, language)
+
+
+def chart_names(rollout: Rollout) -> list[str]:
+    questionnaire = questionnaires.current(rollout)
+    return list(NAMES) + [f"question-{q.code}" for q in questionnaire.questions
+                          if q.kind in ("rating", "nps", "choice", "multi", "yes_no")]
+
+
+def describe(data: ChartData) -> dict[str, Any]:
+    chart = data.chart()
+    return {"name": data.name, "title": chart.title, "alt": chart.alt, "table": chart.table}

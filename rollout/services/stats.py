@@ -1,0 +1,110 @@
+"""Intervals for small samples, computed from counts and sums that SQL
+aggregates: a Wilson score interval for shares and a Student t interval for
+means. No SciPy: the t quantile comes from the regularised incomplete beta
+function, inverted by bisection (exact to well below the shown precision)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Optional
+
+Z95 = 1.959963984540054  # the standard normal's 97.5th percentile
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A value with its 95 % interval; value None when there is nothing to estimate."""
+
+    value: Optional[float]
+    low: Optional[float]
+    high: Optional[float]
+    n: int
+
+    def as_dict(self) -> dict:
+        return {"value": self.value, "low": self.low, "high": self.high, "n": self.n}
+
+
+def wilson(successes: int, n: int, z: float = Z95) -> Estimate:
+    """The share successes / n with its Wilson score interval (good at 0 %, 100 % and small n)."""
+    if n <= 0:
+        return Estimate(None, None, None, 0)
+    if not 0 <= successes <= n:
+        raise ValueError("successes must be between 0 and n")
+    p = successes / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)  # exact at the ends, not 0.999...
+    return Estimate(p, low, high, n)
+
+
+def mean_interval(n: int, total: float, total_of_squares: float) -> Estimate:
+    """The mean of n values (given their sum and sum of squares) with its t interval.
+    With n = 1 there is a mean but no interval."""
+    if n <= 0:
+        return Estimate(None, None, None, 0)
+    mean = total / n
+    if n == 1:
+        return Estimate(mean, None, None, 1)
+    variance = max(0.0, (total_of_squares - n * mean * mean) / (n - 1))
+    half = t_quantile(0.975, n - 1) * math.sqrt(variance / n)
+    return Estimate(mean, mean - half, mean + half, n)
+
+
+def _betacf(a: float, b: float, x: float) -> float:
+    """Continued fraction of the incomplete beta function (modified Lentz)."""
+    tiny = 1e-300
+    qab, qap, qam = a + b, a + 1, a - 1
+    c, d = 1.0, 1 - qab * x / qap
+    d = 1 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 300):
+        m2 = 2 * m
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = 1 + aa * d
+        d = 1 / (d if abs(d) > tiny else tiny)
+        c = 1 + aa / c if abs(1 + aa / c) > tiny else tiny
+        h *= d * c
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = 1 + aa * d
+        d = 1 / (d if abs(d) > tiny else tiny)
+        c = 1 + aa / c if abs(1 + aa / c) > tiny else tiny
+        delta = d * c
+        h *= delta
+        if abs(delta - 1) < 1e-15:
+            break
+    return h
+
+
+def _incomplete_beta(a: float, b: float, x: float) -> float:
+    if x <= 0:
+        return 0.0
+    if x >= 1:
+        return 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x))
+    if x < (a + 1) / (a + b + 2):
+        return front * _betacf(a, b, x) / a
+    return 1 - front * _betacf(b, a, 1 - x) / b
+
+
+def t_cdf(t: float, df: float) -> float:
+    x = df / (df + t * t)
+    tail = 0.5 * _incomplete_beta(df / 2, 0.5, x)
+    return 1 - tail if t >= 0 else tail
+
+
+def t_quantile(p: float, df: float) -> float:
+    """The p-quantile of Student's t with df degrees of freedom (0.5 < p < 1)."""
+    low, high = 0.0, 1.0
+    while t_cdf(high, df) < p:
+        high *= 2
+    for _ in range(200):
+        middle = (low + high) / 2
+        if t_cdf(middle, df) < p:
+            low = middle
+        else:
+            high = middle
+        if high - low < 1e-12:
+            break
+    return (low + high) / 2

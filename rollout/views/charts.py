@@ -1,0 +1,195 @@
+"""Charts, exports and the results pages. Chart and export URLs accept a
+logged-in session or a bearer token, so they can be embedded in an intranet
+page or read by a BI tool."""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from .. import charts
+from ..forms import GateForm
+from ..services import accounts, charting, exports, gates, rollouts, waves
+from ..services.accounts import can_lead, require_lead
+from ..services.errors import NotFound, ValidationFailed
+from ..services.results import category_labels, rollout_results, wave_results
+from .helpers import apply_errors
+
+bp = Blueprint("charts", __name__, url_prefix="/rollouts/<key>")
+
+_cache: OrderedDict[str, bytes] = OrderedDict()
+_cache_lock = threading.Lock()
+CACHE_SIZE = 256
+
+
+def _actor():
+    """The logged-in user, or the user of a bearer token; 401 otherwise."""
+    if current_user.is_authenticated:
+        return current_user
+    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
+    user = accounts.user_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+    if user is None:
+        abort(401)
+    return user
+
+
+def _cached(fingerprint: str, make) -> bytes:
+    with _cache_lock:
+        if fingerprint in _cache:
+            _cache.move_to_end(fingerprint)
+            return _cache[fingerprint]
+    data = make()
+    with _cache_lock:
+        _cache[fingerprint] = data
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return data
+
+
+@bp.route("/charts/<name>.<fmt>")
+def chart(key: str, name: str, fmt: str):
+    actor = _actor()
+    if fmt not in charts.FORMATS:
+        raise NotFound(_("There is no such chart."))
+    rollout = rollouts.get_rollout(key, actor)
+    data = charting.gather(rollout, name, str(get_locale()), actor)
+    etag = data.fingerprint(fmt)
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        response = Response(_cached(etag, lambda: charts.render(data.chart(), fmt)), mimetype=charts.MEDIA_TYPES[fmt])
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"  # revalidate: the data changes with every answer
+    response.headers["Vary"] = "Cookie, Authorization, Accept-Language"
+    return response
+
+
+@bp.route("/export/responses.csv")
+def responses_csv(key: str):
+    actor = _actor()
+    rollout = rollouts.get_rollout(key, actor)
+    wave = None
+    if request.args.get("wave", "") != "":
+        try:
+            wave = waves.get_wave(rollout, int(request.args["wave"]))
+        except ValueError:
+            raise NotFound(_("No such wave.")) from None
+    excel = "en" if request.args.get("excel") == "en" else "sv"
+    name = f"{rollout.key}-responses{'' if wave is None else f'-wave-{wave.number}'}.csv"
+    stream = exports.responses_csv(rollout, actor, wave, excel)
+    first = next(stream)  # permissions are checked before the response starts
+    response = Response(stream_with_context(part for chunk in ([first], stream) for part in chunk),
+                        mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.charset = "utf-8"
+    return response
+
+
+@bp.route("/export/rollout.json")
+def rollout_json(key: str):
+    actor = _actor()
+    rollout = rollouts.get_rollout(key, actor)
+    response = jsonify(exports.rollout_json(rollout, actor))
+    response.headers["Content-Disposition"] = f'attachment; filename="{rollout.key}.json"'
+    return response
+
+
+@bp.route("/results")
+@login_required
+def results(key: str):
+    rollout = rollouts.get_rollout(key, current_user)
+    language = str(get_locale())
+    all_results = rollout_results(rollout, current_user)
+    described = [charting.describe(charting.gather(rollout, name, language, current_user, all_results=all_results))
+                 for name in charting.chart_names(rollout)]
+    return render_template("results/rollout.html", rollout=rollout, results=all_results, charts=described,
+                           categories=category_labels(rollout, language))
+
+
+@bp.route("/waves/<int:number>/results")
+@login_required
+def wave(key: str, number: int):
+    rollout = rollouts.get_rollout(key, current_user)
+    the_wave = waves.get_wave(rollout, number)
+    result = wave_results(the_wave, current_user)
+    evaluation = gates.evaluate(the_wave, result)
+    return render_template("results/wave.html", rollout=rollout, wave=the_wave, result=result,
+                           evaluation=evaluation, criteria=gates.criteria_for(the_wave),
+                           decisions=waves.decisions(the_wave),
+                           categories=category_labels(rollout, str(get_locale())),
+                           language=str(get_locale()))
+
+
+# --- gate criteria: the rollout's defaults and a wave's overrides -----------------
+
+SHARES = ("min_response_rate", "min_satisfied")
+
+
+def _gate_data(form: GateForm, keep_empty: bool) -> dict:
+    data = {}
+    for name in ("min_responses", "min_response_rate", "min_satisfied", "max_open_blockers"):
+        value = getattr(form, name).data
+        if value is None:
+            if keep_empty:
+                data[name] = None
+            continue
+        data[name] = value / 100 if name in SHARES else value
+    choice = form.lessons_ready.data
+    if choice in ("yes", "no"):
+        data["lessons_ready"] = choice == "yes"
+    elif keep_empty:
+        data["lessons_ready"] = None
+    return data
+
+
+def _fill(form: GateForm, settings: dict) -> None:
+    for name in ("min_responses", "min_response_rate", "min_satisfied", "max_open_blockers"):
+        value = settings.get(name)
+        if value is not None:
+            getattr(form, name).data = round(value * 100) if name in SHARES else value
+    if settings.get("lessons_ready") is not None:
+        form.lessons_ready.data = "yes" if settings["lessons_ready"] else "no"
+
+
+@bp.route("/gate", methods=["GET", "POST"])
+@bp.route("/waves/<int:number>/gate", methods=["GET", "POST"])
+@login_required
+def gate(key: str, number: int | None = None):
+    rollout = rollouts.get_rollout(key, current_user)
+    require_lead(current_user, rollout)
+    the_wave = waves.get_wave(rollout, number) if number is not None else None
+    form = GateForm()
+    if request.method == "GET":
+        _fill(form, (the_wave.gate_overrides or {}) if the_wave else {**gates.DEFAULTS, **(rollout.gate or {})})
+    if form.validate_on_submit():
+        try:
+            if the_wave is None:
+                gates.set_rollout_gate(rollout, _gate_data(form, keep_empty=False), current_user)
+            else:
+                gates.set_wave_gate(the_wave, _gate_data(form, keep_empty=True), current_user)
+        except ValidationFailed as error:
+            apply_errors(form, error, {f"gate.{name}": name for name in gates.DEFAULTS})
+        else:
+            flash(_("The gate was saved."), "success")
+            if the_wave is None:
+                return redirect(url_for("charts.results", key=key))
+            return redirect(url_for("charts.wave", key=key, number=the_wave.number))
+    defaults = {**gates.DEFAULTS, **(rollout.gate or {})}
+    status = 422 if form.errors or getattr(form, "form_errors", None) else 200
+    return render_template("results/gate.html", rollout=rollout, wave=the_wave, form=form, defaults=defaults,
+                           can_lead=can_lead(current_user, rollout)), status
