@@ -196,9 +196,9 @@ class GateForm(FlaskForm):
     """Gate criteria; shares are entered in per cent. On a wave, an empty field uses the rollout's value."""
 
     min_responses = IntegerField(_l("Minimum responses"), validators=[Optional(), NumberRange(0, 100000)])
-    min_response_rate = IntegerField(_l("Minimum response rate (%%)"), validators=[Optional(), NumberRange(0, 100)],
+    min_response_rate = IntegerField(_l("Minimum response rate (%)"), validators=[Optional(), NumberRange(0, 100)],
                                      render_kw={"inputmode": "numeric"})
-    min_satisfied = IntegerField(_l("Minimum satisfied share (%%)"), validators=[Optional(), NumberRange(0, 100)],
+    min_satisfied = IntegerField(_l("Minimum satisfied share (%)"), validators=[Optional(), NumberRange(0, 100)],
                                  description=_l("The share answering 4 or 5 on overall satisfaction."),
                                  render_kw={"inputmode": "numeric"})
     max_open_blockers = IntegerField(_l("Maximum open blockers"), validators=[Optional(), NumberRange(0, 100000)])

@@ -73,7 +73,7 @@ def clean_criteria(data, problems: Problems, *, partial: bool = True) -> dict:
                 clean[name] = value
         elif name in SHARES:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-                problems.add(f"gate.{name}", _("A share from 0 to 1 (0.6 is 60 %%)."))
+                problems.add(f"gate.{name}", _("A share from 0 to 1 (0.6 is 60 %)."))
             else:
                 clean[name] = float(value)
         else:

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import get_locale
 from flask_login import current_user, login_required
 
 from ..forms import ActionForm, RoleForm, RolloutEditForm, RolloutForm
-from ..services import audit, rollouts
+from ..services import audit, charting, rollouts
 from ..services.accounts import can_lead, require_lead
 from ..services.errors import ValidationFailed
 from .helpers import Pagination, apply_errors, page_arg
@@ -48,8 +49,11 @@ def new():
 @login_required
 def show(key: str):
     rollout = rollouts.get_rollout(key, current_user)
+    glance = None
+    if any(w.feedback_opened_at for w in rollout.waves):
+        glance = charting.describe(charting.gather(rollout, "satisfaction", str(get_locale()), current_user))
     return render_template("rollouts/show.html", rollout=rollout, waves=rollout.waves,
-                           team=rollouts.team(rollout), can_lead=can_lead(current_user, rollout))
+                           team=rollouts.team(rollout), can_lead=can_lead(current_user, rollout), glance=glance)
 
 
 @bp.route("/<key>/edit", methods=["GET", "POST"])
