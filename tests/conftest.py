@@ -165,6 +165,20 @@ class Api:
 
 
 @pytest.fixture
+def english(client):
+    """The test client with the page language set to English."""
+    client.get("/language/en")
+    return client
+
+
+@pytest.fixture
+def logged_in(english, auth, lead):
+    """The lead, logged in, reading English pages."""
+    auth.login()
+    return english
+
+
+@pytest.fixture
 def lead(ctx):
     return builders.make_user("lead@example.se", "Lena Lead")
 

@@ -500,3 +500,14 @@ def test_results_and_gate_through_the_api(api, ctx, lead):
     assert api.get("/rollouts/gate-2027/waves/0/gate").get_json()["verdict"] == "insufficient_evidence"
     assert api.put("/rollouts/gate-2027/gate", json={"min_satisfied": 60}).status_code == 422
     assert api.get("/rollouts/gate-2027/results").get_json()["total"] == 1
+
+
+def test_problem_categories_through_the_api(api, ctx, lead):
+    builders.make_rollout("cats-2027", lead=lead)
+    assert len(api.get("/rollouts/cats-2027").get_json()["problem_categories"]) == 7
+    response = api.patch("/rollouts/cats-2027", json={"problem_categories": [
+        {"code": "vpn", "sv": "Fjärranslutning", "en": "Remote access"}]})
+    assert response.status_code == 200 and response.get_json()["problem_categories"][0]["code"] == "vpn"
+    bad = api.patch("/rollouts/cats-2027", json={"problem_categories": [{"code": "Bad Code", "sv": "x", "en": "y"}]})
+    assert bad.status_code == 422 and bad.get_json()["error"]["details"][0]["field"] == "problem_categories.0.code"
+    assert api.patch("/rollouts/cats-2027", json={"problem_categories": []}).status_code == 422

@@ -189,3 +189,19 @@ def test_results_pages_run_the_same_queries_at_10_and_1000_responses(client, aut
             counts.setdefault(path.replace(key, "KEY"), []).append(len(seen))
     for path, (small, large) in counts.items():
         assert small == large, f"{path}: {small} queries at 10 responses, {large} at 1000"
+
+
+@pytest.mark.parametrize("waves_count", [0, 10])
+def test_every_chart_renders_for_a_rollout_with_no_and_with_ten_waves(client, auth, ctx, lead, waves_count):
+    from xml.etree import ElementTree
+    builders.make_people(30)
+    rollout = builders.make_rollout("many-2027", lead=lead)
+    for _ in range(waves_count):
+        builders.make_wave(rollout, lead, percentage=100)
+    auth.login()
+    for name in CHARTS:
+        svg = client.get(f"/rollouts/many-2027/charts/{name}.svg")
+        assert svg.status_code == 200, name
+        assert ElementTree.fromstring(svg.data).tag.endswith("svg")
+        png = client.get(f"/rollouts/many-2027/charts/{name}.png")
+        assert png.status_code == 200 and png.data[:8] == b"\x89PNG\r\n\x1a\n", name

@@ -57,6 +57,8 @@ def test_the_same_answers_posted_at_once_make_one_response(app, is_postgres, lea
     assert not errors, errors
     assert len(set(results)) == 1
     assert db.session.query(Response).count() == 1
+    from rollout.models import Answer
+    assert db.session.query(Answer).count() == len(GOOD)  # the edits took turns: no answer twice
     db.session.refresh(wave)
     assert wave.responses_count == 1
 

@@ -5,26 +5,12 @@ from __future__ import annotations
 import io
 import re
 
-import pytest
-
 from rollout.extensions import db
 from rollout.models import AuditEvent, Person, Rollout, Wave
 from rollout.services import rollouts as rollout_service
 
 from . import builders
 from .conftest import make_app
-
-
-@pytest.fixture
-def english(client):
-    client.get("/language/en")
-    return client
-
-
-@pytest.fixture
-def logged_in(english, auth, lead):
-    auth.login()
-    return english
 
 
 def test_pages_need_a_login(client):

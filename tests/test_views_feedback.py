@@ -21,18 +21,6 @@ ANSWERS = {"satisfaction": 4, "worked_day_one": "yes"}
 
 
 @pytest.fixture
-def english(client):
-    client.get("/language/en")
-    return client
-
-
-@pytest.fixture
-def logged_in(english, auth, lead):
-    auth.login()
-    return english
-
-
-@pytest.fixture
 def reviewer(ctx):
     return builders.make_user("reviewer@example.se", "Rita Reviewer")
 
@@ -451,3 +439,17 @@ def test_the_rollout_navigation_leads_to_questionnaire_and_problems(logged_in, l
     html = logged_in.get("/rollouts/win11-2027").get_data(as_text=True)
     assert 'href="/rollouts/win11-2027/questionnaire/"' in html and 'href="/rollouts/win11-2027/problems/"' in html
     assert logged_in.get("/rollouts/win11-2027/problems/").status_code == 200
+
+
+def test_leads_edit_the_problem_categories(logged_in, ctx, lead):
+    from rollout.services import questionnaires
+    rollout = builders.make_rollout("cat-2027", lead=lead)
+    page = logged_in.get("/rollouts/cat-2027/edit").get_data(as_text=True)
+    assert "printing | Utskrifter | Printing" in page
+    base = {"name": "Cats", "reminder_days": 2, "anonymity_k": 5}
+    response = logged_in.post("/rollouts/cat-2027/edit", data={**base, "problem_categories": "Bad Code | X | Y"})
+    assert response.status_code == 422 and 'id="problem_categories-error"' in response.get_data(as_text=True)
+    logged_in.post("/rollouts/cat-2027/edit",
+                   data={**base, "problem_categories": "login | Inloggning | Login\nvpn | Fjärranslutning | VPN"})
+    db.session.expire_all()
+    assert [c["code"] for c in questionnaires.categories(rollout)] == ["login", "vpn"]

@@ -128,6 +128,9 @@ def document() -> dict:
                               "description": "reminders go this many days before the feedback window closes"},
             "anonymity_k": {"type": "integer", "minimum": 2, "maximum": 50,
                             "description": "anonymous rollouts hide results of smaller groups"},
+            "problem_categories": {"type": "array", "minItems": 1, "maxItems": 30, "items": {
+                "type": "object", "required": ["code", "sv", "en"], "properties": {
+                    "code": {"type": "string"}, "sv": {"type": "string"}, "en": {"type": "string"}}}},
             "created_at": {"type": "string", "format": "date-time", "readOnly": True},
             "waves": {"type": "integer", "readOnly": True}}},
         "Selection": selection,

@@ -40,4 +40,6 @@ def update_rollout(key: str):
             "anonymous": body.get("anonymous", rollout.anonymous),
             "reminder_days": body.get("reminder_days", rollout.reminder_days),
             "anonymity_k": body.get("anonymity_k", rollout.anonymity_k)}
+    if "problem_categories" in body:
+        data["problem_categories"] = body["problem_categories"]
     return serialize.rollout(rollouts.update_rollout(rollout, data, g.user))

@@ -22,6 +22,7 @@ def person(p: Person) -> dict:
 def rollout(r: Rollout) -> dict:
     return {"key": r.key, "name": r.name, "description": r.description, "anonymous": r.anonymous,
             "reminder_days": r.reminder_days, "anonymity_k": r.anonymity_k,
+            "problem_categories": questionnaires.categories(r),
             "created_at": when(r.created_at), "waves": len(r.waves)}
 
 

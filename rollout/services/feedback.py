@@ -37,9 +37,10 @@ from ..models.types import utcnow
 from . import audit, notify, questionnaires
 from .accounts import require_lead, require_view
 from .errors import DomainError, GuardFailed, NotFound, Problems
-from .validation import text_problem
+from .validation import text_problem, whole_number
 
 MAX_TEXT = 2000
+SCALES = {"rating": (1, 5), "nps": (0, 10)}
 
 
 class LinkNotValid(DomainError):
@@ -241,16 +242,6 @@ def current_answers(v: Visit) -> dict:
     return answers
 
 
-def _whole(value, low: int, high: int) -> Optional[int]:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        value = int(value.strip())
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return value if isinstance(value, int) and low <= value <= high else None
-
-
 def validate_answers(questions: list[Question], answers) -> tuple[list[dict], Problems]:
     """Every answer checked against its question: rows for the answers table, or the problems."""
     problems = Problems()
@@ -270,16 +261,11 @@ def validate_answers(questions: list[Question], answers) -> tuple[list[dict], Pr
             if q.required:
                 problems.add(q.code, _("Answer this question."))
             continue
-        if q.kind == "rating":
-            number = _whole(value, 1, 5)
+        if q.kind in SCALES:
+            low, high = SCALES[q.kind]
+            number = whole_number(value, low, high)
             if number is None:
-                problems.add(q.code, _("Choose a value from 1 to 5."))
-            else:
-                rows.append({"code": q.code, "number": number})
-        elif q.kind == "nps":
-            number = _whole(value, 0, 10)
-            if number is None:
-                problems.add(q.code, _("Choose a value from 0 to 10."))
+                problems.add(q.code, _("Choose a value from %(low)s to %(high)s.", low=low, high=high))
             else:
                 rows.append({"code": q.code, "number": number})
         elif q.kind == "number":
@@ -342,8 +328,10 @@ def submit(token: str, answers, language: str = "sv") -> Response:
     anonymous = v.rollout.anonymous
     language = language if language in ("sv", "en") else "sv"
     for _attempt in range(2):
+        # the row lock makes two edits of the same response take turns (PostgreSQL; SQLite has one writer)
         response = db.session.scalar(select(Response).where(Response.wave_id == v.wave.id,
-                                                            Response.respondent_key == key))
+                                                            Response.respondent_key == key)
+                                     .with_for_update().execution_options(populate_existing=True))
         now = utcnow()
         if response is None:
             response = Response(wave_id=v.wave.id, questionnaire_id=v.questionnaire.id, respondent_key=key,

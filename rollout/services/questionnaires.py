@@ -202,6 +202,33 @@ def _comparable(q: dict) -> tuple:
             tuple(tuple(sorted(o.items())) for o in q.get("options") or []), q.get("min"), q.get("max"))
 
 
+def clean_categories(items, problems: Problems, field: str = "problem_categories") -> list[dict]:
+    """A rollout's problem categories: [{"code", "sv", "en"}], 1 to 30, unique codes."""
+    if not isinstance(items, list) or not 1 <= len(items) <= 30:
+        problems.add(field, _("Give from 1 to 30 categories."))
+        return []
+    clean, codes = [], set()
+    for index, item in enumerate(items):
+        where = f"{field}.{index}"
+        if not isinstance(item, dict):
+            problems.add(where, _("Each category has a code and names in Swedish and English."))
+            continue
+        code = item.get("code")
+        if not isinstance(code, str) or not OPTION_VALUE.match(code) or code in codes:
+            problems.add(f"{where}.code", _("A category's code is a unique short code: lower-case letters, digits, - and _."))
+            continue
+        codes.add(code)
+        labels = {}
+        for language in ("sv", "en"):
+            label = item.get(language)
+            if not isinstance(label, str) or not label.strip() or text_problem(label.strip(), 100):
+                problems.add(f"{where}.{language}", _("Give the category's name (at most 100 characters)."))
+            else:
+                labels[language] = label.strip()
+        clean.append({"code": code, **labels})
+    return clean
+
+
 def categories(rollout: Rollout) -> list[dict]:
     return list(rollout.problem_categories or DEFAULT_CATEGORIES)
 

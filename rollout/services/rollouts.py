@@ -43,8 +43,12 @@ def _validate(data: dict, problems: Problems, *, rollout: Optional[Rollout] = No
     anonymity_k = whole_number(data.get("anonymity_k", rollout.anonymity_k if rollout else 5), 2, 50)
     if anonymity_k is None:
         problems.add("anonymity_k", _("Give a whole number from 2 to 50."))
+    if "problem_categories" in data:
+        categories = questionnaires.clean_categories(data["problem_categories"], problems)
+    else:
+        categories = questionnaires.categories(rollout) if rollout else questionnaires.DEFAULT_CATEGORIES
     return {"key": key, "name": name, "description": description, "anonymous": anonymous,
-            "reminder_days": reminder_days, "anonymity_k": anonymity_k}
+            "reminder_days": reminder_days, "anonymity_k": anonymity_k, "problem_categories": categories}
 
 
 def create_rollout(data: dict, actor: Optional[User]) -> Rollout:
@@ -52,8 +56,7 @@ def create_rollout(data: dict, actor: Optional[User]) -> Rollout:
     problems = Problems()
     clean = _validate(data, problems)
     problems.raise_if_any(_("The rollout could not be created."))
-    rollout = Rollout(created_by_id=actor.id if actor else None, problem_categories=questionnaires.DEFAULT_CATEGORIES,
-                      **clean)
+    rollout = Rollout(created_by_id=actor.id if actor else None, **clean)
     db.session.add(rollout)
     db.session.flush()
     if actor is not None:

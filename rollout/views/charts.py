@@ -128,11 +128,15 @@ def wave(key: str, number: int):
     the_wave = waves.get_wave(rollout, number)
     result = wave_results(the_wave, current_user)
     evaluation = gates.evaluate(the_wave, result)
+    language = str(get_locale())
+    # this wave's answers beside the others': how the rollout moves, wave by wave
+    shown = [name for name in ("satisfaction", "question-worked_day_one") if name in charting.chart_names(rollout)]
+    described = [charting.describe(charting.gather(rollout, name, language, current_user)) for name in shown]
     return render_template("results/wave.html", rollout=rollout, wave=the_wave, result=result,
                            evaluation=evaluation, criteria=gates.criteria_for(the_wave),
                            decisions=waves.decisions(the_wave),
-                           categories=category_labels(rollout, str(get_locale())),
-                           language=str(get_locale()))
+                           categories=category_labels(rollout, language), language=language,
+                           charts=described)
 
 
 # --- gate criteria: the rollout's defaults and a wave's overrides -----------------

@@ -1,13 +1,13 @@
 """Rollouts: list, create, overview, edit, team, audit log."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..forms import ActionForm, RoleForm, RolloutEditForm, RolloutForm
-from ..services import audit, charting, rollouts
+from ..services import audit, charting, questionnaires, rollouts
 from ..services.accounts import can_lead, require_lead
 from ..services.errors import ValidationFailed
 from .helpers import Pagination, apply_errors, page_arg
@@ -62,12 +62,18 @@ def edit(key: str):
     rollout = rollouts.get_rollout(key, current_user)
     require_lead(current_user, rollout)
     form = RolloutEditForm(obj=rollout)
+    if request.method == "GET":
+        form.problem_categories.data = "\n".join(
+            f"{c['code']} | {c.get('sv', '')} | {c.get('en', '')}" for c in questionnaires.categories(rollout))
     if form.validate_on_submit():
+        categories = [dict(zip(("code", "sv", "en"), (part.strip() for part in line.split("|")), strict=False))
+                      for line in (form.problem_categories.data or "").splitlines() if line.strip()]
         try:
             rollouts.update_rollout(rollout, {"name": form.name.data, "description": form.description.data,
                                               "anonymous": form.anonymous.data,
                                               "reminder_days": form.reminder_days.data,
-                                              "anonymity_k": form.anonymity_k.data}, current_user)
+                                              "anonymity_k": form.anonymity_k.data,
+                                              "problem_categories": categories}, current_user)
         except ValidationFailed as error:
             apply_errors(form, error)
         else:

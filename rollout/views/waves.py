@@ -185,36 +185,33 @@ def _back_to_members(key: str, number: int):
                     + "#people-title")
 
 
-@bp.route("/<int:number>/members/<int:person_id>/new-link", methods=["POST"])
-@login_required
-def new_link(key: str, number: int, person_id: int):
+def _link_action(key: str, number: int, person_id: int, action, done_message: str):
     rollout = rollouts.get_rollout(key, current_user)
     require_lead(current_user, rollout)
     wave = waves.get_wave(rollout, number)
     person = people.get_person(person_id)  # the service says when they are not in the wave
     if ActionForm().validate_on_submit():
         try:
-            feedback.new_link(wave, person, current_user)
+            action(wave, person, current_user)
         except GuardFailed as error:
             flash(error.message, "error")
         else:
-            flash(_("A new link is on its way to %(name)s; the old link no longer works.", name=person.name),
-                  "success")
+            flash(done_message % {"name": person.name}, "success")
     return _back_to_members(key, number)
+
+
+@bp.route("/<int:number>/members/<int:person_id>/new-link", methods=["POST"])
+@login_required
+def new_link(key: str, number: int, person_id: int):
+    return _link_action(key, number, person_id, feedback.new_link,
+                        _("A new link is on its way to %(name)s; the old link no longer works."))
 
 
 @bp.route("/<int:number>/members/<int:person_id>/revoke-link", methods=["POST"])
 @login_required
 def revoke_link(key: str, number: int, person_id: int):
-    rollout = rollouts.get_rollout(key, current_user)
-    require_lead(current_user, rollout)
-    wave = waves.get_wave(rollout, number)
-    person = people.get_person(person_id)  # the service says when they are not in the wave
-    if ActionForm().validate_on_submit():
-        feedback.revoke_link(wave, person, current_user)
-        flash(_("The link of %(name)s no longer works. Send a new link when they need one.", name=person.name),
-              "success")
-    return _back_to_members(key, number)
+    return _link_action(key, number, person_id, feedback.revoke_link,
+                        _("The link of %(name)s no longer works. Send a new link when they need one."))
 
 
 @bp.route("/<int:number>/transition", methods=["POST"])
