@@ -4,6 +4,8 @@
 - importing a CSV of N people (new, then again as updates)
 - previewing a 40 % wave over N people, with a pilot and a 10 % wave before it
 - starting that wave (materialising its members)
+- opening feedback on it (one link and one invitation per member)
+- the results and gate of a wave with N responses, and drawing its charts
 """
 from __future__ import annotations
 
@@ -20,9 +22,31 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from rollout import create_app  # noqa: E402
+from rollout import (
+    charts,  # noqa: E402
+    create_app,  # noqa: E402
+)
 from rollout.extensions import db  # noqa: E402
-from rollout.services import cohorts, imports, rollouts, waves  # noqa: E402
+from rollout.models import Answer, Response  # noqa: E402
+from rollout.services import charting, cohorts, gates, imports, rollouts, waves  # noqa: E402
+
+
+def _responses(wave) -> None:
+    """Answers from 70 % of the members, written in bulk (the submit path has its own tests)."""
+    from sqlalchemy import insert
+    count = int(wave.members_count * 0.7)
+    rows = [{"wave_id": wave.id, "questionnaire_id": wave.questionnaire_id, "respondent_key": f"b{i}",
+             "language": "sv"} for i in range(count)]
+    ids = db.session.scalars(insert(Response).returning(Response.id), rows).all()
+    answers = [{"response_id": rid, "wave_id": wave.id, "code": "satisfaction", "number": 1 + i % 5}
+               for i, rid in enumerate(ids)]
+    answers += [{"response_id": rid, "wave_id": wave.id, "code": "worked_day_one", "option": "yes", "number": 1}
+                for rid in ids]
+    answers += [{"response_id": rid, "wave_id": wave.id, "code": "hours_lost", "number": i % 4}
+                for i, rid in enumerate(ids)]
+    db.session.execute(insert(Answer), answers)
+    wave.responses_count = count
+    db.session.commit()
 
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "10000,50000").split(",")]
 PG = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -60,6 +84,17 @@ def bench(url: str, label: str, n: int) -> None:
         preview = timed("preview the 40 % wave", lambda: cohorts.preview(third))
         print(f"  {'(the preview takes)':<42} {len(preview):8d} people")
         timed("start the pilot (materialise)", lambda: waves.transition(pilot, "active", None))
+        waves.transition(pilot, "feedback", None)
+        waves.transition(pilot, "review", None)
+        waves.decide(pilot, "go", "benchmark", None)
+        waves.transition(waves.get_wave(rollout, 1), "cancelled", None)
+        timed("start the 40 % wave", lambda: waves.transition(third, "active", None))
+        timed("open feedback (links + invitations)", lambda: waves.transition(third, "feedback", None))
+        _responses(third)
+        timed(f"results + gate, {third.responses_count} responses", lambda: gates.evaluate(third))
+        timed("draw every chart (SVG)", lambda: [
+            charts.render(charting.gather(rollout, name, "sv", None).chart(), "svg")
+            for name in charting.chart_names(rollout)])
         db.session.remove()
         db.drop_all()
         db.engine.dispose()

@@ -11,7 +11,7 @@ from sqlalchemy import event, func, select
 
 from rollout.extensions import db
 from rollout.models import AuditEvent, FeedbackLink, Notification, Person, ProblemReport, Questionnaire, Rollout, Wave
-from rollout.services import feedback, questionnaires, waves
+from rollout.services import feedback, questionnaires, reconcile, waves
 from rollout.services import rollouts as rollout_service
 from rollout.services.errors import ValidationFailed
 
@@ -85,6 +85,7 @@ def wave_collecting_feedback(lead, *, people: int = 5, anonymous: bool = False, 
     wave = builders.make_wave(rollout, lead, units=[unit], percentage=100)
     waves.transition(wave, "active", lead)
     waves.transition(wave, "feedback", lead)
+    reconcile.tick()  # the invitations are written by the tick
     return wave
 
 
@@ -447,9 +448,9 @@ def test_leads_edit_the_problem_categories(logged_in, ctx, lead):
     page = logged_in.get("/rollouts/cat-2027/edit").get_data(as_text=True)
     assert "printing | Utskrifter | Printing" in page
     base = {"name": "Cats", "reminder_days": 2, "anonymity_k": 5}
-    response = logged_in.post("/rollouts/cat-2027/edit", data={**base, "problem_categories": "Bad Code | X | Y"})
-    assert response.status_code == 422 and 'id="problem_categories-error"' in response.get_data(as_text=True)
+    response = logged_in.post("/rollouts/cat-2027/edit", data={**base, "categories_text": "Bad Code | X | Y"})
+    assert response.status_code == 422 and 'id="categories_text-error"' in response.get_data(as_text=True)
     logged_in.post("/rollouts/cat-2027/edit",
-                   data={**base, "problem_categories": "login | Inloggning | Login\nvpn | Fjärranslutning | VPN"})
+                   data={**base, "categories_text": "login | Inloggning | Login\nvpn | Fjärranslutning | VPN"})
     db.session.expire_all()
     assert [c["code"] for c in questionnaires.categories(rollout)] == ["login", "vpn"]

@@ -83,7 +83,7 @@ class RolloutEditForm(RolloutForm):
                     NumberRange(2, 50, _l("Give a whole number from 2 to 50."))],
         description=_l("2-50. In an anonymous rollout, results of groups smaller than this are hidden."),
         render_kw={"inputmode": "numeric"})
-    problem_categories = TextAreaField(
+    categories_text = TextAreaField(
         _l("Problem categories"), render_kw={"rows": 8},
         description=_l("One per line: code | Svenska | English, e.g. printing | Utskrifter | Printing. "
                        "Participants choose one when they report a problem."))

@@ -92,8 +92,9 @@ def _new_link(wave: Wave, person_id: int) -> FeedbackLink:
 # --- opening feedback: links and invitations ----------------------------------
 
 def open_feedback(wave: Wave) -> int:
-    """Freeze the questionnaire, set the window, make a link per member and queue
-    one invitation each. Part of the wave's transition to feedback."""
+    """Freeze the questionnaire, set the window and make a link per member. Part of the
+    wave's transition to feedback; the invitations are written and sent by the next
+    tick, so that opening a wave of thousands does not keep the lead's request waiting."""
     rollout = wave.rollout
     now = utcnow()
     if wave.questionnaire_id is None:
@@ -101,9 +102,19 @@ def open_feedback(wave: Wave) -> int:
     wave.feedback_closes_at = now + timedelta(days=wave.feedback_days)
     have_link = set(db.session.scalars(select(FeedbackLink.person_id).where(FeedbackLink.wave_id == wave.id)))
     member_ids = list(db.session.scalars(select(Membership.person_id).where(Membership.wave_id == wave.id)))
-    db.session.add_all(_new_link(wave, person_id) for person_id in member_ids if person_id not in have_link)
+    links = [_new_link(wave, person_id) for person_id in member_ids if person_id not in have_link]
+    db.session.add_all(links)
     db.session.flush()
-    return queue_invitations(wave)
+    return len(links)
+
+
+def invitations_missing(wave: Wave) -> bool:
+    """Whether some member with a link has no invitation yet (two counts, no rendering)."""
+    links = db.session.scalar(select(func.count()).select_from(FeedbackLink).where(
+        FeedbackLink.wave_id == wave.id, FeedbackLink.revoked_at.is_(None))) or 0
+    sent = db.session.scalar(select(func.count()).select_from(notify.Notification).where(
+        notify.Notification.wave_id == wave.id, notify.Notification.kind == "invitation")) or 0
+    return sent < links
 
 
 def _links_with_people(wave: Wave, only_non_responders: bool = False):

@@ -4,6 +4,7 @@ tick is caught up by the next, and a repeated tick does nothing twice.
 - waves with auto-advance start at their planned start, and open feedback at their planned end
 - feedback windows close when they run out
 - reminders go to non-responders in the last `reminder_days` of the window
+- waves collecting feedback get their invitations, one per member, exactly once
 - invitations, reminders and alerts waiting in the queue are delivered
 """
 from __future__ import annotations
@@ -29,6 +30,7 @@ class TickReport:
     started: list[str] = field(default_factory=list)
     feedback_opened: list[str] = field(default_factory=list)
     closed: list[str] = field(default_factory=list)
+    invitations: int = 0
     reminders: int = 0
     sent: int = 0
     outbox: int = 0
@@ -65,6 +67,9 @@ def tick(now: Optional[datetime] = None) -> TickReport:
                                                       Wave.feedback_closes_at <= now).order_by(Wave.id)).all():
         _advance(wave, "review", report, report.closed)
     for wave in db.session.scalars(select(Wave).where(Wave.state == "feedback").order_by(Wave.id)).all():
+        if feedback.invitations_missing(wave):
+            report.invitations += feedback.queue_invitations(wave)
+            db.session.commit()
         if feedback.reminders_due(wave, now):
             report.reminders += feedback.queue_reminders(wave)
             db.session.commit()

@@ -19,7 +19,8 @@ def apply_errors(form: FlaskForm, error: ValidationFailed, aliases: dict | None 
     for item in error.details:
         name = item.get("field") or ""
         name = aliases.get(name, name)
-        field = getattr(form, name.split(".")[0], None) if name else None
+        head = name.split(".")[0]
+        field = getattr(form, aliases.get(head, head), None) if name else None
         if field is not None and hasattr(field, "errors"):
             if not isinstance(field.errors, list):
                 field.errors = list(field.errors)

@@ -63,19 +63,19 @@ def edit(key: str):
     require_lead(current_user, rollout)
     form = RolloutEditForm(obj=rollout)
     if request.method == "GET":
-        form.problem_categories.data = "\n".join(
+        form.categories_text.data = "\n".join(
             f"{c['code']} | {c.get('sv', '')} | {c.get('en', '')}" for c in questionnaires.categories(rollout))
     if form.validate_on_submit():
-        categories = [dict(zip(("code", "sv", "en"), (part.strip() for part in line.split("|")), strict=False))
-                      for line in (form.problem_categories.data or "").splitlines() if line.strip()]
+        data = {"name": form.name.data, "description": form.description.data, "anonymous": form.anonymous.data,
+                "reminder_days": form.reminder_days.data, "anonymity_k": form.anonymity_k.data}
+        if (form.categories_text.data or "").strip():
+            data["problem_categories"] = [
+                dict(zip(("code", "sv", "en"), (part.strip() for part in line.split("|")), strict=False))
+                for line in form.categories_text.data.splitlines() if line.strip()]
         try:
-            rollouts.update_rollout(rollout, {"name": form.name.data, "description": form.description.data,
-                                              "anonymous": form.anonymous.data,
-                                              "reminder_days": form.reminder_days.data,
-                                              "anonymity_k": form.anonymity_k.data,
-                                              "problem_categories": categories}, current_user)
+            rollouts.update_rollout(rollout, data, current_user)
         except ValidationFailed as error:
-            apply_errors(form, error)
+            apply_errors(form, error, {"problem_categories": "categories_text"})
         else:
             flash(_("The rollout was saved."), "success")
             return redirect(url_for("rollouts.show", key=rollout.key))
