@@ -4,7 +4,8 @@
 - importing a CSV of N people (new, then again as updates)
 - previewing a 40 % wave over N people, with a pilot and a 10 % wave before it
 - starting that wave (materialising its members)
-- opening feedback on it (one link and one invitation per member)
+- opening feedback on it (one link per member), and the tick that writes one
+  invitation per member (to the outbox: no SMTP server in a benchmark)
 - the results and gate of a wave with N responses, and drawing its charts
 """
 from __future__ import annotations
@@ -28,7 +29,7 @@ from rollout import (
 )
 from rollout.extensions import db  # noqa: E402
 from rollout.models import Answer, Response  # noqa: E402
-from rollout.services import charting, cohorts, gates, imports, rollouts, waves  # noqa: E402
+from rollout.services import charting, cohorts, gates, imports, reconcile, rollouts, waves  # noqa: E402
 
 
 def _responses(wave) -> None:
@@ -89,7 +90,8 @@ def bench(url: str, label: str, n: int) -> None:
         waves.decide(pilot, "go", "benchmark", None)
         waves.transition(waves.get_wave(rollout, 1), "cancelled", None)
         timed("start the 40 % wave", lambda: waves.transition(third, "active", None))
-        timed("open feedback (links + invitations)", lambda: waves.transition(third, "feedback", None))
+        timed("open feedback (one link per member)", lambda: waves.transition(third, "feedback", None))
+        timed("tick: write the invitations to the outbox", lambda: reconcile.tick())
         _responses(third)
         timed(f"results + gate, {third.responses_count} responses", lambda: gates.evaluate(third))
         timed("draw every chart (SVG)", lambda: [
