@@ -28,26 +28,8 @@ from rollout import (
     create_app,  # noqa: E402
 )
 from rollout.extensions import db  # noqa: E402
-from rollout.models import Answer, Response  # noqa: E402
 from rollout.services import charting, cohorts, gates, imports, reconcile, rollouts, waves  # noqa: E402
-
-
-def _responses(wave) -> None:
-    """Answers from 70 % of the members, written in bulk (the submit path has its own tests)."""
-    from sqlalchemy import insert
-    count = int(wave.members_count * 0.7)
-    rows = [{"wave_id": wave.id, "questionnaire_id": wave.questionnaire_id, "respondent_key": f"b{i}",
-             "language": "sv"} for i in range(count)]
-    ids = db.session.scalars(insert(Response).returning(Response.id), rows).all()
-    answers = [{"response_id": rid, "wave_id": wave.id, "code": "satisfaction", "number": 1 + i % 5}
-               for i, rid in enumerate(ids)]
-    answers += [{"response_id": rid, "wave_id": wave.id, "code": "worked_day_one", "option": "yes", "number": 1}
-                for rid in ids]
-    answers += [{"response_id": rid, "wave_id": wave.id, "code": "hours_lost", "number": i % 4}
-                for i, rid in enumerate(ids)]
-    db.session.execute(insert(Answer), answers)
-    wave.responses_count = count
-    db.session.commit()
+from tests.builders import bulk_responses  # noqa: E402
 
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "10000,50000").split(",")]
 PG = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -92,7 +74,7 @@ def bench(url: str, label: str, n: int) -> None:
         timed("start the 40 % wave", lambda: waves.transition(third, "active", None))
         timed("open feedback (one link per member)", lambda: waves.transition(third, "feedback", None))
         timed("tick: write the invitations to the outbox", lambda: reconcile.tick())
-        _responses(third)
+        bulk_responses(third, int(third.members_count * 0.7))  # 70 % answered
         timed(f"results + gate, {third.responses_count} responses", lambda: gates.evaluate(third))
         timed("draw every chart (SVG)", lambda: [
             charts.render(charting.gather(rollout, name, "sv", None).chart(), "svg")

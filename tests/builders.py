@@ -48,3 +48,25 @@ def run_to_done(wave: Wave, actor: Optional[User] = None, decision: str = "go") 
     for state in ("active", "feedback", "review"):
         waves.transition(wave, state, actor)
     return waves.decide(wave, decision, "test", actor)
+
+
+def bulk_responses(wave: Wave, count: int) -> None:
+    """`count` responses (satisfaction 1-5 in turn, yes on day one, 0-3 hours lost) written straight
+    to the tables, for tests and benchmarks of large waves; the submit path has its own tests."""
+    from sqlalchemy import insert
+
+    from rollout.extensions import db
+    from rollout.models import Answer, Response
+    rows = [{"wave_id": wave.id, "questionnaire_id": wave.questionnaire_id, "respondent_key": f"bulk-{i}",
+             "language": "sv"} for i in range(count)]
+    ids = db.session.scalars(insert(Response).returning(Response.id), rows).all()
+    answers = [{"response_id": rid, "wave_id": wave.id, "code": "satisfaction", "number": 1 + i % 5}
+               for i, rid in enumerate(ids)]
+    answers += [{"response_id": rid, "wave_id": wave.id, "code": "worked_day_one", "option": "yes", "number": 1}
+                for rid in ids]
+    answers += [{"response_id": rid, "wave_id": wave.id, "code": "hours_lost", "number": i % 4}
+                for i, rid in enumerate(ids)]
+    db.session.execute(insert(Answer), answers)
+    wave.responses_count = count
+    wave.members_count = max(wave.members_count, count)
+    db.session.commit()

@@ -147,24 +147,6 @@ def test_gate_criteria_are_set_in_the_ui(client, auth, answered, lead):
     assert criteria()["min_satisfied"] == 0.5
 
 
-def _bulk_answers(wave, count: int) -> None:
-    """`count` responses written straight to the tables (the submit path is tested elsewhere)."""
-    from sqlalchemy import insert
-
-    from rollout.extensions import db
-    from rollout.models import Answer, Response, Wave
-    responses = [{"wave_id": wave.id, "questionnaire_id": wave.questionnaire_id, "respondent_key": f"bulk-{i}",
-                  "language": "sv"} for i in range(count)]
-    ids = db.session.scalars(insert(Response).returning(Response.id), responses).all()
-    answers = [{"response_id": rid, "wave_id": wave.id, "code": "satisfaction", "number": 1 + i % 5}
-               for i, rid in enumerate(ids)]
-    answers += [{"response_id": rid, "wave_id": wave.id, "code": "worked_day_one", "option": "yes", "number": 1}
-                for rid in ids]
-    db.session.execute(insert(Answer), answers)
-    db.session.query(Wave).filter_by(id=wave.id).update({"responses_count": count, "members_count": count})
-    db.session.commit()
-
-
 def test_results_pages_run_the_same_queries_at_10_and_1000_responses(client, auth, ctx, lead):
     from sqlalchemy import event
 
@@ -174,7 +156,7 @@ def test_results_pages_run_the_same_queries_at_10_and_1000_responses(client, aut
     for size in (10, 1000):
         key = f"q-{size}"
         rollout, wave = open_wave(lead, n=2, key=key)
-        _bulk_answers(wave, size)
+        builders.bulk_responses(wave, size)
         for path in (f"/rollouts/{key}/results", f"/rollouts/{key}/waves/0/results", f"/rollouts/{key}/waves/0"):
             seen: list[int] = []
 
