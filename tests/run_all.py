@@ -41,13 +41,20 @@ def main() -> int:
     else:
         notes.append(f"SKIPPED the PostgreSQL run: no server answers at {pg_url} (set TEST_DATABASE_URL).")
     failed = []
+    # The chart module is pure (no app, no database): it runs once, alone in its process. Its
+    # byte-for-byte checks have failed now and then when a worker had drawn the app's charts
+    # first (matplotlib keeps state between drawings); see the open issue on chart determinism.
+    print("\n=== The chart module, alone ===", flush=True)
+    if subprocess.call([sys.executable, "-m", "pytest", "tests/test_charts.py", *args]) != 0:
+        failed.append("charts")
     for label, extra in runs:
         print(f"\n=== The suite on {label} ===", flush=True)
         env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
         env.update(extra)
         # two workers: the machine has two cores; each worker has its own database
         workers = [] if any(a.startswith("-n") for a in args) else ["-n", "2"]
-        code = subprocess.call([sys.executable, "-m", "pytest", *workers, *args], env=env)
+        code = subprocess.call([sys.executable, "-m", "pytest", *workers, "--ignore=tests/test_charts.py", *args],
+                               env=env)
         if code != 0:
             failed.append(f"{label} (exit {code})")
     print()

@@ -34,9 +34,7 @@ def token_required(view):
     """The caller must send `Authorization: Bearer <token>`; `g.user` is its user."""
     @wraps(view)
     def wrapped(*args, **kwargs):
-        header = request.headers.get("Authorization", "")
-        scheme, _sep, token = header.partition(" ")
-        user = accounts.user_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+        user = accounts.user_for_authorization(request.headers.get("Authorization", ""))
         if user is None:
             raise Unauthorized(_("Send a valid API token: Authorization: Bearer <token>."))
         g.user = user

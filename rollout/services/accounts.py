@@ -113,6 +113,12 @@ def tokens_for(user: Optional[User]) -> list[ApiToken]:
     return list(db.session.scalars(query))
 
 
+def user_for_authorization(header: str) -> Optional[User]:
+    """The user of an `Authorization: Bearer <token>` header, or None."""
+    scheme, _sep, token = (header or "").partition(" ")
+    return user_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+
+
 def user_for_token(plain: str) -> Optional[User]:
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(plain or "")))
     if token is None or token.revoked_at is not None or not token.user.active:

@@ -8,7 +8,7 @@ from typing import Iterable, Optional
 
 import mmh3
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Membership, Person, Rollout, Unit, Wave
@@ -171,7 +171,6 @@ def materialise(wave: Wave) -> int:
 
 
 def members(wave: Wave, page: int = 1, per_page: int = 50, q: str = "") -> tuple[list[Candidate], int]:
-    from sqlalchemy import func
     query = (select(Person.id, Person.external_id, Person.name, Person.email, Unit.name, Membership.bucket,
                     Membership.explicit)
              .join(Membership, Membership.person_id == Person.id)

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..models import Answer, Decision, Person, ProblemReport, Questionnaire, Response, Rollout, User, Wave
 from . import gates, questionnaires
 from .accounts import require_view
+from .cohorts import members
 from .results import wave_results
 
 CHUNK = 500
@@ -92,7 +93,6 @@ def rollout_json(rollout: Rollout, actor: Optional[User]) -> dict:
                                        .order_by(Questionnaire.version)))
     waves = []
     for wave in rollout.waves:
-        from .cohorts import members
         people, _ = members(wave, per_page=1_000_000)
         decisions = list(db.session.scalars(select(Decision).where(Decision.wave_id == wave.id).order_by(Decision.id)))
         problems = list(db.session.scalars(select(ProblemReport).where(ProblemReport.wave_id == wave.id)

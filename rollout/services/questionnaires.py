@@ -164,13 +164,8 @@ def _clean_all(items, problems: Problems, rollout: Rollout) -> list[dict]:
                             "An option's value is a unique short code: lower-case letters, digits, - and _."))
                         continue
                     values.add(value)
-                    labels = {}
-                    for language in ("sv", "en"):
-                        label = option.get(language)
-                        if not isinstance(label, str) or not label.strip() or text_problem(label, 200):
-                            problems.add(f"{where}.options.{number}.{language}", _("Give the option's label (at most 200 characters)."))
-                        else:
-                            labels[language] = label.strip()
+                    labels = _labels(option, f"{where}.options.{number}", 200, problems,
+                                     _("Give the option's label (at most 200 characters)."))
                     clean_options.append({"value": value, **labels})
         low = _number(item.get("min"), f"{where}.min", problems) if kind == "number" else None
         high = _number(item.get("max"), f"{where}.max", problems) if kind == "number" else None
@@ -202,6 +197,18 @@ def _comparable(q: dict) -> tuple:
             tuple(tuple(sorted(o.items())) for o in q.get("options") or []), q.get("min"), q.get("max"))
 
 
+def _labels(item: dict, where: str, max_length: int, problems: Problems, message: str) -> dict[str, str]:
+    """The Swedish and English labels of an option or category, each checked."""
+    labels = {}
+    for language in ("sv", "en"):
+        label = item.get(language)
+        if not isinstance(label, str) or not label.strip() or text_problem(label.strip(), max_length):
+            problems.add(f"{where}.{language}", message)
+        else:
+            labels[language] = label.strip()
+    return labels
+
+
 def clean_categories(items, problems: Problems, field: str = "problem_categories") -> list[dict]:
     """A rollout's problem categories: [{"code", "sv", "en"}], 1 to 30, unique codes."""
     if not isinstance(items, list) or not 1 <= len(items) <= 30:
@@ -218,13 +225,7 @@ def clean_categories(items, problems: Problems, field: str = "problem_categories
             problems.add(f"{where}.code", _("A category's code is a unique short code: lower-case letters, digits, - and _."))
             continue
         codes.add(code)
-        labels = {}
-        for language in ("sv", "en"):
-            label = item.get(language)
-            if not isinstance(label, str) or not label.strip() or text_problem(label.strip(), 100):
-                problems.add(f"{where}.{language}", _("Give the category's name (at most 100 characters)."))
-            else:
-                labels[language] = label.strip()
+        labels = _labels(item, where, 100, problems, _("Give the category's name (at most 100 characters)."))
         clean.append({"code": code, **labels})
     return clean
 

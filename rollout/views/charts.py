@@ -41,8 +41,7 @@ def _actor():
     """The logged-in user, or the user of a bearer token; 401 otherwise."""
     if current_user.is_authenticated:
         return current_user
-    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
-    user = accounts.user_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+    user = accounts.user_for_authorization(request.headers.get("Authorization", ""))
     if user is None:
         abort(401)
     return user
