@@ -49,11 +49,13 @@ def register_extensions(app: Flask) -> None:
     from pathlib import Path
 
     from . import models  # noqa: F401  (the models must be known to Alembic and create_all)
+    from .models.search import include_name
     from .models.types import render_item
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
-                     render_as_batch=True, compare_type=True, render_item=render_item)
+                     render_as_batch=True, compare_type=True, render_item=render_item,
+                     include_name=include_name)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

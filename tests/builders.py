@@ -70,3 +70,46 @@ def bulk_responses(wave: Wave, count: int) -> None:
     wave.responses_count = count
     wave.members_count = max(wave.members_count, count)
     db.session.commit()
+
+
+def wave_tokens(wave: Wave) -> dict[str, str]:
+    """external id -> the personal feedback token of each member of an opened wave"""
+    from rollout.extensions import db
+    from rollout.models import FeedbackLink
+    from rollout.services import feedback
+    return {link.person.external_id: feedback.link_url(link).rsplit("/", 1)[1]
+            for link in db.session.query(FeedbackLink).filter_by(wave_id=wave.id)}
+
+
+def answer_wave(wave: Wave, ratings: list[int], *, texts: Optional[dict[str, list[str]]] = None,
+                hours: Optional[list[float]] = None) -> None:
+    """Members answer in turn: satisfaction from `ratings`, free texts by question code."""
+    from rollout.services import feedback
+    for i, (_external_id, token) in enumerate(sorted(wave_tokens(wave).items())):
+        if i >= len(ratings):
+            break
+        answers = {"satisfaction": ratings[i], "worked_day_one": "yes"}
+        for code, values in (texts or {}).items():
+            if i < len(values) and values[i]:
+                answers[code] = values[i]
+        if hours is not None:
+            answers["hours_lost"] = hours[i]
+        feedback.submit(token, answers)
+
+
+def pilot_in_review(lead: Optional[User], *, ratings=(5, 4, 2, 2, 3, 4), texts=None, key: str = "win11-2027",
+                    anonymous: bool = False, pilot_size: int = 6, rest: int = 20) -> tuple[Rollout, Wave, Wave]:
+    """A rollout whose pilot (unit Pilot) has answered and is in review, and a planned wave 1
+    (unit Rest)."""
+    make_people(pilot_size, unit="Pilot", prefix=f"{key[:3]}pil")
+    make_people(rest, unit="Rest", prefix=f"{key[:3]}r")
+    rollout = make_rollout(key, lead=lead, anonymous=anonymous)
+    pilot = make_wave(rollout, lead, name="Pilot", units=["Pilot"])
+    wave1 = make_wave(rollout, lead, name="Wave 1", units=["Rest"])
+    waves.transition(pilot, "active", lead)
+    waves.transition(pilot, "feedback", lead)
+    answer_wave(pilot, list(ratings), texts=texts or {
+        "went_well": ["Quick install", "", "Friendly support"],
+        "could_be_better": ["The printer did not work", "Too little information before", ""]})
+    waves.transition(pilot, "review", lead)
+    return rollout, pilot, wave1

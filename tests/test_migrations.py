@@ -9,6 +9,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
 from rollout.extensions import db
+from rollout.models.search import include_name
 from rollout.models.types import render_item
 
 from .conftest import fresh_postgres_database, make_app
@@ -29,7 +30,8 @@ def test_upgrade_matches_the_models_and_downgrade_removes_everything(empty_datab
     with app.app_context():
         upgrade()
         with db.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True, "render_item": render_item})
+            context = MigrationContext.configure(connection, opts={"compare_type": True, "render_item": render_item,
+                                                                       "include_name": include_name})
             differences = compare_metadata(context, db.metadata)
         assert differences == [], f"the models and the migrations differ: {differences}"
         downgrade(revision="base")

@@ -1,4 +1,5 @@
 """The models, one module per aggregate."""
+from . import search  # noqa: E402,F401  (the full-text search objects of the lessons table)
 from .accounts import ROLES, ApiToken, RolloutRole, User
 from .audit import AuditEvent
 from .feedback import (
@@ -13,12 +14,15 @@ from .feedback import (
                        Response,
 )
 from .gates import Decision
+from .lessons import LESSON_STATUSES, Lesson, LessonTag
 from .notifications import Notification
 from .people import Person, Unit
-from .rollouts import DECISIONS, WAVE_STATES, Membership, Rollout, Wave
+from .retro import CARD_KINDS, RetroCard, RetroTheme, RetroVote
+from .rollouts import DECISIONS, WAVE_STATES, Membership, Rollout, RolloutTag, Wave
 
 __all__ = [
     "ROLES", "ApiToken", "RolloutRole", "User", "AuditEvent", "Person", "Unit",
     "DECISIONS", "WAVE_STATES", "Membership", "Rollout", "Wave", "PROBLEM_STATUSES", "QUESTION_KINDS", "SEVERITIES",
     "Answer", "FeedbackLink", "ProblemReport", "Question", "Questionnaire", "Response", "Notification", "Decision",
+    "LESSON_STATUSES", "Lesson", "LessonTag", "CARD_KINDS", "RetroCard", "RetroTheme", "RetroVote", "RolloutTag",
 ]

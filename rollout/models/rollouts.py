@@ -32,6 +32,8 @@ class Rollout(db.Model):
     problem_categories: Mapped[list] = mapped_column(JSONType, default=list)
     # gate criteria for going from one wave to the next; a wave may override any of them
     gate: Mapped[dict] = mapped_column(JSONType, default=dict)
+    # dots each team member may place in a wave's retrospective
+    vote_budget: Mapped[int] = mapped_column(Integer, default=5)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
 
@@ -39,6 +41,12 @@ class Rollout(db.Model):
         back_populates="rollout", order_by="Wave.number", cascade="all, delete-orphan"
     )
     roles: Mapped[list[RolloutRole]] = relationship(back_populates="rollout", cascade="all, delete-orphan")
+    tag_rows: Mapped[list["RolloutTag"]] = relationship(cascade="all, delete-orphan", order_by="RolloutTag.tag")
+
+    @property
+    def tags(self) -> list[str]:
+        """What the change is about ("windows", "e-service"); the library suggests lessons by them."""
+        return [row.tag for row in self.tag_rows]
 
     def __repr__(self) -> str:
         return f"<Rollout {self.key}>"
@@ -114,3 +122,10 @@ class Membership(db.Model):
 
     wave: Mapped[Wave] = relationship()
     person: Mapped[Person] = relationship()
+
+
+class RolloutTag(db.Model):
+    __tablename__ = "rollout_tags"
+
+    rollout_id: Mapped[int] = mapped_column(ForeignKey("rollouts.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(50), primary_key=True, index=True)

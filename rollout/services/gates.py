@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Optional
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..extensions import db
 from ..models import Rollout, User, Wave
@@ -127,9 +128,10 @@ def _pct(value: float) -> str:
 
 
 def lessons_pending(wave: Wave) -> Optional[int]:
-    """Lessons targeted at the next wave that are not yet applied or deferred; None while
-    the rollout has no lessons (they come with retrospectives)."""
-    return None
+    """Lessons targeted at the next wave that still have no plan (status open); None when no
+    lesson targets the next wave."""
+    from .lessons import not_ready_for_next
+    return not_ready_for_next(wave)
 
 
 def evaluate(wave: Wave, results: Optional[WaveResults] = None) -> GateEvaluation:
@@ -160,8 +162,11 @@ def evaluate(wave: Wave, results: Optional[WaveResults] = None) -> GateEvaluatio
     if settings["lessons_ready"]:
         pending = lessons_pending(wave)
         criteria.append(Criterion("lessons_ready", pending in (None, 0), pending or 0, 0, None, None,
-                                  _("No lessons target the next wave yet.") if pending is None else
-                                  _("%(n)s lessons for the next wave are not applied or deferred.", n=pending)))
+                                  _("No lessons target the next wave.") if pending is None else
+                                  _("Every lesson for the next wave has a plan.") if pending == 0 else
+                                  ngettext("%(num)s lesson for the next wave is still open, without a plan.",
+                                           "%(num)s lessons for the next wave are still open, without a plan.",
+                                           pending)))
     if blockers > 0 or any(c.passed is False for c in criteria):
         verdict = "no_go"
     elif all(c.passed for c in criteria):
@@ -172,5 +177,4 @@ def evaluate(wave: Wave, results: Optional[WaveResults] = None) -> GateEvaluatio
 
 
 def ngettext_blockers(count: int) -> str:
-    from flask_babel import ngettext
     return ngettext("%(num)s open blocker.", "%(num)s open blockers.", count)

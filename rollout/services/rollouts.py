@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import ROLES, Rollout, RolloutRole, User, Wave
-from . import audit, questionnaires
+from . import audit, lessons, questionnaires
 from .accounts import require_lead, require_view
 from .errors import NotFound, Problems, ValidationFailed
 from .validation import text_problem, whole_number
@@ -47,8 +47,16 @@ def _validate(data: dict, problems: Problems, *, rollout: Optional[Rollout] = No
         categories = questionnaires.clean_categories(data["problem_categories"], problems)
     else:
         categories = questionnaires.categories(rollout) if rollout else questionnaires.DEFAULT_CATEGORIES
+    vote_budget = whole_number(data.get("vote_budget", rollout.vote_budget if rollout else 5), 1, 50)
+    if vote_budget is None:
+        problems.add("vote_budget", _("A whole number of votes from 1 to 50."))
+    if "tags" in data:
+        tags = lessons.clean_tags(data["tags"], problems)
+    else:
+        tags = rollout.tags if rollout else []
     return {"key": key, "name": name, "description": description, "anonymous": anonymous,
-            "reminder_days": reminder_days, "anonymity_k": anonymity_k, "problem_categories": categories}
+            "reminder_days": reminder_days, "anonymity_k": anonymity_k, "problem_categories": categories,
+            "vote_budget": vote_budget, "tags": tags}
 
 
 def create_rollout(data: dict, actor: Optional[User]) -> Rollout:
@@ -56,13 +64,15 @@ def create_rollout(data: dict, actor: Optional[User]) -> Rollout:
     problems = Problems()
     clean = _validate(data, problems)
     problems.raise_if_any(_("The rollout could not be created."))
+    tags = clean.pop("tags")
     rollout = Rollout(created_by_id=actor.id if actor else None, **clean)
+    lessons.set_rollout_tags(rollout, tags)
     db.session.add(rollout)
     db.session.flush()
     if actor is not None:
         db.session.add(RolloutRole(rollout_id=rollout.id, user_id=actor.id, role="lead"))
     questionnaires.current(rollout)  # the default questions, version 1
-    audit.record(actor, "rollout.create", rollout=rollout, subject=rollout.key, details=clean)
+    audit.record(actor, "rollout.create", rollout=rollout, subject=rollout.key, details={**clean, "tags": tags})
     db.session.commit()
     return rollout
 
@@ -76,7 +86,10 @@ def update_rollout(rollout: Rollout, data: dict, actor: Optional[User]) -> Rollo
     problems.raise_if_any(_("The rollout could not be saved."))
     changes = {k: v for k, v in clean.items() if k != "key" and getattr(rollout, k) != v}
     for name, value in changes.items():
-        setattr(rollout, name, value)
+        if name == "tags":
+            lessons.set_rollout_tags(rollout, value)
+        else:
+            setattr(rollout, name, value)
     audit.record(actor, "rollout.update", rollout=rollout, subject=rollout.key, details=changes)
     db.session.commit()
     return rollout

@@ -108,3 +108,32 @@ def t_quantile(p: float, df: float) -> float:
         if high - low < 1e-12:
             break
     return (low + high) / 2
+
+
+def share_difference(before: Estimate, after: Estimate) -> Estimate:
+    """after - before for two independent shares, with Newcombe's hybrid score interval
+    (method 10), built from the two Wilson intervals; good for small samples too."""
+    if before.value is None or after.value is None:
+        return Estimate(None, None, None, 0)
+    difference = after.value - before.value
+    low = difference - math.sqrt((after.value - after.low) ** 2 + (before.high - before.value) ** 2)
+    high = difference + math.sqrt((after.high - after.value) ** 2 + (before.value - before.low) ** 2)
+    return Estimate(difference, max(-1.0, low), min(1.0, high), min(before.n, after.n))
+
+
+def mean_difference(before: Estimate, after: Estimate) -> Estimate:
+    """after - before for two independent means, with Welch's t interval. The standard
+    errors are recovered from the two t intervals; a mean of one value has none."""
+    if before.value is None or after.value is None:
+        return Estimate(None, None, None, 0)
+    difference = after.value - before.value
+    if before.low is None or after.low is None:
+        return Estimate(difference, None, None, min(before.n, after.n))
+    se_before = (before.high - before.value) / t_quantile(0.975, before.n - 1)
+    se_after = (after.high - after.value) / t_quantile(0.975, after.n - 1)
+    variance = se_before ** 2 + se_after ** 2
+    if variance == 0:
+        return Estimate(difference, difference, difference, min(before.n, after.n))
+    df = variance ** 2 / (se_before ** 4 / (before.n - 1) + se_after ** 4 / (after.n - 1))
+    half = t_quantile(0.975, df) * math.sqrt(variance)
+    return Estimate(difference, difference - half, difference + half, min(before.n, after.n))

@@ -14,12 +14,13 @@ from typing import Optional
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import DECISIONS, WAVE_STATES, Decision, Rollout, User, Wave
 from ..models.types import utcnow
-from . import audit, cohorts, feedback, gates
+from . import audit, cohorts, feedback, gates, lessons
 from .accounts import require_lead
 from .errors import GuardFailed, NotFound, Problems, ValidationFailed
 from .results import wave_results
@@ -194,6 +195,12 @@ def blockers(wave: Wave, to: str) -> list[tuple[str, str]]:
         elif previous is not None and previous.decision != "go":
             found.append(("previous_wave_no_go",
                           _("Wave %(n)s (%(name)s) ended without a go decision.", n=previous.number, name=previous.name)))
+        pending = lessons.pending_for(wave)
+        if pending:
+            found.append(("lessons_not_applied", ngettext(
+                "A lesson for this wave is still open or planned: apply or defer it first (%(titles)s).",
+                "%(num)s lessons for this wave are still open or planned: apply or defer them first (%(titles)s).",
+                len(pending), titles="; ".join(lesson.title for lesson in pending[:5]))))
         if not found and not cohorts.preview(wave):
             found.append(("no_members", _("The selection takes nobody: no one would be in this wave.")))
     return found

@@ -1,0 +1,81 @@
+"""Full-text search of the lesson library, on both databases.
+
+SQLite: an FTS5 table over `lessons.search_text` (external content, kept in
+step by triggers). PostgreSQL: a GIN index on `to_tsvector('simple',
+search_text)`. Neither fits SQLAlchemy's model of a table, so they live here
+as DDL: created after the `lessons` table by `create_all`, by the migration
+that adds lessons, and hidden from Alembic's comparison by `include_name`.
+
+Both use the same rules so that the same search finds the same lessons on
+either database: words are lower-cased (also Å, Ä, Ö), accents are kept, and
+each word of the query matches words that start with it, all words required.
+"""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import DDL, event
+
+from .lessons import Lesson
+
+FTS_TABLE = "lessons_fts"
+PG_INDEX = "ix_lessons_search"
+
+SQLITE_CREATE = [
+    f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(search_text, content='lessons', content_rowid='id', "
+    "tokenize='unicode61 remove_diacritics 0')",
+    f"CREATE TRIGGER {FTS_TABLE}_insert AFTER INSERT ON lessons BEGIN "
+    f"INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text); END",
+    f"CREATE TRIGGER {FTS_TABLE}_delete AFTER DELETE ON lessons BEGIN "
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text) VALUES ('delete', old.id, old.search_text); END",
+    f"CREATE TRIGGER {FTS_TABLE}_update AFTER UPDATE OF search_text ON lessons BEGIN "
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text) VALUES ('delete', old.id, old.search_text); "
+    f"INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text); END",
+]
+SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {FTS_TABLE}_{name}" for name in ("insert", "delete", "update")] + [
+    f"DROP TABLE IF EXISTS {FTS_TABLE}"]
+POSTGRES_CREATE = [f"CREATE INDEX {PG_INDEX} ON lessons USING gin (to_tsvector('simple', search_text))"]
+POSTGRES_DROP = [f"DROP INDEX IF EXISTS {PG_INDEX}"]
+
+
+def create_statements(dialect: str) -> list[str]:
+    return POSTGRES_CREATE if dialect == "postgresql" else SQLITE_CREATE
+
+
+def drop_statements(dialect: str) -> list[str]:
+    return POSTGRES_DROP if dialect == "postgresql" else SQLITE_DROP
+
+
+for _statement in SQLITE_CREATE:
+    event.listen(Lesson.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+for _statement in POSTGRES_CREATE:
+    event.listen(Lesson.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
+for _statement in SQLITE_DROP:
+    event.listen(Lesson.__table__, "before_drop", DDL(_statement).execute_if(dialect="sqlite"))
+
+
+def include_name(name, type_, parent_names) -> bool:
+    """Alembic: the search objects are not in the models; leave them out of the comparison."""
+    if type_ == "table" and name and name.startswith(FTS_TABLE):
+        return False
+    if type_ == "index" and name == PG_INDEX:
+        return False
+    return True
+
+
+WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def query_words(query: str) -> list[str]:
+    """The words of a search, lower-cased; punctuation and operators are ignored."""
+    return [word.casefold() for word in WORD.findall(query or "")][:12]
+
+
+def sqlite_match(words: list[str]) -> str:
+    # each word quoted (so it is never an FTS operator) and matched as a prefix
+    return " ".join(f'"{word}"*' for word in words)
+
+
+def postgres_tsquery(words: list[str]) -> str:
+    # \w+ words hold no tsquery syntax; each is a prefix, all required
+    return " & ".join(f"'{word}':*" for word in words)

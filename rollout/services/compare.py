@@ -1,0 +1,144 @@
+"""Comparing a metric between two waves: the retrospective's "what changed
+since the previous wave" and the verification of a lesson (origin wave
+against target wave).
+
+A metric is a question code (a rating: the satisfied share; yes / no: the
+share of yes; a number or NPS: the mean) or `problems:<category>` (the share
+of members who reported a problem in that category; `problems:all` for any).
+The change carries its own 95 % interval (Newcombe for shares, Welch for
+means): it is *better* or *worse* only when the whole interval says so, and
+*unclear* otherwise -- the same rule as the gate, so that a small pilot proves
+nothing by luck.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..models import Questionnaire, Rollout, Wave
+from . import questionnaires
+from .results import WaveResults
+from .stats import Estimate, mean_difference, share_difference, wilson
+
+PROBLEMS = "problems:"
+COMPARABLE_KINDS = ("rating", "yes_no", "nps", "number")
+# a verification proposal for each outcome of the comparison
+PROPOSALS = {"better": "effective", "worse": "ineffective", "unclear": "inconclusive", None: "inconclusive"}
+
+
+@dataclass
+class Comparison:
+    metric: str
+    label: str
+    measure: str  # "share" or "mean"
+    higher_is_better: bool
+    before: Optional[Estimate]
+    after: Optional[Estimate]
+    change: Optional[Estimate]
+    outcome: Optional[str]  # "better", "worse", "unclear"; None without data on both sides
+
+    @property
+    def proposal(self) -> str:
+        return PROPOSALS[self.outcome]
+
+    def as_dict(self) -> dict:
+        def plain(estimate: Optional[Estimate]):
+            return estimate.as_dict() if estimate is not None else None
+        return {"metric": self.metric, "label": self.label, "measure": self.measure,
+                "higher_is_better": self.higher_is_better, "before": plain(self.before),
+                "after": plain(self.after), "change": plain(self.change), "outcome": self.outcome,
+                "proposal": self.proposal}
+
+
+def _questions(rollout: Rollout, waves: list[Wave]) -> dict:
+    """code -> question, from the versions the waves used (then the current one)."""
+    found: dict = {}
+    ids = [w.questionnaire_id for w in waves if w is not None and w.questionnaire_id]
+    for questionnaire_id in ids:
+        for q in db.session.get(Questionnaire, questionnaire_id).questions:
+            found.setdefault(q.code, q)
+    for q in questionnaires.current(rollout).questions:
+        found.setdefault(q.code, q)
+    return found
+
+
+def metric_choices(rollout: Rollout, language: str) -> list[tuple[str, str]]:
+    """(metric, label) for every metric a lesson can be linked to."""
+    choices = []
+    for q in questionnaires.current(rollout).questions:
+        if q.kind in COMPARABLE_KINDS:
+            choices.append((q.code, _prompt(q, language)))
+    choices.append((PROBLEMS + "all", _("Problem reports, any category")))
+    for category in questionnaires.categories(rollout):
+        choices.append((PROBLEMS + category["code"], _("Problem reports: %(category)s",
+                                                     category=category.get(language) or category["sv"])))
+    return choices
+
+
+def _prompt(question, language: str) -> str:
+    return (question.prompt_en if language == "en" else question.prompt_sv) or question.prompt_sv
+
+
+def label(rollout: Rollout, metric: Optional[str], language: str) -> str:
+    if not metric:
+        return ""
+    return dict(metric_choices(rollout, language)).get(metric) or metric
+
+
+def is_known(rollout: Rollout, metric: str) -> bool:
+    return metric in dict(metric_choices(rollout, "sv")) or metric in _questions(rollout, list(rollout.waves))
+
+
+def _estimate(results: Optional[WaveResults], metric: str, kind: Optional[str]) -> Optional[Estimate]:
+    if results is None or results.hidden:
+        return None
+    if metric.startswith(PROBLEMS):
+        members = results.wave.members_count
+        if not members or not results.wave.started_at:
+            return None
+        category = metric[len(PROBLEMS):]
+        count = results.problems["total"] if category == "all" else \
+            results.problems["by_category"].get(category, {}).get("count", 0)
+        return wilson(min(count, members), members)
+    result = results.questions.get(metric)
+    if result is None or result.hidden:
+        return None
+    if kind == "rating":
+        return result.satisfied
+    if kind == "yes_no":
+        return result.share_yes
+    return result.mean
+
+
+def compare(rollout: Rollout, metric: str, before: Optional[WaveResults], after: Optional[WaveResults],
+            language: str) -> Comparison:
+    question = None if metric.startswith(PROBLEMS) else _questions(
+        rollout, [r.wave for r in (before, after) if r is not None]).get(metric)
+    kind = question.kind if question is not None else None
+    measure = "share" if metric.startswith(PROBLEMS) or kind in ("rating", "yes_no") else "mean"
+    # fewer problems and fewer hours lost are better; more satisfaction is
+    higher_is_better = not (metric.startswith(PROBLEMS) or kind == "number")
+    a, b = _estimate(before, metric, kind), _estimate(after, metric, kind)
+    change = outcome = None
+    if a is not None and b is not None and a.value is not None and b.value is not None:
+        change = share_difference(a, b) if measure == "share" else mean_difference(a, b)
+        outcome = "unclear"
+        if change.low is not None:
+            if change.low > 0:
+                outcome = "better" if higher_is_better else "worse"
+            elif change.high < 0:
+                outcome = "worse" if higher_is_better else "better"
+    text = label(rollout, metric, language) if question is None else _prompt(question, language)
+    return Comparison(metric, text, measure, higher_is_better, a, b, change, outcome)
+
+
+def changes(rollout: Rollout, before: Optional[WaveResults], after: WaveResults, language: str) -> list[Comparison]:
+    """Every metric of `after`, beside the same metric in `before` (the previous wave)."""
+    metrics = [code for code, q in after.questions.items() if q.kind in COMPARABLE_KINDS]
+    categories = set(after.problems["by_category"]) | set(before.problems["by_category"] if before else ())
+    metrics.append(PROBLEMS + "all")
+    metrics.extend(PROBLEMS + code for code in sorted(categories))
+    return [compare(rollout, metric, before, after, language) for metric in metrics]

@@ -1,0 +1,458 @@
+"""A wave's retrospective: the evidence it opens with (the wave's free-text
+answers, its top problems, what changed since the previous wave, the lessons
+that targeted it), the team's cards, themes and dot votes, and its Markdown
+export.
+
+The retrospective is open from the moment the wave collects feedback; the
+review team (leads and reviewers) takes part. Each member has the rollout's
+vote budget of dots per wave; the database keeps the budget (one numbered slot
+per dot, unique per wave and voter).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import (
+    CARD_KINDS,
+    Answer,
+    Lesson,
+    Person,
+    ProblemReport,
+    Question,
+    Response,
+    RetroCard,
+    RetroTheme,
+    RetroVote,
+    User,
+    Wave,
+)
+from . import audit, compare, lessons, questionnaires
+from .errors import GuardFailed, NotFound, Problems
+from .lessons import require_team
+from .results import WaveResults, wave_results
+from .validation import text_problem
+
+KIND_LABELS = {"went_well": _l("Went well"), "better": _l("Could be better"), "celebrate": _l("Celebrate"),
+               "idea": _l("Idea")}
+# the kind of card a free-text answer suggests, by the default questions' codes
+KIND_OF_ANSWER = {"went_well": "went_well", "could_be_better": "better", "celebrate": "celebrate"}
+OPEN_STATES = ("feedback", "review", "done")
+MAX_CARD = 2000
+MAX_BUDGET = 50
+
+
+def kind_label(kind: str) -> str:
+    return str(KIND_LABELS.get(kind, kind))
+
+
+def is_open(wave: Wave) -> bool:
+    state = wave.paused_from if wave.state == "paused" else wave.state
+    return state in OPEN_STATES
+
+
+def _require_open(wave: Wave) -> None:
+    if not is_open(wave):
+        raise GuardFailed("retro_not_open", _("The retrospective opens when the wave starts collecting feedback."))
+
+
+# --- the evidence it opens with ---------------------------------------------------
+
+@dataclass
+class TextAnswer:
+    id: int
+    code: str
+    prompt: str
+    text: str
+    respondent: Optional[str]  # None in an anonymous rollout
+    suggested_kind: str
+
+
+@dataclass
+class Seed:
+    texts: list[TextAnswer]
+    texts_total: int
+    texts_hidden: bool  # an anonymous rollout with fewer respondents than k
+    problem_categories: list[dict]  # [{"code", "label", "count", "per_100"}], most first
+    serious_problems: list[ProblemReport]
+    previous: Optional[Wave]
+    changes: list[compare.Comparison]
+    carried: list[tuple[Lesson, Optional[compare.Comparison]]]
+    results: WaveResults
+
+
+def _previous(wave: Wave) -> Optional[Wave]:
+    earlier = [w for w in wave.rollout.waves if w.number < wave.number and w.state != "cancelled"
+               and w.feedback_opened_at is not None]
+    return earlier[-1] if earlier else None
+
+
+def seed(wave: Wave, actor: Optional[User], language: str = "sv", *, page: int = 1, per_page: int = 50,
+         code: str = "") -> Seed:
+    rollout = wave.rollout
+    require_team(actor, rollout)
+    results = wave_results(wave)
+    previous = _previous(wave)
+    before = wave_results(previous) if previous is not None else None
+    texts, total = ([], 0) if results.hidden else _texts(wave, language, page, per_page, code)
+    labels = {c["code"]: c.get(language) or c["sv"] for c in questionnaires.categories(rollout)}
+    categories = sorted(({"code": code_, "label": labels.get(code_, code_), **entry}
+                         for code_, entry in results.problems["by_category"].items()),
+                        key=lambda c: (-c["count"], c["label"]))
+    serious = list(db.session.scalars(
+        select(ProblemReport).where(ProblemReport.wave_id == wave.id)
+        .order_by(case((ProblemReport.severity == "blocker", 0), (ProblemReport.severity == "major", 1), else_=2),
+                  ProblemReport.created_at.desc()).limit(10)))
+    carried_lessons, _total = lessons.for_rollout(rollout, None, target=wave, per_page=200)
+    carried = [(lesson, lessons.verification(lesson, language)) for lesson in carried_lessons]
+    return Seed(texts, total, results.hidden, categories, serious, previous,
+                compare.changes(rollout, before, results, language), carried, results)
+
+
+def _texts(wave: Wave, language: str, page: int, per_page: int, code: str) -> tuple[list[TextAnswer], int]:
+    anonymous = wave.rollout.anonymous
+    prompts = {}
+    if wave.questionnaire_id:
+        prompts = {q.code: (q.prompt_en if language == "en" else q.prompt_sv) or q.prompt_sv
+                   for q in db.session.scalars(select(Question).where(Question.questionnaire_id == wave.questionnaire_id))}
+    query = select(Answer.id, Answer.code, Answer.text, Person.name).join(Response, Response.id == Answer.response_id) \
+        .outerjoin(Person, Person.id == Response.person_id) \
+        .where(Answer.wave_id == wave.id, Answer.text.is_not(None), Answer.text != "")
+    if code:
+        query = query.where(Answer.code == code)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    # in an anonymous rollout the order is the text's, so that position does not tie answers together
+    order = (Answer.code, Answer.text) if anonymous else (Answer.code, Response.submitted_at, Answer.id)
+    rows = db.session.execute(query.order_by(*order).limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+    return [TextAnswer(row.id, row.code, prompts.get(row.code, row.code), row.text,
+                       None if anonymous else row.name, KIND_OF_ANSWER.get(row.code, "idea")) for row in rows], total
+
+
+# --- the board -------------------------------------------------------------------
+
+@dataclass
+class ThemeView:
+    theme: RetroTheme
+    cards: list[RetroCard]
+    votes: int
+    lessons: list[Lesson] = field(default_factory=list)
+
+
+@dataclass
+class Board:
+    wave: Wave
+    themes: list[ThemeView]  # most votes first
+    loose: dict[str, list[RetroCard]]  # cards in no theme, by kind
+    my_votes: dict[int, int]  # card id -> my dots on it
+    budget: int
+    votes_left: int
+    cards_total: int
+
+
+def board(wave: Wave, actor: Optional[User]) -> Board:
+    require_team(actor, wave.rollout)
+    cards = list(db.session.scalars(select(RetroCard).where(RetroCard.wave_id == wave.id)
+                                    .order_by(RetroCard.votes.desc(), RetroCard.id)))
+    themes = list(db.session.scalars(select(RetroTheme).where(RetroTheme.wave_id == wave.id).order_by(RetroTheme.id)))
+    theme_lessons: dict[int, list[Lesson]] = {}
+    if themes:
+        for lesson in db.session.scalars(select(Lesson).where(Lesson.theme_id.in_([t.id for t in themes]))
+                                         .order_by(Lesson.id)):
+            theme_lessons.setdefault(lesson.theme_id, []).append(lesson)
+    views = {t.id: ThemeView(t, [], 0, theme_lessons.get(t.id, [])) for t in themes}
+    loose: dict[str, list[RetroCard]] = {kind: [] for kind in CARD_KINDS}
+    for card in cards:
+        if card.theme_id in views:
+            views[card.theme_id].cards.append(card)
+            views[card.theme_id].votes += card.votes
+        else:
+            loose[card.kind].append(card)
+    mine: dict[int, int] = {}
+    if actor is not None:
+        mine = dict(db.session.execute(select(RetroVote.card_id, func.count()).where(
+            RetroVote.wave_id == wave.id, RetroVote.user_id == actor.id).group_by(RetroVote.card_id)).all())
+    budget = wave.rollout.vote_budget
+    ordered = sorted(views.values(), key=lambda v: (-v.votes, v.theme.id))
+    return Board(wave, ordered, loose, mine, budget, max(0, budget - sum(mine.values())), len(cards))
+
+
+def get_card(wave: Wave, card_id: int, actor: Optional[User]) -> RetroCard:
+    require_team(actor, wave.rollout)
+    card = db.session.get(RetroCard, card_id)
+    if card is None or card.wave_id != wave.id:
+        raise NotFound(_("No such card."))
+    return card
+
+
+def get_theme(wave: Wave, theme_id: int, actor: Optional[User]) -> RetroTheme:
+    require_team(actor, wave.rollout)
+    theme = db.session.get(RetroTheme, theme_id)
+    if theme is None or theme.wave_id != wave.id:
+        raise NotFound(_("No such theme."))
+    return theme
+
+
+def _card_fields(wave: Wave, data, problems: Problems, card: Optional[RetroCard]) -> dict:
+    if not isinstance(data, dict):
+        problems.add("", _("Send an object with kind and text."))
+        return {}
+    clean: dict = {}
+    if card is None or "kind" in data:
+        if data.get("kind") not in CARD_KINDS:
+            problems.add("kind", _("Choose went well, could be better, celebrate or idea."))
+        clean["kind"] = data.get("kind")
+    if card is None or "text" in data:
+        value = data.get("text")
+        value = value.strip() if isinstance(value, str) else ""
+        if not value:
+            problems.add("text", _("Write something on the card."))
+        elif reason := text_problem(value.replace("\t", " "), MAX_CARD):
+            problems.add("text", reason)
+        clean["text"] = value
+    if "theme" in data:
+        theme_id = data["theme"]
+        if theme_id in (None, ""):
+            clean["theme_id"] = None
+        elif isinstance(theme_id, bool) or not str(theme_id).isdigit() or \
+                (theme := db.session.get(RetroTheme, int(theme_id))) is None or theme.wave_id != wave.id:
+            problems.add("theme", _("No such theme in this retrospective."))
+        else:
+            clean["theme_id"] = theme.id
+    return clean
+
+
+def add_card(wave: Wave, data: dict, actor: Optional[User]) -> RetroCard:
+    require_team(actor, wave.rollout)
+    _require_open(wave)
+    problems = Problems()
+    clean = _card_fields(wave, data, problems, None)
+    problems.raise_if_any(_("The card could not be added."))
+    card = RetroCard(wave_id=wave.id, author_id=actor.id if actor else None, source="team", votes=0, **clean)
+    db.session.add(card)
+    db.session.flush()
+    audit.record(actor, "retro.card", rollout=wave.rollout, subject=f"{wave.number}/{card.id}",
+                 details={"kind": card.kind})
+    db.session.commit()
+    return card
+
+
+def card_from_answer(wave: Wave, answer_id, kind: Optional[str], actor: Optional[User]) -> RetroCard:
+    """A participant's free-text answer, copied onto a card (never with their name)."""
+    require_team(actor, wave.rollout)
+    _require_open(wave)
+    answer = db.session.get(Answer, answer_id) if str(answer_id).isdigit() else None
+    if answer is None or answer.wave_id != wave.id or not answer.text or wave_results(wave).hidden:
+        raise NotFound(_("No such answer."))
+    kind = kind if kind in CARD_KINDS else KIND_OF_ANSWER.get(answer.code, "idea")
+    card = RetroCard(wave_id=wave.id, author_id=actor.id if actor else None, source="participant", votes=0,
+                     kind=kind, text=answer.text[:MAX_CARD])
+    db.session.add(card)
+    db.session.flush()
+    audit.record(actor, "retro.card", rollout=wave.rollout, subject=f"{wave.number}/{card.id}",
+                 details={"kind": kind, "from_answer": answer.id})
+    db.session.commit()
+    return card
+
+
+def update_card(card: RetroCard, data: dict, actor: Optional[User]) -> RetroCard:
+    wave = db.session.get(Wave, card.wave_id)
+    require_team(actor, wave.rollout)
+    _require_open(wave)
+    problems = Problems()
+    clean = _card_fields(wave, data, problems, card)
+    problems.raise_if_any(_("The card could not be saved."))
+    for name, value in clean.items():
+        setattr(card, name, value)
+    audit.record(actor, "retro.card_update", rollout=wave.rollout, subject=f"{wave.number}/{card.id}",
+                 details={k: v for k, v in clean.items() if k != "text"})
+    db.session.commit()
+    return card
+
+
+def delete_card(card: RetroCard, actor: Optional[User]) -> None:
+    wave = db.session.get(Wave, card.wave_id)
+    require_team(actor, wave.rollout)
+    _require_open(wave)
+    audit.record(actor, "retro.card_delete", rollout=wave.rollout, subject=f"{wave.number}/{card.id}",
+                 details={"kind": card.kind, "text": card.text[:200]})
+    db.session.delete(card)
+    db.session.commit()
+
+
+def _theme_title(data, problems: Problems) -> str:
+    title = data.get("title") if isinstance(data, dict) else None
+    title = " ".join(title.split()) if isinstance(title, str) else ""
+    if not title:
+        problems.add("title", _("Give the theme a title."))
+    elif reason := text_problem(title, 200):
+        problems.add("title", reason)
+    return title
+
+
+def _card_ids(wave: Wave, value, problems: Problems) -> list[int]:
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) or
+                                              (isinstance(v, str) and v.isdigit()) for v in value):
+        problems.add("cards", _("Give the cards as a list of card ids."))
+        return []
+    ids = sorted({int(v) for v in value})
+    found = set(db.session.scalars(select(RetroCard.id).where(RetroCard.wave_id == wave.id, RetroCard.id.in_(ids))))
+    if missing := [i for i in ids if i not in found]:
+        problems.add("cards", _("No such card in this retrospective: %(ids)s.", ids=", ".join(map(str, missing[:10]))))
+    return ids
+
+
+def create_theme(wave: Wave, data: dict, actor: Optional[User]) -> RetroTheme:
+    """A theme, with the cards given (their ids) moved into it."""
+    require_team(actor, wave.rollout)
+    _require_open(wave)
+    problems = Problems()
+    title = _theme_title(data, problems)
+    ids = _card_ids(wave, data.get("cards") if isinstance(data, dict) else None, problems)
+    problems.raise_if_any(_("The theme could not be created."))
+    theme = RetroTheme(wave_id=wave.id, title=title, created_by_id=actor.id if actor else None)
+    db.session.add(theme)
+    db.session.flush()
+    if ids:
+        db.session.execute(update(RetroCard).where(RetroCard.id.in_(ids)).values(theme_id=theme.id))
+    audit.record(actor, "retro.theme", rollout=wave.rollout, subject=f"{wave.number}/{theme.id}",
+                 details={"title": title, "cards": ids})
+    db.session.commit()
+    return theme
+
+
+def rename_theme(theme: RetroTheme, data: dict, actor: Optional[User]) -> RetroTheme:
+    wave = db.session.get(Wave, theme.wave_id)
+    require_team(actor, wave.rollout)
+    _require_open(wave)
+    problems = Problems()
+    title = _theme_title(data, problems)
+    problems.raise_if_any(_("The theme could not be saved."))
+    theme.title = title
+    audit.record(actor, "retro.theme_update", rollout=wave.rollout, subject=f"{wave.number}/{theme.id}",
+                 details={"title": title})
+    db.session.commit()
+    return theme
+
+
+def delete_theme(theme: RetroTheme, actor: Optional[User]) -> None:
+    """The theme goes; its cards stay, ungrouped."""
+    wave = db.session.get(Wave, theme.wave_id)
+    require_team(actor, wave.rollout)
+    _require_open(wave)
+    db.session.execute(update(RetroCard).where(RetroCard.theme_id == theme.id).values(theme_id=None))
+    audit.record(actor, "retro.theme_delete", rollout=wave.rollout, subject=f"{wave.number}/{theme.id}",
+                 details={"title": theme.title})
+    db.session.delete(theme)
+    db.session.commit()
+
+
+def group(wave: Wave, card_ids, theme_id, actor: Optional[User]) -> int:
+    """Move cards into a theme (or out of every theme with None); how many moved."""
+    require_team(actor, wave.rollout)
+    _require_open(wave)
+    problems = Problems()
+    ids = _card_ids(wave, card_ids, problems)
+    if not ids and not problems.items:
+        problems.add("cards", _("Choose the cards to move."))
+    theme = None
+    if theme_id not in (None, ""):
+        theme = db.session.get(RetroTheme, int(theme_id)) if str(theme_id).isdigit() else None
+        if theme is None or theme.wave_id != wave.id:
+            problems.add("theme", _("No such theme in this retrospective."))
+    problems.raise_if_any(_("The cards could not be moved."))
+    db.session.execute(update(RetroCard).where(RetroCard.id.in_(ids)).values(theme_id=theme.id if theme else None))
+    audit.record(actor, "retro.group", rollout=wave.rollout, subject=f"{wave.number}",
+                 details={"cards": ids, "theme": theme.id if theme else None})
+    db.session.commit()
+    return len(ids)
+
+
+# --- dot votes ---------------------------------------------------------------------
+
+def vote(card: RetroCard, actor: User) -> RetroCard:
+    """Put one of the actor's dots on the card; refused when their budget is spent."""
+    wave = db.session.get(Wave, card.wave_id)
+    require_team(actor, wave.rollout)
+    _require_open(wave)
+    budget = wave.rollout.vote_budget
+    for _attempt in range(5):
+        taken = set(db.session.scalars(select(RetroVote.slot).where(RetroVote.wave_id == wave.id,
+                                                                     RetroVote.user_id == actor.id)))
+        free = next((slot for slot in range(1, budget + 1) if slot not in taken), None)
+        if free is None:
+            db.session.rollback()
+            raise GuardFailed("no_votes_left", _("You have used all your %(n)s votes in this retrospective; "
+                                                 "take one back to vote again.", n=budget))
+        try:
+            db.session.add(RetroVote(wave_id=wave.id, card_id=card.id, user_id=actor.id, slot=free))
+            db.session.flush()
+        except IntegrityError:
+            db.session.rollback()  # another vote of the same person took that slot at the same moment
+            continue
+        db.session.execute(update(RetroCard).where(RetroCard.id == card.id).values(votes=RetroCard.votes + 1))
+        db.session.commit()
+        db.session.refresh(card)
+        return card
+    raise GuardFailed("busy", _("Too many votes at the same moment; try again."))
+
+
+def unvote(card: RetroCard, actor: User) -> RetroCard:
+    """Take back one of the actor's dots from the card."""
+    wave = db.session.get(Wave, card.wave_id)
+    require_team(actor, wave.rollout)
+    _require_open(wave)
+    mine = db.session.scalar(select(RetroVote.id).where(RetroVote.card_id == card.id, RetroVote.user_id == actor.id)
+                             .order_by(RetroVote.slot.desc()).limit(1))
+    if mine is None:
+        raise GuardFailed("no_vote", _("You have no vote on this card."))
+    removed = db.session.execute(delete(RetroVote).where(RetroVote.id == mine)).rowcount
+    if removed:
+        db.session.execute(update(RetroCard).where(RetroCard.id == card.id).values(votes=RetroCard.votes - 1))
+    db.session.commit()
+    db.session.refresh(card)
+    return card
+
+
+def set_budget(wave: Wave, value, actor: Optional[User]) -> int:
+    """The rollout's dots per person and retrospective (leads)."""
+    from .accounts import require_lead
+    from .validation import whole_number
+    require_lead(actor, wave.rollout)
+    budget = whole_number(value, 1, MAX_BUDGET)
+    if budget is None:
+        problems = Problems()
+        problems.add("vote_budget", _("A whole number of votes from 1 to %(n)s.", n=MAX_BUDGET))
+        problems.raise_if_any(_("The vote budget could not be saved."))
+    wave.rollout.vote_budget = budget
+    audit.record(actor, "retro.budget", rollout=wave.rollout, details={"vote_budget": budget})
+    db.session.commit()
+    return budget
+
+
+def cards(wave: Wave, actor: Optional[User], *, page: int = 1, per_page: int = 100) -> tuple[list[RetroCard], int]:
+    require_team(actor, wave.rollout)
+    total = db.session.scalar(select(func.count()).select_from(RetroCard).where(RetroCard.wave_id == wave.id)) or 0
+    items = db.session.scalars(select(RetroCard).where(RetroCard.wave_id == wave.id).order_by(RetroCard.id)
+                               .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+    return list(items), total
+
+
+def card_dict(card: RetroCard, my_votes: Optional[int] = None) -> dict:
+    data = {"id": card.id, "kind": card.kind, "text": card.text, "votes": card.votes, "theme": card.theme_id,
+            "source": card.source, "created_at": card.created_at.isoformat()}
+    if my_votes is not None:
+        data["my_votes"] = my_votes
+    return data
+
+
+def theme_dict(view: ThemeView) -> dict:
+    return {"id": view.theme.id, "title": view.theme.title, "votes": view.votes,
+            "cards": [c.id for c in view.cards], "lessons": [lesson.id for lesson in view.lessons]}
