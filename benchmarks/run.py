@@ -7,6 +7,9 @@
 - opening feedback on it (one link per member), and the tick that writes one
   invitation per member (to the outbox: no SMTP server in a benchmark)
 - the results and gate of a wave with N responses, and drawing its charts
+- the retrospective of that wave: its evidence (N free-text answers, one page
+  of them shown), and a board of 1,000 cards with votes
+- the lesson library with N lessons: a full-text search by one word and by two
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ from rollout import (
     create_app,  # noqa: E402
 )
 from rollout.extensions import db  # noqa: E402
-from rollout.services import charting, cohorts, gates, imports, reconcile, rollouts, waves  # noqa: E402
+from rollout.services import charting, cohorts, gates, imports, lessons, reconcile, retro, rollouts, waves  # noqa: E402
 from tests.builders import bulk_responses  # noqa: E402
 
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "10000,50000").split(",")]
@@ -39,6 +42,43 @@ def csv_of(n: int) -> bytes:
     lines = ["external_id,name,email,unit,site"]
     lines += [f"e{i},Person {i},person{i}@example.se,Enhet {i % 12},Plats {i % 5}" for i in range(n)]
     return "\n".join(lines).encode()
+
+
+def bulk_texts(wave) -> None:
+    """A "could be better" text on every response of the wave."""
+    from sqlalchemy import insert, select
+
+    from rollout.models import Answer, Response
+    ids = db.session.scalars(select(Response.id).where(Response.wave_id == wave.id)).all()
+    db.session.execute(insert(Answer), [{"response_id": rid, "wave_id": wave.id, "code": "could_be_better",
+                                         "text": f"Skrivaren på plan {i % 9} krånglade"} for i, rid in enumerate(ids)])
+    db.session.commit()
+
+
+def bulk_cards(wave, count: int) -> None:
+    from sqlalchemy import insert
+
+    from rollout.models import RetroCard
+    db.session.execute(insert(RetroCard), [{"wave_id": wave.id, "kind": ("went_well", "better", "celebrate", "idea")[i % 4],
+                                            "text": f"Kort {i}", "source": "team", "votes": i % 3}
+                                           for i in range(count)])
+    db.session.commit()
+
+
+def bulk_lessons(rollout, origin, count: int) -> None:
+    """Lessons written straight to the table (the full-text index follows by trigger / GIN index)."""
+    from sqlalchemy import insert
+
+    from rollout.models import Lesson
+    words = ["skrivardrivrutin", "lathund", "utbildning", "inloggning", "nätverk", "support", "information"]
+    rows = []
+    for i in range(count):
+        action = f"Ta fram {words[i % 7]} och {words[(i * 3 + 1) % 7]} för enhet{i % 12} före nästa våg"
+        rows.append({"rollout_id": rollout.id, "origin_wave_id": origin.id, "title": f"Lärdom {i}",
+                     "action": action, "status": "open", "status_reason": "", "search_text": f"Lärdom {i}\n{action}"})
+    for start in range(0, count, 5000):
+        db.session.execute(insert(Lesson), rows[start:start + 5000])
+    db.session.commit()
 
 
 def timed(label: str, fn):
@@ -79,6 +119,16 @@ def bench(url: str, label: str, n: int) -> None:
         timed("draw every chart (SVG)", lambda: [
             charts.render(charting.gather(rollout, name, "sv", None).chart(), "svg")
             for name in charting.chart_names(rollout)])
+        waves.transition(third, "review", None)
+        bulk_texts(third)
+        timed("retrospective evidence (texts, changes)", lambda: retro.seed(third, None, "sv"))
+        bulk_cards(third, 1000)
+        timed("retrospective board, 1,000 cards", lambda: retro.board(third, None))
+        bulk_lessons(rollout, pilot, n)
+        found = timed(f"library: search one word in {n} lessons", lambda: lessons.library(None, q="skrivardrivrutin"))
+        print(f"  {'(it finds)':<42} {found[1]:8d} lessons")
+        found = timed("library: search two words", lambda: lessons.library(None, q="lathund enhet7"))
+        print(f"  {'(it finds)':<42} {found[1]:8d} lessons")
         db.session.remove()
         db.drop_all()
         db.engine.dispose()

@@ -74,8 +74,20 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .api import api
-    from .views import (admin, auth, charts, feedback, lessons, main, people, problems, questionnaire, retro, rollouts,
-                        waves)
+    from .views import (
+        admin,
+        auth,
+        charts,
+        feedback,
+        lessons,
+        main,
+        people,
+        problems,
+        questionnaire,
+        retro,
+        rollouts,
+        waves,
+    )
 
     for module in (auth, main, people, rollouts, waves, questionnaire, problems, feedback, charts, retro, lessons, admin):
         app.register_blueprint(module.bp)

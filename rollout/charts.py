@@ -63,7 +63,7 @@ __all__ = [
 
 #: Bump whenever a change here changes the pictures, so cached charts and
 #: their ETags (see `fingerprint`) are invalidated.
-CHART_VERSION = 1
+CHART_VERSION = 2
 
 FORMATS = ("svg", "png")
 MEDIA_TYPES: Mapping[str, str] = {"svg": "image/svg+xml", "png": "image/png"}
@@ -207,6 +207,7 @@ DEFAULT_LABELS: Mapping[str, Mapping[str, str]] = {
         "raised": "Raised",
         "applied": "Applied",
         "verified": "Verified",
+        "all_zero": "No lessons yet",
         "alt_wave": "{wave}: {raised} raised, {applied} applied, {verified} verified.",
     },
     "timeline": {
@@ -646,7 +647,13 @@ def lessons(
     verified: Sequence[int],
     labels: Labels | None = None,
 ) -> Chart:
-    """Lessons raised, applied and verified per wave: grouped bars with their counts."""
+    """Lessons raised, applied and verified per wave: grouped bars with their counts.
+
+    `raised[i]` counts the lessons learnt in `waves[i]` (its retrospective);
+    `applied[i]` and `verified[i]` those targeted at it that were applied before
+    it (verified ones included) and that were verified in it, either way. Read
+    along the waves, the bars show lessons carried forward.
+    """
     text = _Text("lessons", labels)
     title = text("title")
     _check_lengths(waves, raised=raised, applied=applied, verified=verified)
@@ -683,7 +690,7 @@ def lessons(
             highest = max(max(counts, default=0) for _, counts in groups)
             axes.set_ylim(0, highest * 1.15 if highest > 0 else 1.0)
             if highest == 0:
-                _show_message(axes, text("no_data"), hide_axes=False)
+                _show_message(axes, text("all_zero"), hide_axes=False)
             _legend(figure, axes)
     return Chart(figure, title, _alt(title, sentences), (header, rows))
 

@@ -337,6 +337,26 @@ def test_empty_chart_shows_the_callers_no_data_message() -> None:
     assert charts.render(chart, "png") != charts.render(english, "png")
 
 
+def test_lessons_are_three_series_told_apart_by_colour_hatch_and_legend() -> None:
+    chart = charts.lessons(["Wave 0", "Wave 1", "Wave 2"], [3, 1, 0], [0, 2, 1], [0, 1, 1])
+    axes = chart.figure.axes[0]
+    bars = [container for container in axes.containers if len(container.patches) == 3]
+    assert len(bars) == 3  # raised, applied, verified: one bar each per wave
+    looks = {(tuple(group.patches[0].get_facecolor()), group.patches[0].get_hatch() or "") for group in bars}
+    assert len({colour for colour, _ in looks}) == 3 and len({hatch for _, hatch in looks}) == 3
+    assert [t.get_text() for t in axes.get_legend().get_texts()] == ["Raised", "Applied", "Verified"]
+    assert [[patch.get_height() for patch in group.patches] for group in bars] == [[3, 1, 0], [0, 2, 1], [0, 1, 1]]
+    assert chart.table[1][1] == ("Wave 1", "1", "2", "1")
+
+
+def test_lessons_without_any_lesson_say_so_in_the_callers_words() -> None:
+    empty = charts.lessons(["Våg 0", "Våg 1"], [0, 0], [0, 0], [0, 0], {"all_zero": "Inga lärdomar ännu"})
+    english = charts.lessons(["Våg 0", "Våg 1"], [0, 0], [0, 0], [0, 0])
+    assert "Våg 1: 0 raised, 0 applied, 0 verified." in empty.alt
+    messages = [t.get_text() for t in empty.figure.axes[0].texts]
+    assert "Inga lärdomar ännu" in messages and "No lessons yet" in [t.get_text() for t in english.figure.axes[0].texts]
+
+
 def test_decimal_separator_comes_from_the_labels() -> None:
     chart = charts.problems(["Våg 0"], ["Hårdvara"], {"Hårdvara": [12.5]}, {"decimal_separator": ","})
     assert chart.table[1] == (("Våg 0", "12,5", "12,5"),)

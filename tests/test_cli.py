@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from rollout.extensions import db
-from rollout.models import Membership, Person, Rollout, User, Wave
+from rollout.models import Lesson, Membership, Person, Rollout, User, Wave
+from rollout.services import lessons, retro
 
 
 def test_user_create_with_and_without_a_password_prompt(runner, ctx):
@@ -52,14 +53,40 @@ def test_the_demo_is_a_realistic_rollout(runner, ctx):
     result = runner.invoke(args=["rollout", "demo", "--if-empty"])
     assert result.exit_code == 0, result.output
     assert "lead@example.se" in result.output and "rollout-demo" in result.output
-    rollout = db.session.query(Rollout).one()
+    rollout = db.session.query(Rollout).filter_by(key="win11-2027").one()
     assert 200 <= db.session.query(Person).count() <= 500
     waves = db.session.query(Wave).filter_by(rollout_id=rollout.id).order_by(Wave.number).all()
     assert [w.percentage for w in waves] == [None, 10, 40, 100]
     assert waves[0].state == "feedback" and 8 <= waves[0].members_count <= 15
     assert 0 < waves[0].responses_count < waves[0].members_count  # most, not all, have answered
     assert "/f/" in result.output  # personal links to try the participant's side
-    assert db.session.query(Membership).count() == waves[0].members_count
+    assert db.session.query(Membership).join(Wave).filter(Wave.rollout_id == rollout.id).count() \
+        == waves[0].members_count
+    assert retro.board(waves[0], None).cards_total >= 3  # the team has started the pilot's retrospective
+    assert db.session.query(Lesson).filter_by(rollout_id=rollout.id).count() == 0  # nothing holds wave 1 back
+
+    # the loop closed once before: an earlier rollout, finished, with its retrospective and lessons
+    earlier = db.session.query(Rollout).filter_by(key="etjanst-2026").one()
+    assert {"e-tjänst", "utbildning", "information"} <= set(earlier.tags)
+    assert [(w.state, w.decision) for w in earlier.waves] == [("done", "go"), ("done", "go")]
+    assert all(w.done_at < rollout.created_at for w in earlier.waves)  # it happened before this one
+    board = retro.board(earlier.waves[0], None)
+    assert len(board.themes) == 2 and all(view.votes > 0 for view in board.themes)
+    assert {card.kind for view in board.themes for card in view.cards} | set(
+        kind for kind, cards in board.loose.items() if cards) == {"went_well", "better", "celebrate", "idea"}
+    by_status = {lesson.status: lesson for lesson in lessons.for_rollout(earlier, None)[0]}
+    assert set(by_status) == {"verified_effective", "applied", "deferred"}
+    assert by_status["verified_effective"].metric and by_status["verified_effective"].verification
+    assert by_status["deferred"].status_reason
+    assert lessons.chart_counts(earlier) == {0: {"raised": 3, "applied": 0, "verified": 0},
+                                             1: {"raised": 0, "applied": 2, "verified": 1}}
+    # the library finds a lesson by a word of what was done, and the PC rollout gets suggestions
+    found, total = lessons.library(None, q="informationsbrev")
+    assert total == 1 and found[0].rollout_id == earlier.id
+    suggested = lessons.suggestions(rollout, None)
+    assert {lesson.id for lesson, _shared in suggested} == {lesson.id for lesson in by_status.values()}
+    assert suggested[0][0].status == "verified_effective" and "utbildning" in suggested[0][1]
+
     again = runner.invoke(args=["rollout", "demo", "--if-empty"])
-    assert again.exit_code == 0 and db.session.query(Rollout).count() == 1
+    assert again.exit_code == 0 and db.session.query(Rollout).count() == 2
     assert runner.invoke(args=["rollout", "demo"]).exit_code == 1

@@ -30,6 +30,7 @@ def test_a_lesson_targets_the_next_wave_by_default_and_its_owner_is_emailed(ctx,
     assert lesson.status == "open" and lesson.target_wave == wave1 and lesson.origin_wave == pilot
     assert lesson.tags == ["drivers", "printing"]
     [message] = mailbox.to(reviewer.email)
+    assert message["Content-Language"] == reviewer.language  # the reader's language, for screen readers too
     assert "Fix the printer driver" in mailbox.text(message) and f"/lessons/{lesson.id}" in mailbox.text(message)
     lessons.update_lesson(lesson, {"title": "Fix the printer driver now"}, lead)
     assert len(mailbox.to(reviewer.email)) == 1  # the same owner is told once

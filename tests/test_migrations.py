@@ -69,3 +69,33 @@ def test_upgrading_a_database_with_data_keeps_it_and_fills_the_new_columns(empty
         assert questionnaires.current(old).version == 1
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_lesson_library_search_works_on_a_migrated_database(empty_database):
+    """The full-text objects are not in the models: the migration must make them, and take them away."""
+    from sqlalchemy import text
+
+    from rollout.models import Rollout
+    from rollout.services import lessons
+
+    app = make_app(empty_database)
+    with app.test_request_context():
+        upgrade(revision="0003_gates")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO rollouts (id, key, name, description, anonymous, anonymity_k, reminder_days, "
+                "problem_categories, gate, created_at) "
+                "VALUES (1, 'old-2026', 'Old', '', false, 5, 2, '[]', '{}', CURRENT_TIMESTAMP)"))
+        upgrade()
+        old = db.session.get(Rollout, 1)
+        assert old.vote_budget == 5 and old.tags == []
+        lessons.create_lesson(old, {"title": "Lathund", "action": "Skicka lathunden till enheterna i förväg"}, None)
+        assert [lesson.title for lesson in lessons.library(None, q="enheterna")[0]] == ["Lathund"]
+        db.session.remove()
+        downgrade(revision="0003_gates")
+        names = set(inspect(db.engine).get_table_names())
+        assert not {n for n in names if n.startswith("lesson")}
+        upgrade()
+        assert lessons.library(None, q="enheterna")[1] == 0
+        db.session.remove()
+        db.engine.dispose()

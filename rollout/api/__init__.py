@@ -6,6 +6,7 @@ import math
 from functools import wraps
 
 from flask import Blueprint, g, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 # services.rollouts as another name: `rollouts` here is this package's own module
@@ -18,6 +19,9 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 500
 # Far beyond any real list, and small enough that page * per_page fits an SQL OFFSET.
 MAX_PAGE = 100_000
+# ids and wave numbers are 32-bit integers in the database
+MAX_ID = 2**31 - 1
+LANGUAGES = ("sv", "en")
 
 
 class Unauthorized(DomainError):
@@ -140,4 +144,25 @@ def listing(items: list, total: int, page: int, per_page: int) -> dict:
     return {"items": items, "total": total, "page": page, "per_page": per_page}
 
 
-from . import feedback, health, openapi, people, questionnaire, results, rollouts, waves  # noqa: E402,F401  (routes register themselves)
+def language() -> str:
+    """The language of labels in an answer: the request's Accept-Language (sv or en)."""
+    chosen = str(get_locale() or "")
+    return chosen if chosen in LANGUAGES else "en"
+
+
+def no_content():
+    return "", 204
+
+
+from . import (  # noqa: E402,F401  (routes register themselves)
+    feedback,
+    health,
+    lessons,
+    openapi,
+    people,
+    questionnaire,
+    results,
+    retro,
+    rollouts,
+    waves,
+)

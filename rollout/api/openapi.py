@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from ..models import PROBLEM_STATUSES, QUESTION_KINDS, SEVERITIES
-from . import MAX_PAGE, MAX_PER_PAGE, api
+from ..models import CARD_KINDS, LESSON_STATUSES, PROBLEM_STATUSES, QUESTION_KINDS, SEVERITIES
+from . import MAX_ID, MAX_PAGE, MAX_PER_PAGE, api
 
 
 def _ref(name: str) -> dict:
@@ -30,6 +30,8 @@ NUMBER = {"name": "n", "in": "path", "required": True, "schema": {"type": "integ
 TOKEN = {"name": "token", "in": "path", "required": True, "schema": {"type": "string"},
          "description": "the personal token: the last part of the participant's link /f/<token>"}
 PROBLEM_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+NO_CONTENT = {"204": {"description": "Done; no body."}}
 CONFLICT = {"409": {"$ref": "#/components/responses/Conflict"}}
 # the personal token is the credential: no 401 or 403, and 404 says only that the link does not work
 PERSONAL_ERRORS = {"400": ERRORS["400"], "404": {"$ref": "#/components/responses/LinkNotValid"},
@@ -131,6 +133,9 @@ def document() -> dict:
             "problem_categories": {"type": "array", "minItems": 1, "maxItems": 30, "items": {
                 "type": "object", "required": ["code", "sv", "en"], "properties": {
                     "code": {"type": "string"}, "sv": {"type": "string"}, "en": {"type": "string"}}}},
+            "tags": _ref("Tags"),
+            "vote_budget": {"type": "integer", "minimum": 1, "maximum": 50, "default": 5,
+                            "description": "dots each team member has per wave's retrospective"},
             "created_at": {"type": "string", "format": "date-time", "readOnly": True},
             "waves": {"type": "integer", "readOnly": True}}},
         "Selection": selection,
@@ -180,6 +185,8 @@ def document() -> dict:
             "decision": {"type": "string", "enum": ["go", "no_go", "extend"], "description": "with to=done"},
             "rationale": {"type": "string"}}},
         **feedback_schemas,
+        **retro_schemas(),
+        **lesson_schemas(),
     }
     error = {"content": {"application/json": {"schema": _ref("Error")}}}
     responses = {
@@ -304,6 +311,8 @@ def document() -> dict:
             "summary": "Triage a problem report (leads)", "parameters": [PROBLEM_ID],
             "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("Triage")}}},
             "responses": {"200": _json(_ref("ProblemReport")), **ERRORS}}},
+        **retro_paths(),
+        **lesson_paths(),
         "/openapi.json": {"get": {"summary": "This document", "security": [],
                                   "responses": {"200": _json({"type": "object"})}}},
     }
@@ -311,12 +320,248 @@ def document() -> dict:
         "openapi": "3.1.0",
         "info": {"title": "Rollout API", "version": "1",
                  "description": "Staged pilot rollouts: people, rollouts, waves and who is in each wave; "
-                                "questionnaires, participants' feedback and problem reports."},
+                                "questionnaires, participants' feedback and problem reports; each wave's "
+                                "retrospective and the lessons carried into the next wave, and the lesson "
+                                "library across rollouts."},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
                        "schemas": schemas, "responses": responses},
         "paths": paths,
+    }
+
+
+def _body(name: str) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": _ref(name)}}}
+
+
+def _nullable(schema: dict) -> dict:
+    return {"oneOf": [schema, {"type": "null"}]}
+
+
+def retro_schemas() -> dict:
+    kind = {"type": "string", "enum": list(CARD_KINDS),
+            "description": "went well, could be better, celebrate, idea"}
+    return {
+        "Card": {"type": "object", "required": ["id", "kind", "text", "votes"], "properties": {
+            "id": {"type": "integer", "readOnly": True}, "kind": kind,
+            "text": {"type": "string", "maxLength": 2000},
+            "votes": {"type": "integer", "readOnly": True, "description": "every team member's dots on the card"},
+            "theme": {"type": ["integer", "null"],
+                      "description": "the theme it is grouped in; set it to move the card, null to take it out"},
+            "source": {"type": "string", "enum": ["team", "participant"], "readOnly": True,
+                       "description": "written in the retrospective, or copied from a participant's answer"},
+            "my_votes": {"type": "integer", "readOnly": True, "description": "the token's user's dots on it"},
+            "created_at": {"type": "string", "format": "date-time", "readOnly": True}}},
+        "NewCard": {"type": "object", "properties": {
+            "kind": kind, "text": {"type": "string", "maxLength": 2000},
+            "theme": {"type": ["integer", "null"]},
+            "answer": {"type": "integer", "minimum": 1, "description": "instead of text: the id of a participant's "
+                       "free-text answer (GET .../retro, evidence.texts) to copy onto a card, never with a name; "
+                       "kind defaults to the one the question suggests"}},
+            "description": "kind and text; or answer"},
+        "CardChange": {"type": "object", "properties": {
+            "kind": kind, "text": {"type": "string", "maxLength": 2000},
+            "theme": {"type": ["integer", "null"], "description": "move into this theme; null: into no theme"}}},
+        "CardVotes": {"allOf": [_ref("Card"), {"type": "object", "required": ["votes_left"], "properties": {
+            "votes_left": {"type": "integer", "description": "the token's user's dots left in this retrospective"}}}]},
+        "Theme": {"type": "object", "required": ["id", "title", "votes", "cards"], "properties": {
+            "id": {"type": "integer", "readOnly": True}, "title": {"type": "string", "maxLength": 200},
+            "votes": {"type": "integer", "readOnly": True, "description": "the dots on its cards"},
+            "cards": {"type": "array", "items": _ref("Card"), "readOnly": True},
+            "lessons": {"type": "array", "items": {"type": "integer"}, "readOnly": True,
+                        "description": "ids of the lessons made of it"}}},
+        "NewTheme": {"type": "object", "required": ["title"], "properties": {
+            "title": {"type": "string", "maxLength": 200},
+            "cards": {"type": "array", "maxItems": 1000, "items": {"type": "integer"},
+                      "description": "ids of cards of this retrospective to move into it"}}},
+        "ThemeChange": {"type": "object", "properties": {"title": {"type": "string", "maxLength": 200}}},
+        "Comparison": {"type": "object", "properties": {
+            "metric": {"type": ["string", "null"], "description": "a question code, or problems:<category>"},
+            "label": {"type": ["string", "null"]},
+            "measure": {"type": ["string", "null"], "enum": ["share", "mean", None]},
+            "higher_is_better": {"type": ["boolean", "null"]},
+            "before": _nullable(_ref("Estimate")), "after": _nullable(_ref("Estimate")),
+            "change": _nullable(_ref("Estimate")),
+            "outcome": {"type": ["string", "null"], "enum": ["better", "worse", "unclear", None],
+                        "description": "better or worse only when the change's whole 95 % interval says so"},
+            "proposal": {"type": ["string", "null"], "enum": ["effective", "ineffective", "inconclusive", None]}}},
+        "TextAnswer": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "code": {"type": "string"}, "prompt": {"type": "string"},
+            "text": {"type": "string"},
+            "respondent": {"type": ["string", "null"], "description": "null in an anonymous rollout"},
+            "suggested_kind": kind}},
+        "Retro": {"type": "object", "required": ["budget", "votes_left", "themes", "ungrouped", "evidence"],
+                  "properties": {
+            "wave": {"type": "integer"},
+            "open": {"type": "boolean", "description": "cards and votes are taken from the wave's feedback on"},
+            "budget": {"type": "integer", "description": "dots per team member"},
+            "votes_left": {"type": "integer", "description": "the token's user's dots left"},
+            "cards_total": {"type": "integer"},
+            "themes": {"type": "array", "items": _ref("Theme"), "description": "most votes first"},
+            "ungrouped": {"type": "array", "items": _ref("Card"), "description": "the cards in no theme"},
+            "evidence": {"type": "object", "properties": {
+                "previous_wave": {"type": ["integer", "null"]},
+                "changes": {"type": "array", "items": _ref("Comparison"),
+                            "description": "each metric since the previous wave"},
+                "problem_categories": {"type": "array", "description": "most reports first", "items": {
+                    "type": "object", "properties": {"code": {"type": "string"}, "label": {"type": "string"},
+                                                     "count": {"type": "integer"}}}},
+                "serious_problems": {"type": "array", "description": "blockers, then major, newest first", "items": {
+                    "type": "object", "properties": {"id": {"type": "integer"}, "category": {"type": "string"},
+                                                     "severity": {"type": "string", "enum": list(SEVERITIES)},
+                                                     "status": {"type": "string"},
+                                                     "description": {"type": "string"}}}},
+                "lessons": {"type": "array", "description": "the lessons that targeted this wave", "items": {
+                    "type": "object", "properties": {"lesson": _ref("Lesson"),
+                                                     "verification": _nullable(_ref("Comparison"))}}},
+                "texts": {"type": "object", "description": "the participants' free-text answers, paged",
+                          "properties": {
+                              "items": {"type": "array", "items": _ref("TextAnswer")}, "total": {"type": "integer"},
+                              "page": {"type": "integer"}, "per_page": {"type": "integer"},
+                              "hidden": {"type": "boolean",
+                                         "description": "an anonymous group smaller than k: no texts"},
+                              "code": {"type": ["string", "null"]}}}}}}},
+    }
+
+
+def lesson_schemas() -> dict:
+    wave_number = {"type": ["integer", "null"], "minimum": 0}
+    return {
+        "Tags": {"type": "array", "maxItems": 20, "items": {"type": "string", "maxLength": 50},
+                 "description": "lower-cased words; a text of words separated by commas is taken too"},
+        "Lesson": {"type": "object", "required": ["title"], "properties": {
+            "id": {"type": "integer", "readOnly": True},
+            "rollout": {"type": "string", "readOnly": True},
+            "title": {"type": "string", "maxLength": 200},
+            "action": {"type": "string", "maxLength": 5000, "description": "what to do"},
+            "origin_wave": {**wave_number, "description": "the wave it was learnt in"},
+            "target_wave": {**wave_number, "description": "the wave it must change; defaults to the one after "
+                            "the origin; a wave that has not started"},
+            "owner": {"type": ["string", "null"], "format": "email",
+                      "description": "a user on the rollout's team; e-mailed when they become the owner"},
+            "metric": {"type": ["string", "null"], "description": "a question code or problems:<category>"},
+            "status": {"type": "string", "enum": list(LESSON_STATUSES), "readOnly": True},
+            "reason": {"type": "string", "readOnly": True, "description": "why it was deferred or dropped"},
+            "tags": _ref("Tags"),
+            "theme": {"type": ["integer", "null"], "readOnly": True},
+            "source_lesson": {"type": ["integer", "null"], "readOnly": True,
+                              "description": "the library lesson it was carried from"},
+            "verification": {"type": ["object", "null"], "readOnly": True,
+                             "description": "the comparison the team confirmed"},
+            "created_at": {"type": "string", "format": "date-time", "readOnly": True},
+            "updated_at": {"type": "string", "format": "date-time", "readOnly": True}}},
+        "NewLesson": {"allOf": [_ref("Lesson"), {"type": "object", "properties": {
+            "theme": {"type": "integer", "minimum": 1, "description": "a retrospective theme of this rollout: "
+                      "the lesson is made of it (its title and wave by default)"}}}]},
+        "LessonChange": {"type": "object", "properties": {
+            "title": {"type": "string", "maxLength": 200}, "action": {"type": "string", "maxLength": 5000},
+            "origin_wave": wave_number, "target_wave": wave_number,
+            "owner": {"type": ["string", "null"], "format": "email"}, "metric": {"type": ["string", "null"]},
+            "tags": _ref("Tags"),
+            "status": {"type": "string", "enum": list(LESSON_STATUSES), "description":
+                       "open -> planned -> applied -> verified_effective | verified_ineffective; open or planned "
+                       "-> deferred | dropped (with a reason); a move the flow does not allow is 409"},
+            "reason": {"type": "string", "maxLength": 2000, "description": "required with deferred and dropped"}}},
+        "Verification": {"allOf": [_ref("Comparison"), {"type": "object", "properties": {
+            "lesson": {"type": "integer"}, "origin_wave": wave_number, "target_wave": wave_number,
+            "confirmed": {"type": ["string", "null"], "enum": ["effective", "ineffective", None]}}}],
+            "description": "the comparison's fields are null when the lesson has no metric, origin or target"},
+        "Suggestion": {"type": "object", "required": ["lesson", "shared_tags"], "properties": {
+            "lesson": _ref("Lesson"), "shared_tags": {"type": "array", "items": {"type": "string"}}}},
+    }
+
+
+def retro_paths() -> dict:
+    wave = [KEY, NUMBER]
+    card = [KEY, NUMBER, ID]
+    return {
+        "/rollouts/{key}/waves/{n}/retro": {"get": {
+            "summary": "The wave's retrospective: the board, the caller's votes left, and the evidence",
+            "description": "page / per_page page the participants' texts (evidence.texts); code keeps the "
+                           "answers to one question. Labels follow Accept-Language (sv or en).",
+            "parameters": [*wave, {"name": "code", "in": "query", "schema": {"type": "string"}}, *PAGING],
+            "responses": {"200": _json(_ref("Retro")), **ERRORS}}},
+        "/rollouts/{key}/waves/{n}/retro/cards": {
+            "get": {"summary": "The retrospective's cards, oldest first", "parameters": [*wave, *PAGING],
+                    "responses": {"200": _json(_list_of("Card")), **ERRORS}},
+            "post": {"summary": "Add a card (or copy a participant's answer onto one)", "parameters": wave,
+                     "description": "409 retro_not_open before the wave collects feedback.",
+                     "requestBody": _body("NewCard"),
+                     "responses": {"201": _json(_ref("Card"), "Created"), **CONFLICT, **ERRORS}}},
+        "/rollouts/{key}/waves/{n}/retro/cards/{id}": {
+            "get": {"summary": "One card", "parameters": card,
+                    "responses": {"200": _json(_ref("CardVotes")), **ERRORS}},
+            "patch": {"summary": "Change a card's kind or text, or move it into a theme (theme: null takes it out)",
+                      "parameters": card, "requestBody": _body("CardChange"),
+                      "responses": {"200": _json(_ref("CardVotes")), **CONFLICT, **ERRORS}},
+            "delete": {"summary": "Remove a card (its votes go back to the voters)", "parameters": card,
+                       "responses": {**NO_CONTENT, **CONFLICT, **ERRORS}}},
+        "/rollouts/{key}/waves/{n}/retro/cards/{id}/votes": {
+            "post": {"summary": "Put one of the caller's dots on the card", "parameters": card,
+                     "description": "No body. 409 with guard no_votes_left when the caller's budget is spent.",
+                     "responses": {"200": _json(_ref("CardVotes")), **CONFLICT, **ERRORS}},
+            "delete": {"summary": "Take one of the caller's dots back from the card", "parameters": card,
+                       "description": "409 with guard no_vote when the caller has none on it.",
+                       "responses": {"200": _json(_ref("CardVotes")), **CONFLICT, **ERRORS}}},
+        "/rollouts/{key}/waves/{n}/retro/themes": {"post": {
+            "summary": "Group cards into a new theme", "parameters": wave, "requestBody": _body("NewTheme"),
+            "responses": {"201": _json(_ref("Theme"), "Created"), **CONFLICT, **ERRORS}}},
+        "/rollouts/{key}/waves/{n}/retro/themes/{id}": {
+            "get": {"summary": "One theme with its cards", "parameters": card,
+                    "responses": {"200": _json(_ref("Theme")), **ERRORS}},
+            "patch": {"summary": "Rename a theme", "parameters": card, "requestBody": _body("ThemeChange"),
+                      "responses": {"200": _json(_ref("Theme")), **CONFLICT, **ERRORS}},
+            "delete": {"summary": "Remove a theme; its cards stay, in no theme", "parameters": card,
+                       "responses": {**NO_CONTENT, **CONFLICT, **ERRORS}}},
+    }
+
+
+def lesson_paths() -> dict:
+    one = [ID]
+    wave_filter = {"type": "integer", "minimum": 0, "maximum": MAX_ID}
+    status = {"name": "status", "in": "query", "schema": {"type": "string", "enum": list(LESSON_STATUSES)}}
+    return {
+        "/rollouts/{key}/lessons": {
+            "get": {"summary": "The rollout's lessons", "parameters": [
+                        KEY, status, {"name": "target_wave", "in": "query", "schema": wave_filter},
+                        {"name": "origin_wave", "in": "query", "schema": wave_filter}, *PAGING],
+                    "responses": {"200": _json(_list_of("Lesson")), **ERRORS}},
+            "post": {"summary": "A new lesson (open), written directly or made of a retrospective theme",
+                     "parameters": [KEY],
+                     "requestBody": _body("NewLesson"),
+                     "responses": {"201": _json(_ref("Lesson"), "Created"), **ERRORS}}},
+        "/rollouts/{key}/lessons/suggestions": {"get": {
+            "summary": "Lessons of other rollouts that share tags with this one (proven ones first)",
+            "parameters": [KEY],
+            "responses": {"200": _json({"type": "object", "required": ["items", "total"], "properties": {
+                "items": {"type": "array", "items": _ref("Suggestion")}, "total": {"type": "integer"}}}),
+                **ERRORS}}},
+        "/rollouts/{key}/lessons/carry": {"post": {
+            "summary": "Carry a library lesson into this rollout (targeted at its first wave not yet started)",
+            "parameters": [KEY],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["lesson"], "properties": {
+                    "lesson": {"type": "integer", "minimum": 1, "description": "the library lesson's id"}}}}}},
+            "responses": {"201": _json(_ref("Lesson"), "Created"), **CONFLICT, **ERRORS}}},
+        "/lessons": {"get": {
+            "summary": "The lesson library: every rollout's lessons, best matches first, then newest",
+            "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"},
+                            "description": "words of the title, action or tags (each a prefix, all required)"},
+                           {"name": "tag", "in": "query", "schema": {"type": "string"}}, status, *PAGING],
+            "responses": {"200": _json(_list_of("Lesson")), **ERRORS}}},
+        "/lessons/{id}": {
+            "get": {"summary": "One lesson", "parameters": one, "responses": {"200": _json(_ref("Lesson")), **ERRORS}},
+            "patch": {"summary": "Change a lesson's fields and where it stands", "parameters": one,
+                      "description": "409 with guard lesson_status on a move the flow does not allow, "
+                                     "target_not_reviewed when verifying before the target wave's review.",
+                      "requestBody": _body("LessonChange"),
+                      "responses": {"200": _json(_ref("Lesson")), **CONFLICT, **ERRORS}},
+            "delete": {"summary": "Delete an open lesson (later ones are dropped with a reason)", "parameters": one,
+                       "responses": {**NO_CONTENT, **CONFLICT, **ERRORS}}},
+        "/lessons/{id}/verification": {"get": {
+            "summary": "The lesson's metric in its origin and target wave, and the proposal",
+            "parameters": one, "responses": {"200": _json(_ref("Verification")), **ERRORS}}},
     }
 
 

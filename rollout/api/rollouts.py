@@ -1,4 +1,4 @@
-"""Rollouts: create, list, read."""
+"""Rollouts: create, list, read, change (tags and the retrospectives' vote budget too)."""
 from __future__ import annotations
 
 from flask import g
@@ -6,8 +6,9 @@ from flask import g
 from ..services import rollouts
 from . import api, listing, paging, rollout_for, serialize, token_required, typed_body
 
+# tags: a list of words (or one text of words separated by commas); the service checks them
 ROLLOUT_FIELDS = {"key": "text", "name": "text", "description": "text", "reminder_days": "integer",
-                  "anonymity_k": "integer"}
+                  "anonymity_k": "integer", "vote_budget": "integer"}
 
 
 @api.post("/rollouts")
@@ -39,7 +40,9 @@ def update_rollout(key: str):
     data = {"name": body.get("name", rollout.name), "description": body.get("description", rollout.description),
             "anonymous": body.get("anonymous", rollout.anonymous),
             "reminder_days": body.get("reminder_days", rollout.reminder_days),
-            "anonymity_k": body.get("anonymity_k", rollout.anonymity_k)}
-    if "problem_categories" in body:
-        data["problem_categories"] = body["problem_categories"]
+            "anonymity_k": body.get("anonymity_k", rollout.anonymity_k),
+            "vote_budget": body.get("vote_budget", rollout.vote_budget)}
+    for name in ("problem_categories", "tags"):
+        if name in body:
+            data[name] = body[name]
     return serialize.rollout(rollouts.update_rollout(rollout, data, g.user))

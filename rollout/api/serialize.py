@@ -5,9 +5,10 @@ from datetime import datetime
 from typing import Optional
 
 from ..models import SEVERITIES, Person, ProblemReport, Rollout, Wave
-from ..services import questionnaires
+from ..services import questionnaires, retro
 from ..services.cohorts import Candidate
 from ..services.feedback import Visit
+from ..services.retro import TextAnswer, ThemeView
 
 
 def when(value: Optional[datetime]) -> Optional[str]:
@@ -22,7 +23,7 @@ def person(p: Person) -> dict:
 def rollout(r: Rollout) -> dict:
     return {"key": r.key, "name": r.name, "description": r.description, "anonymous": r.anonymous,
             "reminder_days": r.reminder_days, "anonymity_k": r.anonymity_k,
-            "problem_categories": questionnaires.categories(r),
+            "problem_categories": questionnaires.categories(r), "tags": r.tags, "vote_budget": r.vote_budget,
             "created_at": when(r.created_at), "waves": len(r.waves)}
 
 
@@ -78,3 +79,19 @@ def problem(r: ProblemReport, w: Wave, reporter: Optional[Person]) -> dict:
             "updated_at": when(r.updated_at),
             "reporter": {"external_id": reporter.external_id, "name": reporter.name, "email": reporter.email}
             if reporter else None}
+
+
+def theme(view: ThemeView, my_votes: dict[int, int]) -> dict:
+    """A retrospective theme with its cards (each with the caller's dots on it)."""
+    return {**retro.theme_dict(view), "cards": [retro.card_dict(c, my_votes.get(c.id, 0)) for c in view.cards]}
+
+
+def text_answer(t: TextAnswer) -> dict:
+    """A participant's free-text answer as the retrospective shows it (no name in an anonymous rollout)."""
+    return {"id": t.id, "code": t.code, "prompt": t.prompt, "text": t.text, "respondent": t.respondent,
+            "suggested_kind": t.suggested_kind}
+
+
+def retro_problem(r: ProblemReport) -> dict:
+    """A problem report among a retrospective's evidence: what happened, never who reported it."""
+    return {**problem_receipt(r), "description": r.description}

@@ -66,6 +66,9 @@ class RolloutForm(FlaskForm):
     description = TextAreaField(_l("Description"), render_kw={"rows": 4})
     anonymous = BooleanField(_l("Anonymous feedback"),
                              description=_l("Responses are stored without a link to the person."))
+    tags = StringField(_l("Tags"), render_kw={"autocomplete": "off", "spellcheck": "false"},
+                       description=_l("What the change is about, separated by commas, e.g. windows, e-service. "
+                                      "Used to suggest lessons from earlier rollouts."))
 
 
 class RolloutEditForm(RolloutForm):
@@ -82,6 +85,12 @@ class RolloutEditForm(RolloutForm):
         validators=[InputRequired(_l("Give a whole number from 2 to 50.")),
                     NumberRange(2, 50, _l("Give a whole number from 2 to 50."))],
         description=_l("2-50. In an anonymous rollout, results of groups smaller than this are hidden."),
+        render_kw={"inputmode": "numeric"})
+    # optional so that a form without it (an older page) keeps the rollout's budget
+    vote_budget = IntegerField(
+        _l("Votes per person in a retrospective"), default=5,
+        validators=[Optional(), NumberRange(1, 50, _l("A whole number of votes from 1 to 50."))],
+        description=_l("1-50. The dots each member of the team has to vote with on a wave's retrospective cards."),
         render_kw={"inputmode": "numeric"})
     categories_text = TextAreaField(
         _l("Problem categories"), render_kw={"rows": 8},

@@ -73,6 +73,7 @@ def labels(chart: str) -> dict[str, str]:
             'raised': _('Raised'),
             'applied': _('Applied'),
             'verified': _('Verified'),
+            'all_zero': _('No lessons yet'),
             'alt_wave': _('{wave}: {raised} raised, {applied} applied, {verified} verified.'),
         },
         'timeline': {

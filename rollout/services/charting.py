@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from .. import charts
 from ..extensions import db
 from ..models import Questionnaire, Rollout, User
-from . import chart_labels, gates, questionnaires
+from . import chart_labels, gates, lessons, questionnaires
 from .accounts import require_view
 from .errors import NotFound
 from .results import rollout_results
@@ -77,8 +77,12 @@ def gather(rollout: Rollout, name: str, language: str, actor: Optional[User], to
         return ChartData(name, language, (names, [titles[c] for c in codes], per_100), {"labels": labels},
                          charts.problems)
     if name == "lessons":
-        zeros = [0] * len(waves)  # lessons arrive with retrospectives
-        return ChartData(name, language, (names, zeros, zeros, zeros), {"labels": labels}, charts.lessons)
+        # the carrying forward: raised in a wave's retrospective, applied and verified for a later one
+        counts = lessons.chart_counts(rollout)
+        per_wave = [counts.get(w.number, {}) for w in waves]
+        raised, applied, verified = ([entry.get(key, 0) for entry in per_wave]
+                                     for key in ("raised", "applied", "verified"))
+        return ChartData(name, language, (names, raised, applied, verified), {"labels": labels}, charts.lessons)
     if name == "timeline":
         rows = [charts.TimelineRow(label, _local_date(w.planned_start), _local_date(w.planned_end),
                                    _local_date(w.started_at), _local_date(w.done_at or w.closed_at))

@@ -1,17 +1,19 @@
 """Exports: the responses as CSV (opens right in Excel: UTF-8 with BOM,
-semicolons and decimal commas for Swedish Excel, or commas and points), and
-the whole rollout as JSON."""
+semicolons and decimal commas for Swedish Excel, or commas and points), the
+whole rollout as JSON, and a wave's retrospective as Markdown."""
 from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Iterator, Optional
 
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Answer, Decision, Person, ProblemReport, Questionnaire, Response, Rollout, User, Wave
-from . import gates, questionnaires
+from . import compare, gates, lessons, questionnaires, retro
+from . import waves as wave_service
 from .accounts import require_view
 from .cohorts import members
 from .results import wave_results
@@ -127,3 +129,152 @@ def rollout_json(rollout: Rollout, actor: Optional[User]) -> dict:
 
 def _iso(value) -> Optional[str]:
     return value.isoformat() if value else None
+
+
+# --- a wave's retrospective as Markdown ----------------------------------------------
+
+# characters that start emphasis, code, links, images, headings, tables or strike-through
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]#|!~])")
+# what would start a block of its own at the beginning of a text: a list item or a numbered one
+BLOCK_START = re.compile(r"^(?:([-+])|(\d+)([.)]))")
+
+
+def md(value, *, first: bool = False) -> str:
+    """User text as literal Markdown text on one line: no heading, link, image, HTML or table
+    can come out of it, whatever it holds. `first`: the text comes first in its line or list
+    item, where "1." or "-" would start a list of its own."""
+    text = " ".join(("" if value is None else str(value)).split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    if first:
+        text = BLOCK_START.sub(lambda m: "\\" + m.group(1) if m.group(1) else m.group(2) + "\\" + m.group(3), text)
+    return text
+
+
+def retro_markdown(wave: Wave, actor: Optional[User], language: str = "sv") -> str:
+    """The retrospective of `wave` as a Markdown document in `language`: dates, a summary of the
+    results, the themes by votes with their cards, the cards in no theme, the lessons raised in
+    the wave and those carried into it with their verification, and the decisions recorded on
+    the wave. User text is escaped (`md`)."""
+    from flask_babel import force_locale
+    with force_locale(language):
+        return _retro_markdown(wave, actor, language)
+
+
+def _retro_markdown(wave: Wave, actor: Optional[User], language: str) -> str:
+    from flask_babel import format_datetime, ngettext
+    from flask_babel import gettext as _
+
+    rollout = wave.rollout
+    board = retro.board(wave, actor)
+    results = wave_results(wave, actor)
+
+    def when(value) -> str:
+        return format_datetime(value, "short") if value else "\u2013"
+
+    def votes(n: int) -> str:
+        return ngettext("%(num)s vote", "%(num)s votes", n)
+
+    lines = [f"# {md(_('Retrospective of wave %(n)s', n=wave.number))}: {md(wave.name)} \u2013 {md(rollout.name)}", ""]
+    facts = [(_("State of the wave"), wave_service.state_label(wave.state)),
+             (_("Planned dates"), f"{when(wave.planned_start)} \u2013 {when(wave.planned_end)}"
+              if wave.planned_start or wave.planned_end else "\u2013"),
+             (_("Started"), when(wave.started_at)),
+             (_("Feedback opened"), when(wave.feedback_opened_at)),
+             (_("Feedback closed"), when(wave.closed_at)),
+             (_("Done"), when(wave.done_at))]
+    lines += [f"- {md(label)}: {md(value)}" for label, value in facts] + [""]
+
+    lines += [f"## {md(_('Results'))}", ""]
+    lines.append(f"- {md(_('Invited'))}: {results.invited}")
+    lines.append(f"- {md(_('Responded'))}: {results.responded}")
+    lines.append(f"- {md(_('Response rate'))}: {md(retro.format_estimate(results.response_rate, 'share'))}")
+    if results.hidden:
+        hidden = _("The answers are hidden: fewer people have answered than the anonymity threshold of %(k)s.",
+                   k=rollout.anonymity_k)
+        lines.append(f"- {md(hidden)}")
+    else:
+        lines.append(f"- {md(_('Satisfied (4 or 5 of 5)'))}: {md(retro.format_estimate(results.satisfied(), 'share'))}")
+    lines.append(f"- {md(_('Problem reports'))}: {results.problems['total']}")
+    lines.append("")
+
+    lines += [f"## {md(_('Themes, by votes'))}", ""]
+    if not board.themes:
+        lines += [md(_("No themes.")), ""]
+    for view in board.themes:
+        lines += [f"### {md(view.theme.title)} ({md(votes(view.votes))})", ""]
+        for card in view.cards:
+            lines.append(f"- {md(retro.kind_label(card.kind))}: {md(card.text)} ({md(votes(card.votes))})")
+        if not view.cards:
+            lines.append(md(_("No cards in this theme.")))
+        if view.lessons:
+            lines.append("")
+            lines.append(md(_("Lessons made of this theme: %(titles)s",
+                              titles=", ".join(lesson.title for lesson in view.lessons))))
+        lines.append("")
+
+    lines += [f"## {md(_('Cards in no theme'))}", ""]
+    for kind in retro.CARD_KINDS:
+        lines += [f"### {md(retro.kind_label(kind))}", ""]
+        cards = board.loose[kind]
+        lines += [f"- {md(card.text, first=True)} ({md(votes(card.votes))})" for card in cards] or [md(_("No cards."))]
+        lines.append("")
+
+    raised, _total = lessons.for_rollout(rollout, actor, origin=wave, per_page=1000)
+    lines += [f"## {md(_('Lessons raised in this wave'))}", ""]
+    for lesson in raised:
+        lines.append(f"- **{md(lesson.title)}** ({md(lessons.status_label(lesson.status))})")
+        if lesson.action:
+            lines.append(f"  - {md(_('What to do'))}: {md(lesson.action)}")
+        lines.append(f"  - {md(_('Owner'))}: {md(lesson.owner.name if lesson.owner else _('nobody yet'))}")
+        target = _("Wave %(n)s", n=lesson.target_wave.number) if lesson.target_wave else _("none yet")
+        lines.append(f"  - {md(_('Target wave'))}: {md(target)}")
+        metric = compare.label(rollout, lesson.metric, language) if lesson.metric else _("none")
+        lines.append(f"  - {md(_('Metric'))}: {md(metric)}")
+        if lesson.status_reason:
+            lines.append(f"  - {md(_('Reason'))}: {md(lesson.status_reason)}")
+    if not raised:
+        lines.append(md(_("No lessons yet.")))
+    lines.append("")
+
+    lines += [f"## {md(_('Lessons carried into this wave'))}", ""]
+    carried = retro.carried_into(wave, results, language)
+    for lesson, comparison in carried:
+        lines.append(f"- **{md(lesson.title)}** ({md(lessons.status_label(lesson.status))})")
+        if lesson.origin_wave is not None:
+            lines.append(f"  - {md(_('Learnt in'))}: {md(_('Wave %(n)s', n=lesson.origin_wave.number))}")
+        if comparison is None:
+            lines.append(f"  - {md(_('Metric'))}: {md(_('none') if not lesson.metric else compare.label(rollout, lesson.metric, language))}")
+        else:
+            lines.append(f"  - {md(_('Metric'))}: {md(comparison.label)}")
+            lines.append(f"  - {md(_('Before'))}: {md(retro.format_estimate(comparison.before, comparison.measure))}")
+            lines.append(f"  - {md(_('After'))}: {md(retro.format_estimate(comparison.after, comparison.measure))}")
+            lines.append(f"  - {md(_('Change'))}: {md(retro.format_change(comparison.change, comparison.measure))}"
+                         f" \u2013 {md(retro.outcome_label(comparison.outcome))}")
+            lines.append(f"  - {md(_('The evidence proposes'))}: {md(retro.proposal_label(comparison.proposal))}")
+        confirmed = (lesson.verification or {}).get("confirmed") if lesson.status in lessons.VERIFIED else None
+        lines.append(f"  - {md(_('Confirmed by the team'))}: "
+                     f"{md(retro.proposal_label(confirmed) if confirmed else _('not yet'))}"
+                     + (f" ({md(when(lesson.verified_at))})" if confirmed and lesson.verified_at else ""))
+    if not carried:
+        lines.append(md(_("No lesson was targeted at this wave.")))
+    lines.append("")
+
+    lines += [f"## {md(_('Decisions'))}", ""]
+    decisions = wave_service.decisions(wave)
+    for d in decisions:
+        label = {"go": _("go"), "no_go": _("no go"), "extend": _("extend")}.get(d.decision, d.decision)
+        text = f"- {md(when(d.decided_at))}: **{md(label)}** ({md(_('the gate said'))} {md(wave_service.verdict_label(d.verdict))}"
+        if d.against_verdict:
+            text += f"; **{md(_('decided against the verdict'))}**"
+        text += ")"
+        if d.decided_by is not None:
+            text += f" \u2013 {md(d.decided_by.name)}"
+        if d.rationale:
+            text += f": {md(d.rationale)}"
+        lines.append(text)
+    if not decisions:
+        lines.append(md(_("No decision yet.")))
+    lines.append("")
+    return "\n".join(lines)
+

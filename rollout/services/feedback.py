@@ -1,6 +1,7 @@
 """The participant's side: personal links, invitations and reminders,
 responses (one per person and wave), and problem reports; and the lead's
-triage of those reports."""
+triage of those reports. Also "you said, we did": what a participant is shown
+of the lessons applied before their wave."""
 from __future__ import annotations
 
 import base64
@@ -34,7 +35,7 @@ from ..models import (
     Wave,
 )
 from ..models.types import utcnow
-from . import audit, notify, questionnaires
+from . import audit, lessons, notify, questionnaires
 from .accounts import require_lead, require_view
 from .errors import DomainError, GuardFailed, NotFound, Problems
 from .validation import text_problem, whole_number
@@ -130,21 +131,24 @@ def _links_with_people(wave: Wave, only_non_responders: bool = False):
 def queue_invitations(wave: Wave) -> int:
     """One invitation per member with a link, exactly once (the key is kind, wave and person)."""
     count = 0
+    done = said_and_done(wave)  # once per wave: the same for every member
     for link, person in _links_with_people(wave):
         count += notify.queue("invitation", f"invitation:{wave.id}:{person.id}", person.email, person.language,
                               "invitation", wave_id=wave.id, person_id=person.id, wave=wave, rollout=wave.rollout,
                               person=person, url=link_url(link), closes_at=wave.feedback_closes_at,
-                              lessons=[])
+                              said_and_done=done)
     return count
 
 
 def queue_reminders(wave: Wave) -> int:
     """One reminder per member who has not answered, exactly once."""
     count = 0
+    done = said_and_done(wave)
     for link, person in _links_with_people(wave, only_non_responders=True):
         count += notify.queue("reminder", f"reminder:{wave.id}:{person.id}", person.email, person.language,
                               "reminder", wave_id=wave.id, person_id=person.id, wave=wave, rollout=wave.rollout,
-                              person=person, url=link_url(link), closes_at=wave.feedback_closes_at)
+                              person=person, url=link_url(link), closes_at=wave.feedback_closes_at,
+                              said_and_done=done)
     return count
 
 
@@ -170,7 +174,7 @@ def new_link(wave: Wave, person: Person, actor: Optional[User]) -> FeedbackLink:
         notify.Notification.dedupe_key.like(f"new_link:{wave.id}:{person.id}:%"))) or 0
     notify.queue("new_link", f"new_link:{wave.id}:{person.id}:{sent_before + 1}", person.email, person.language,
                  "invitation", wave_id=wave.id, person_id=person.id, wave=wave, rollout=wave.rollout, person=person,
-                 url=link_url(link), closes_at=wave.feedback_closes_at, lessons=[])
+                 url=link_url(link), closes_at=wave.feedback_closes_at, said_and_done=said_and_done(wave))
     audit.record(actor, "link.renew", rollout=wave.rollout, subject=f"{wave.number}",
                  details={"person": person.external_id})
     db.session.commit()
@@ -187,6 +191,41 @@ def revoke_link(wave: Wave, person: Person, actor: Optional[User]) -> None:
     audit.record(actor, "link.revoke", rollout=wave.rollout, subject=f"{wave.number}",
                  details={"person": person.external_id})
     db.session.commit()
+
+
+# --- "you said, we did" ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class DoneLesson:
+    """All a participant sees of a lesson: what it was about and what was done. Nothing
+    internal (owner, metric, status, verification) reaches their pages or e-mails."""
+
+    title: str
+    action: str
+
+
+@dataclass(frozen=True)
+class SaidAndDone:
+    """The lessons learnt in one wave and applied since. `after_wave` is that wave's
+    number (0 is the pilot), or None for lessons carried in from earlier rollouts."""
+
+    after_wave: Optional[int]
+    lessons: tuple[DoneLesson, ...]
+
+    @property
+    def after_pilot(self) -> bool:
+        return self.after_wave == 0
+
+
+def said_and_done(wave: Wave) -> list[SaidAndDone]:
+    """"You said, we did" for the members of `wave`: the lessons applied for it or an earlier
+    wave, grouped by the wave they were learnt in, the most recent first (one query)."""
+    numbers = {w.id: w.number for w in wave.rollout.waves}
+    groups: dict[Optional[int], list[DoneLesson]] = {}
+    for lesson in lessons.applied_before(wave):
+        groups.setdefault(numbers.get(lesson.origin_wave_id), []).append(DoneLesson(lesson.title, lesson.action))
+    order = sorted(groups, key=lambda number: -1 if number is None else number, reverse=True)
+    return [SaidAndDone(number, tuple(groups[number])) for number in order]
 
 
 # --- the participant's link -------------------------------------------------

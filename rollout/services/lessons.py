@@ -16,12 +16,23 @@ from dataclasses import dataclass
 from typing import Optional
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from sqlalchemy import case, func, select, text, union_all
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import LESSON_STATUSES, Lesson, LessonTag, RetroTheme, Rollout, RolloutRole, RolloutTag, User, Wave
+from ..models import (
+    LESSON_STATUSES,
+    Lesson,
+    LessonTag,
+    RetroCard,
+    RetroTheme,
+    Rollout,
+    RolloutRole,
+    RolloutTag,
+    User,
+    Wave,
+)
 from ..models.search import FTS_TABLE, postgres_tsquery, query_words, sqlite_match
 from ..models.types import utcnow
 from . import audit, compare, notify
@@ -30,11 +41,6 @@ from .errors import GuardFailed, NotFound, Problems, ValidationFailed
 from .results import wave_results
 from .validation import text_problem
 
-STATUS_LABELS = {
-    "open": _l("Open"), "planned": _l("Planned"), "applied": _l("Applied"),
-    "verified_effective": _l("Verified: effective"), "verified_ineffective": _l("Verified: not effective"),
-    "deferred": _l("Deferred"), "dropped": _l("Dropped"),
-}
 # where a lesson may go from each status
 TRANSITIONS = {
     "open": ("planned", "applied", "deferred", "dropped"),
@@ -56,7 +62,14 @@ MAX_TAGS, MAX_TAG = 20, 50
 
 
 def status_label(status: str) -> str:
-    return str(STATUS_LABELS.get(status, status))
+    # a context of their own: "Applied" of a lesson is singular, unlike the chart's legend
+    return {
+        "open": pgettext("lesson status", "Open"), "planned": pgettext("lesson status", "Planned"),
+        "applied": pgettext("lesson status", "Applied"),
+        "verified_effective": pgettext("lesson status", "Verified: effective"),
+        "verified_ineffective": pgettext("lesson status", "Verified: not effective"),
+        "deferred": pgettext("lesson status", "Deferred"), "dropped": pgettext("lesson status", "Dropped"),
+    }.get(status, status)
 
 
 # --- tags --------------------------------------------------------------------
@@ -122,6 +135,55 @@ def for_rollout(rollout: Rollout, actor: Optional[User], *, status: str = "", ta
     return list(items), total
 
 
+@dataclass
+class ThemeContext:
+    """A retrospective theme about to become a lesson: its wave, its cards and the lessons made of it."""
+
+    theme: RetroTheme
+    wave: Wave
+    cards: list[RetroCard]
+    lessons: list[Lesson]
+
+
+def theme_context(rollout: Rollout, theme_id: int, actor: Optional[User]) -> ThemeContext:
+    """A theme of one of this rollout's waves (NotFound otherwise), with its cards, most votes first."""
+    require_team(actor, rollout)
+    theme = db.session.get(RetroTheme, theme_id)
+    wave = next((w for w in rollout.waves if theme is not None and w.id == theme.wave_id), None)
+    if wave is None:
+        raise NotFound(_("No such theme."))
+    cards = db.session.scalars(select(RetroCard).where(RetroCard.theme_id == theme.id)
+                               .order_by(RetroCard.votes.desc(), RetroCard.id)).all()
+    made = db.session.scalars(select(Lesson).where(Lesson.theme_id == theme.id).order_by(Lesson.id)).all()
+    return ThemeContext(theme, wave, list(cards), list(made))
+
+
+@dataclass
+class Provenance:
+    """Where a lesson came from: a theme of a retrospective, or a lesson of another rollout."""
+
+    theme: Optional[RetroTheme]
+    theme_wave: Optional[Wave]
+    source: Optional[Lesson]
+
+
+def provenance(lesson: Lesson) -> Provenance:
+    theme = db.session.get(RetroTheme, lesson.theme_id) if lesson.theme_id else None
+    theme_wave = next((w for w in lesson.rollout.waves if theme is not None and w.id == theme.wave_id), None)
+    source = db.session.get(Lesson, lesson.source_lesson_id) if lesson.source_lesson_id else None
+    return Provenance(theme, theme_wave, source)
+
+
+def viewable_rollouts(actor: Optional[User], rollout_ids) -> set[int]:
+    """Of these rollouts, the ids `actor` may open, in one query (every one for an admin or the system);
+    the library shows other rollouts' lessons but links only to what the reader may see."""
+    ids = {i for i in rollout_ids if i is not None}
+    if not ids or actor is None or actor.is_admin:
+        return ids
+    return set(db.session.scalars(select(RolloutRole.rollout_id).where(RolloutRole.user_id == actor.id,
+                                                                       RolloutRole.rollout_id.in_(ids))))
+
+
 def pending_for(wave: Wave) -> list[Lesson]:
     """Lessons targeted at `wave` that keep it from starting (still open or planned)."""
     return list(db.session.scalars(select(Lesson).where(Lesson.target_wave_id == wave.id,
@@ -130,6 +192,13 @@ def pending_for(wave: Wave) -> list[Lesson]:
 
 def next_wave(wave: Wave) -> Optional[Wave]:
     later = [w for w in wave.rollout.waves if w.number > wave.number and w.state != "cancelled"]
+    return later[0] if later else None
+
+
+def next_unstarted_wave(wave: Wave) -> Optional[Wave]:
+    """The default target of a lesson learnt in `wave`: the first later wave that can still change."""
+    later = [w for w in wave.rollout.waves if w.number > wave.number and w.state != "cancelled"
+             and not w.materialised]
     return later[0] if later else None
 
 
@@ -304,7 +373,7 @@ def create_lesson(rollout: Rollout, data: dict, actor: Optional[User], *, theme:
             data["title"] = theme.title
     clean = _clean(rollout, data, problems, None)
     if "target_wave" not in clean and clean.get("origin_wave") is not None:
-        clean["target_wave"] = next_wave(clean["origin_wave"])
+        clean["target_wave"] = next_unstarted_wave(clean["origin_wave"])
     problems.raise_if_any(_("The lesson could not be saved."))
     lesson = Lesson(rollout_id=rollout.id, status="open", created_by_id=actor.id if actor else None,
                     theme_id=theme.id if theme else None, source_lesson_id=source.id if source else None,
@@ -511,6 +580,14 @@ def suggestions(rollout: Rollout, actor: Optional[User], limit: int = 10) -> lis
         mine = set(lesson.tags) | set(lesson.rollout.tags)
         result.append((lesson, [t for t in tags if t in mine]))
     return result
+
+
+def library_lesson(lesson_id: int) -> Lesson:
+    """A lesson of the library (any rollout's), to carry into another rollout."""
+    lesson = db.session.get(Lesson, lesson_id)
+    if lesson is None:
+        raise NotFound(_("No such lesson."))
+    return lesson
 
 
 def carry(rollout: Rollout, source: Lesson, actor: Optional[User]) -> Lesson:

@@ -88,10 +88,11 @@ def _message(row: Notification, sender: str) -> EmailMessage:
     message["From"] = sender
     message["To"] = row.to_address
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].strip(">") or "rollout.local")
-    message["Content-Language"] = row.language
     message.set_content(row.body_text)
     if row.body_html:
         message.add_alternative(row.body_html, subtype="html")
+    # after the content: set_content() drops the Content-* headers it finds
+    message["Content-Language"] = row.language
     return message
 
 

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import (
@@ -109,10 +110,26 @@ def seed(wave: Wave, actor: Optional[User], language: str = "sv", *, page: int =
         select(ProblemReport).where(ProblemReport.wave_id == wave.id)
         .order_by(case((ProblemReport.severity == "blocker", 0), (ProblemReport.severity == "major", 1), else_=2),
                   ProblemReport.created_at.desc()).limit(10)))
-    carried_lessons, _total = lessons.for_rollout(rollout, None, target=wave, per_page=200)
-    carried = [(lesson, lessons.verification(lesson, language)) for lesson in carried_lessons]
     return Seed(texts, total, results.hidden, categories, serious, previous,
-                compare.changes(rollout, before, results, language), carried, results)
+                compare.changes(rollout, before, results, language), carried_into(wave, results, language), results)
+
+
+def carried_into(wave: Wave, results: WaveResults, language: str = "sv"
+                 ) -> list[tuple[Lesson, Optional[compare.Comparison]]]:
+    """The lessons targeted at `wave`, each with its verification (`lessons.verification`): the
+    results of each origin wave are computed once, however many lessons came from it."""
+    carried_lessons, _total = lessons.for_rollout(wave.rollout, None, target=wave, per_page=200)
+    known: dict[int, WaveResults] = {wave.id: results}
+    carried = []
+    for lesson in carried_lessons:
+        comparison = None
+        origin = lesson.origin_wave
+        if lesson.metric and origin is not None:
+            if origin.id not in known:
+                known[origin.id] = wave_results(origin)
+            comparison = compare.compare(wave.rollout, lesson.metric, known[origin.id], results, language)
+        carried.append((lesson, comparison))
+    return carried
 
 
 def _texts(wave: Wave, language: str, page: int, per_page: int, code: str) -> tuple[list[TextAnswer], int]:
@@ -157,7 +174,9 @@ class Board:
 
 def board(wave: Wave, actor: Optional[User]) -> Board:
     require_team(actor, wave.rollout)
+    # the authors in one more query, not one per card
     cards = list(db.session.scalars(select(RetroCard).where(RetroCard.wave_id == wave.id)
+                                    .options(selectinload(RetroCard.author))
                                     .order_by(RetroCard.votes.desc(), RetroCard.id)))
     themes = list(db.session.scalars(select(RetroTheme).where(RetroTheme.wave_id == wave.id).order_by(RetroTheme.id)))
     theme_lessons: dict[int, list[Lesson]] = {}
@@ -281,6 +300,8 @@ def delete_card(card: RetroCard, actor: Optional[User]) -> None:
     _require_open(wave)
     audit.record(actor, "retro.card_delete", rollout=wave.rollout, subject=f"{wave.number}/{card.id}",
                  details={"kind": card.kind, "text": card.text[:200]})
+    # the dots on it go back to their owners; said here too, for SQLite does not enforce ON DELETE CASCADE
+    db.session.execute(delete(RetroVote).where(RetroVote.card_id == card.id))
     db.session.delete(card)
     db.session.commit()
 
@@ -348,6 +369,8 @@ def delete_theme(theme: RetroTheme, actor: Optional[User]) -> None:
     require_team(actor, wave.rollout)
     _require_open(wave)
     db.session.execute(update(RetroCard).where(RetroCard.theme_id == theme.id).values(theme_id=None))
+    # lessons made of the theme stay, without it (ON DELETE SET NULL, which SQLite does not enforce)
+    db.session.execute(update(Lesson).where(Lesson.theme_id == theme.id).values(theme_id=None))
     audit.record(actor, "retro.theme_delete", rollout=wave.rollout, subject=f"{wave.number}/{theme.id}",
                  details={"title": theme.title})
     db.session.delete(theme)
@@ -456,3 +479,54 @@ def card_dict(card: RetroCard, my_votes: Optional[int] = None) -> dict:
 def theme_dict(view: ThemeView) -> dict:
     return {"id": view.theme.id, "title": view.theme.title, "votes": view.votes,
             "cards": [c.id for c in view.cards], "lessons": [lesson.id for lesson in view.lessons]}
+
+
+# --- numbers and words for the page and the Markdown export -------------------------
+
+def _number(value: float, measure: str, signed: bool = False) -> str:
+    """A share in whole per cent, a mean with one decimal (in the page's language); a minus sign,
+    and with `signed` a plus sign, in front."""
+    from flask_babel import format_decimal
+    if measure == "share":
+        value = round(100 * value)
+        text = format_decimal(abs(value), "0")
+    else:
+        value = round(value, 1)
+        text = format_decimal(abs(value), "0.0")
+    if value < 0:
+        return "\u2212" + text
+    return ("+" + text) if signed and value > 0 else text
+
+
+def format_estimate(estimate, measure: str) -> str:
+    """"67 % (30–90 %)" for a share, "3,4 (2,9–3,9)" for a mean; "–" without a value."""
+    if estimate is None or estimate.value is None:
+        return "\u2013"
+    unit = " %" if measure == "share" else ""
+    text = _number(estimate.value, measure) + unit
+    if estimate.low is None or estimate.high is None:
+        return text
+    return f"{text} ({_number(estimate.low, measure)}\u2013{_number(estimate.high, measure)}{unit})"
+
+
+def format_change(change, measure: str) -> str:
+    """"+12 percentage points (−5 to +30)" for a share, "+0,4 (−0,2 to +1,0)" for a mean."""
+    if change is None or change.value is None:
+        return "\u2013"
+    parts = {"value": _number(change.value, measure, True)}
+    if change.low is None or change.high is None:
+        return _("%(value)s percentage points", **parts) if measure == "share" else parts["value"]
+    parts.update(low=_number(change.low, measure, True), high=_number(change.high, measure, True))
+    if measure == "share":
+        return _("%(value)s percentage points (%(low)s to %(high)s)", **parts)
+    return _("%(value)s (%(low)s to %(high)s)", **parts)
+
+
+def outcome_label(outcome: Optional[str]) -> str:
+    return {"better": _("better"), "worse": _("worse"),
+            "unclear": _("unclear \u2013 too few answers to tell")}.get(outcome or "", _("not measured in both waves"))
+
+
+def proposal_label(proposal: Optional[str]) -> str:
+    return {"effective": _("effective"), "ineffective": _("not effective"),
+            "inconclusive": _("inconclusive")}.get(proposal or "", "\u2013")

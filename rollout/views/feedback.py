@@ -2,7 +2,9 @@
 
 Every page here is opened by the token alone. An unknown or revoked link, and
 a cancelled wave, get the same plain 404 that names nothing. The page speaks
-the person's language unless they chose another with the language switch."""
+the person's language unless they chose another with the language switch.
+The form, thanks and closed pages also say what was changed because of earlier
+feedback ("you said, we did")."""
 from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
@@ -86,7 +88,7 @@ def given_answers(v: Visit) -> list[tuple[str, str]]:
 
 def _closed(v: Visit, status: int):
     return render_template("feedback/closed.html", visit=v, message=closed_message(v),
-                           answers=given_answers(v)), status
+                           answers=given_answers(v), said_and_done=feedback.said_and_done(v.wave)), status
 
 
 @bp.route("/<token>", methods=["GET", "POST"])
@@ -100,7 +102,7 @@ def form(token: str):
     if request.method != "POST":
         answers = feedback.current_answers(v)
         return render_template("feedback/form.html", visit=v, form=questionnaire_form(
-            v.questionnaire.questions, lang, answers))
+            v.questionnaire.questions, lang, answers), said_and_done=feedback.said_and_done(v.wave))
     form = questionnaire_form(v.questionnaire.questions, lang)
     if form.validate_on_submit():
         try:
@@ -114,7 +116,8 @@ def form(token: str):
             apply_errors(form, error, {item.get("field"): names.get(item.get("field"), "") for item in error.details})
         else:
             return redirect(url_for("feedback.thanks", token=token), 303)
-    return render_template("feedback/form.html", visit=v, form=form), 422
+    return render_template("feedback/form.html", visit=v, form=form,
+                           said_and_done=feedback.said_and_done(v.wave)), 422
 
 
 @bp.route("/<token>/thanks")
@@ -122,7 +125,7 @@ def thanks(token: str):
     v: Visit = g.visit
     if v.response is None:
         return redirect(url_for("feedback.form", token=token))
-    return render_template("feedback/thanks.html", visit=v)
+    return render_template("feedback/thanks.html", visit=v, said_and_done=feedback.said_and_done(v.wave))
 
 
 @bp.route("/<token>/problem", methods=["GET", "POST"])

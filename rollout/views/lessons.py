@@ -1,19 +1,334 @@
 """Lessons of a rollout, one lesson (edit, status, verification), and the library across rollouts."""
 from __future__ import annotations
 
-from flask import Blueprint
-from flask_login import login_required
+from typing import Optional
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..forms import ActionForm
+from ..forms.lessons import LessonForm, LessonStatusForm
+from ..models import LESSON_STATUSES, Lesson, Rollout, User, Wave
+from ..services import compare, lessons, retro, rollouts
+from ..services.accounts import can_view
+from ..services.errors import GuardFailed, NotFound, ValidationFailed
+from ..services.waves import state_label
+from .helpers import Pagination, apply_errors, page_arg
 
 bp = Blueprint("lessons", __name__)
 
+LIBRARY_PER_PAGE = 20
+# the lesson's fields in the order of the form; the service takes wave numbers and the owner's e-mail
+FIELDS = ("title", "action", "owner", "origin_wave", "target_wave", "metric", "tags")
 
-@bp.route("/lessons")
-@login_required
-def library():
-    return "TODO"
+
+def _language() -> str:
+    return str(get_locale() or "sv")
+
+
+def status_labels() -> dict[str, str]:
+    return {status: lessons.status_label(status) for status in LESSON_STATUSES}
+
+
+def proposal_labels() -> dict[str, str]:
+    return {"effective": _("effective"), "ineffective": _("not effective"), "inconclusive": _("inconclusive")}
+
+
+def _status(form) -> int:
+    return 422 if form.errors or getattr(form, "form_errors", None) else 200
+
+
+def _rollout_lesson(key: str, lesson_id: int) -> tuple[Rollout, Lesson]:
+    rollout = rollouts.get_rollout(key, current_user)
+    lesson = lessons.get_lesson(lesson_id, current_user)
+    if lesson.rollout_id != rollout.id:
+        raise NotFound(_("No such lesson."))
+    return rollout, lesson
+
+
+# --- the form's choices ---------------------------------------------------------
+
+def _wave_label(wave: Wave) -> str:
+    return f"{_('Wave %(n)s', n=wave.number)}: {wave.name} ({state_label(wave.state).lower()})"
+
+
+def _choices(form: LessonForm, rollout: Rollout, lesson: Optional[Lesson] = None) -> None:
+    """The team as owners, the waves, and the metrics; a lesson's current values stay choosable."""
+    owners: list[tuple[str, str]] = [("", _("No owner yet"))]
+    for role in rollouts.team(rollout):
+        if role.user.active and role.user.email not in dict(owners):
+            owners.append((role.user.email, f"{role.user.name} ({_('lead') if role.role == 'lead' else _('reviewer')})"))
+    if lesson is not None and lesson.owner is not None and lesson.owner.email not in dict(owners):
+        owners.append((lesson.owner.email, lesson.owner.name))
+    form.owner.choices = owners
+    current_origin = lesson.origin_wave if lesson else None
+    current_target = lesson.target_wave if lesson else None
+    form.origin_wave.choices = [("", _("No wave"))] + [
+        (str(w.number), _wave_label(w)) for w in rollout.waves if w.state != "cancelled" or w == current_origin]
+    form.target_wave.choices = [("", _("No wave yet"))] + [
+        (str(w.number), _wave_label(w)) for w in rollout.waves
+        if (not w.materialised and w.state != "cancelled") or w == current_target]
+    metrics = [("", _("None"))] + compare.metric_choices(rollout, _language())
+    if lesson is not None and lesson.metric and lesson.metric not in dict(metrics):
+        metrics.append((lesson.metric, lesson.metric))
+    form.metric.choices = metrics
+
+
+def _retro_url(rollout: Rollout, wave: Optional[Wave]) -> Optional[str]:
+    if wave is None:
+        return None
+    return url_for("retro.show", key=rollout.key, number=wave.number)
+
+
+def _default_origin(rollout: Rollout) -> Optional[Wave]:
+    """The latest wave that has collected feedback: where lessons are usually learnt."""
+    heard = [w for w in rollout.waves if w.feedback_opened_at is not None and w.state != "cancelled"]
+    return heard[-1] if heard else None
+
+
+def _default_target(rollout: Rollout, origin: Optional[Wave]) -> Optional[Wave]:
+    """The first wave after the origin that has not started (without an origin: the first such wave)."""
+    if origin is not None:
+        return lessons.next_unstarted_wave(origin)
+    return next((w for w in rollout.waves if not w.materialised and w.state != "cancelled"), None)
+
+
+def _number(wave: Optional[Wave]) -> str:
+    return str(wave.number) if wave is not None else ""
+
+
+def _edit_data(lesson: Lesson) -> dict:
+    return {"title": lesson.title, "action": lesson.action, "owner": lesson.owner.email if lesson.owner else "",
+            "origin_wave": _number(lesson.origin_wave), "target_wave": _number(lesson.target_wave),
+            "metric": lesson.metric or "", "tags": ", ".join(lesson.tags)}
+
+
+def _submitted(form: LessonForm) -> dict:
+    return {name: (getattr(form, name).data or "") for name in FIELDS}
+
+
+# --- a rollout's lessons -------------------------------------------------------
+
+class ListPagination(Pagination):
+    def __init__(self, rollout: Rollout, args: dict, page: int, per_page: int, total: int):
+        super().__init__(page, per_page, total)
+        self.key, self.args = rollout.key, args
+
+    def url(self, page: int) -> str:
+        return url_for("lessons.rollout_lessons", key=self.key, **{**self.args, "page": page})
 
 
 @bp.route("/rollouts/<key>/lessons")
 @login_required
 def rollout_lessons(key: str):
-    return "TODO"
+    rollout = rollouts.get_rollout(key, current_user)
+    status = request.args.get("status", "").strip()
+    status = status if status in LESSON_STATUSES else ""
+    number = request.args.get("target", "").strip()
+    target = next((w for w in rollout.waves if number.isdigit() and w.number == int(number)), None)
+    page, per_page = page_arg(), current_app.config["PER_PAGE"]
+    items, total = lessons.for_rollout(rollout, current_user, status=status, target=target, page=page,
+                                       per_page=per_page)
+    args = {k: v for k, v in (("status", status), ("target", _number(target))) if v}
+    return render_template("lessons/index.html", rollout=rollout, lessons=items, total=total,
+                           status_filter=status, target_filter=target, statuses=status_labels(),
+                           metrics=dict(compare.metric_choices(rollout, _language())),
+                           pager=ListPagination(rollout, args, page, per_page, total))
+
+
+@bp.route("/rollouts/<key>/lessons/new", methods=["GET", "POST"])
+@login_required
+def new(key: str):
+    rollout = rollouts.get_rollout(key, current_user)
+    theme_id = request.args.get("theme", "").strip()
+    context = None
+    if theme_id:
+        if not theme_id.isdigit():
+            raise NotFound(_("No such theme."))
+        context = lessons.theme_context(rollout, int(theme_id), current_user)
+    form = LessonForm()
+    _choices(form, rollout)
+    if request.method == "GET":
+        origin = context.wave if context else _default_origin(rollout)
+        form.origin_wave.data = _number(origin)
+        form.target_wave.data = _number(_default_target(rollout, origin))
+        if context:
+            form.title.data = context.theme.title
+    if form.validate_on_submit():
+        try:
+            lesson = lessons.create_lesson(rollout, _submitted(form), current_user,
+                                           theme=context.theme if context else None)
+        except ValidationFailed as error:
+            apply_errors(form, error)
+        else:
+            message = _("The lesson was saved.")
+            if lesson.owner is not None and lesson.owner.id != current_user.id:
+                message += " " + _("%(name)s, its owner, was told by e-mail.", name=lesson.owner.name)
+            flash(message, "success")
+            return redirect(url_for("lessons.show", key=rollout.key, lesson_id=lesson.id))
+    return render_template("lessons/new.html", rollout=rollout, form=form, context=context,
+                           retro_url=_retro_url(rollout, context.wave if context else None),
+                           kind_label=retro.kind_label, statuses=status_labels(),
+                           has_errors=bool(form.errors or getattr(form, "form_errors", None))), _status(form)
+
+
+# --- one lesson -------------------------------------------------------------------
+
+def _status_form(lesson: Lesson, form: Optional[LessonStatusForm] = None) -> LessonStatusForm:
+    form = form or LessonStatusForm(formdata=None)
+    # verification has its own panel, with the evidence beside the buttons
+    form.status.choices = [(s, lessons.status_label(s)) for s in lessons.TRANSITIONS[lesson.status]
+                           if s not in lessons.VERIFIED]
+    return form
+
+
+def _show(rollout: Rollout, lesson: Lesson, form: Optional[LessonForm] = None,
+          status_form: Optional[LessonStatusForm] = None, code: int = 200):
+    language = _language()
+    if form is None:
+        form = LessonForm(formdata=None, data=_edit_data(lesson))
+        _choices(form, rollout, lesson)
+    target = lesson.target_wave
+    verifiable = target is not None and target.state in lessons.VERIFIABLE_WAVE_STATES
+    comparison = lessons.verification(lesson, language) if verifiable and lesson.status not in lessons.VERIFIED \
+        else None
+    origin = lessons.provenance(lesson)
+    source_visible = origin.source is not None and can_view(current_user, origin.source.rollout)
+    retro_url = _retro_url(rollout, origin.theme_wave)
+    has_errors = bool(form.errors or getattr(form, "form_errors", None)
+                      or (status_form is not None and (status_form.errors or getattr(status_form, "form_errors", None))))
+    return render_template(
+        "lessons/show.html", rollout=rollout, lesson=lesson, form=form, status_form=_status_form(lesson, status_form),
+        verifiable=verifiable, comparison=comparison, origin=origin,
+        source_visible=source_visible, retro_url=retro_url, metric_label=compare.label(rollout, lesson.metric, language),
+        statuses=status_labels(), proposals=proposal_labels(), has_errors=has_errors), code
+
+
+@bp.route("/rollouts/<key>/lessons/<int:lesson_id>", methods=["GET", "POST"])
+@login_required
+def show(key: str, lesson_id: int):
+    rollout, lesson = _rollout_lesson(key, lesson_id)
+    if request.method == "GET":
+        return _show(rollout, lesson)
+    form = LessonForm()
+    _choices(form, rollout, lesson)
+    if form.validate_on_submit():
+        before = _edit_data(lesson)
+        submitted = _submitted(form)
+        # only what changed: a value that was fine when it was set (a cancelled origin wave, an owner
+        # since deactivated) must not stop an edit of something else
+        data = {name: value for name, value in submitted.items()
+                if name in ("title", "action", "tags") or value != before[name]}
+        old_owner = lesson.owner_id
+        try:
+            lessons.update_lesson(lesson, data, current_user, _language())
+        except ValidationFailed as error:
+            apply_errors(form, error)
+        except GuardFailed as error:
+            flash(error.message, "error")
+            return redirect(url_for("lessons.show", key=rollout.key, lesson_id=lesson.id))
+        else:
+            message = _("The lesson was saved.")
+            if lesson.owner is not None and lesson.owner_id != old_owner and lesson.owner.id != current_user.id:
+                message += " " + _("%(name)s, its owner, was told by e-mail.", name=lesson.owner.name)
+            flash(message, "success")
+            return redirect(url_for("lessons.show", key=rollout.key, lesson_id=lesson.id))
+    return _show(rollout, lesson, form=form, code=422)
+
+
+@bp.route("/rollouts/<key>/lessons/<int:lesson_id>/status", methods=["POST"])
+@login_required
+def status(key: str, lesson_id: int):
+    rollout, lesson = _rollout_lesson(key, lesson_id)
+    form = _status_form(lesson, LessonStatusForm())
+    if form.validate_on_submit():
+        try:
+            lessons.update_lesson(lesson, {"status": form.status.data, "reason": form.reason.data or ""},
+                                  current_user, _language())
+        except ValidationFailed as error:
+            apply_errors(form, error)
+        except GuardFailed as error:
+            flash(error.message, "error")
+            return redirect(url_for("lessons.show", key=rollout.key, lesson_id=lesson.id))
+        else:
+            flash(_("The lesson is now: %(status)s.", status=lessons.status_label(lesson.status).lower()), "success")
+            return redirect(url_for("lessons.show", key=rollout.key, lesson_id=lesson.id))
+    return _show(rollout, lesson, status_form=form, code=422)
+
+
+@bp.route("/rollouts/<key>/lessons/<int:lesson_id>/verify", methods=["POST"])
+@login_required
+def verify(key: str, lesson_id: int):
+    rollout, lesson = _rollout_lesson(key, lesson_id)
+    outcome = request.form.get("outcome", "")
+    if ActionForm().validate_on_submit() and outcome in ("effective", "ineffective"):
+        try:
+            lessons.update_lesson(lesson, {"status": f"verified_{outcome}"}, current_user, _language())
+        except GuardFailed as error:
+            flash(error.message, "error")
+        else:
+            flash(_("The lesson is now: %(status)s.", status=lessons.status_label(lesson.status).lower()), "success")
+    else:
+        flash(_("Choose whether the lesson was effective."), "error")
+    return redirect(url_for("lessons.show", key=rollout.key, lesson_id=lesson.id) + "#verification-title")
+
+
+@bp.route("/rollouts/<key>/lessons/<int:lesson_id>/delete", methods=["POST"])
+@login_required
+def delete(key: str, lesson_id: int):
+    rollout, lesson = _rollout_lesson(key, lesson_id)
+    if ActionForm().validate_on_submit():
+        title = lesson.title
+        try:
+            lessons.delete_lesson(lesson, current_user)
+        except GuardFailed as error:
+            flash(error.message, "error")
+        else:
+            flash(_("The lesson %(title)s was deleted.", title=title), "success")
+            return redirect(url_for("lessons.rollout_lessons", key=rollout.key))
+    return redirect(url_for("lessons.show", key=rollout.key, lesson_id=lesson.id))
+
+
+@bp.route("/rollouts/<key>/lessons/carry/<int:lesson_id>", methods=["POST"])
+@login_required
+def carry(key: str, lesson_id: int):
+    rollout = rollouts.get_rollout(key, current_user)
+    source = lessons.library_lesson(lesson_id)
+    if ActionForm().validate_on_submit():
+        try:
+            lesson = lessons.carry(rollout, source, current_user)
+        except GuardFailed as error:
+            flash(error.message, "error")
+        except ValidationFailed as error:
+            flash(" ".join(item["message"] for item in error.details) or error.message, "error")
+        else:
+            flash(_("The lesson was carried into this rollout. Give it an owner and check its target wave."),
+                  "success")
+            return redirect(url_for("lessons.show", key=rollout.key, lesson_id=lesson.id))
+    return redirect(url_for("rollouts.show", key=rollout.key) + "#suggestions-title")
+
+
+# --- the library -------------------------------------------------------------
+
+@bp.route("/lessons")
+@login_required
+def library():
+    q = request.args.get("q", "").strip()[:200]
+    tag = request.args.get("tag", "").strip()[:lessons.MAX_TAG]
+    status = request.args.get("status", "").strip()
+    status = status if status in LESSON_STATUSES else ""
+    page = page_arg()
+    hits, total = lessons.library(current_user, q=q, tag=tag, status=status, page=page, per_page=LIBRARY_PER_PAGE)
+    viewable = lessons.viewable_rollouts(current_user, {hit.rollout_id for hit in hits})
+    return render_template("lessons/library.html", hits=hits, total=total, q=q, tag=tag.casefold(),
+                           status_filter=status, statuses=status_labels(), tags=lessons.library_tags(),
+                           viewable=viewable, proposals=proposal_labels(),
+                           pager=Pagination(page, LIBRARY_PER_PAGE, total))
+
+
+def suggestions_for(rollout: Rollout, user: User) -> tuple[list, set[int]]:
+    """The overview's lessons from similar rollouts, and which of their rollouts the user may open."""
+    suggested = lessons.suggestions(rollout, user) if rollout.tags else []
+    return suggested, lessons.viewable_rollouts(user, {lesson.rollout_id for lesson, _shared in suggested})

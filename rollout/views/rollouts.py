@@ -10,6 +10,7 @@ from ..forms import ActionForm, RoleForm, RolloutEditForm, RolloutForm
 from ..services import audit, charting, questionnaires, rollouts
 from ..services.accounts import can_lead, require_lead
 from ..services.errors import ValidationFailed
+from . import lessons as lesson_views
 from .helpers import Pagination, apply_errors, page_arg
 
 bp = Blueprint("rollouts", __name__, url_prefix="/rollouts")
@@ -17,6 +18,11 @@ bp = Blueprint("rollouts", __name__, url_prefix="/rollouts")
 
 def _status(form) -> int:
     return 422 if form.errors or getattr(form, "form_errors", None) else 200
+
+
+def _tags(value) -> str | list:
+    # a form sent without the field keeps the rollout's tags (a list, from the object)
+    return value if isinstance(value, list) else (value or "")
 
 
 @bp.route("/")
@@ -36,7 +42,7 @@ def new():
         try:
             rollout = rollouts.create_rollout(
                 {"key": form.key.data, "name": form.name.data, "description": form.description.data,
-                 "anonymous": form.anonymous.data}, current_user)
+                 "anonymous": form.anonymous.data, "tags": _tags(form.tags.data)}, current_user)
         except ValidationFailed as error:
             apply_errors(form, error)
         else:
@@ -52,8 +58,10 @@ def show(key: str):
     glance = None
     if any(w.feedback_opened_at for w in rollout.waves):
         glance = charting.describe(charting.gather(rollout, "satisfaction", str(get_locale()), current_user))
+    suggested, viewable = lesson_views.suggestions_for(rollout, current_user)
     return render_template("rollouts/show.html", rollout=rollout, waves=rollout.waves,
-                           team=rollouts.team(rollout), can_lead=can_lead(current_user, rollout), glance=glance)
+                           team=rollouts.team(rollout), can_lead=can_lead(current_user, rollout), glance=glance,
+                           suggestions=suggested, viewable=viewable, statuses=lesson_views.status_labels())
 
 
 @bp.route("/<key>/edit", methods=["GET", "POST"])
@@ -63,11 +71,15 @@ def edit(key: str):
     require_lead(current_user, rollout)
     form = RolloutEditForm(obj=rollout)
     if request.method == "GET":
+        form.tags.data = ", ".join(rollout.tags)
         form.categories_text.data = "\n".join(
             f"{c['code']} | {c.get('sv', '')} | {c.get('en', '')}" for c in questionnaires.categories(rollout))
     if form.validate_on_submit():
         data = {"name": form.name.data, "description": form.description.data, "anonymous": form.anonymous.data,
-                "reminder_days": form.reminder_days.data, "anonymity_k": form.anonymity_k.data}
+                "reminder_days": form.reminder_days.data, "anonymity_k": form.anonymity_k.data,
+                "tags": _tags(form.tags.data)}
+        if form.vote_budget.data is not None:
+            data["vote_budget"] = form.vote_budget.data
         if (form.categories_text.data or "").strip():
             data["problem_categories"] = [
                 dict(zip(("code", "sv", "en"), (part.strip() for part in line.split("|")), strict=False))
