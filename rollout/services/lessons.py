@@ -39,7 +39,7 @@ from . import audit, compare, notify
 from .accounts import require_view
 from .errors import GuardFailed, NotFound, Problems, ValidationFailed
 from .results import wave_results
-from .validation import text_problem
+from .validation import text_problem, without_controls
 
 # where a lesson may go from each status
 TRANSITIONS = {
@@ -246,7 +246,7 @@ def chart_counts(rollout: Rollout) -> dict[int, dict[str, int]]:
 def _team_user(rollout: Rollout, email, problems: Problems) -> Optional[User]:
     if email in (None, ""):
         return None
-    if not isinstance(email, str):
+    if not isinstance(email, str) or without_controls(email) != email:
         problems.add("owner", _("Give the owner's e-mail address."))
         return None
     user = db.session.scalar(select(User).where(User.email == email.strip().lower(), User.active.is_(True)))
@@ -520,6 +520,8 @@ def library(actor: Optional[User], *, q: str = "", tag: str = "", status: str = 
     answers stay with the rollout). Matching the words of `q`, best first, then newest."""
     query = select(Lesson)
     query, rank = _search_filter(query, query_words(q))
+    if tag and without_controls(tag) != tag:
+        return [], 0  # no tag holds control characters
     if tag:
         query = query.where(Lesson.id.in_(select(LessonTag.lesson_id).where(LessonTag.tag == tag.strip().casefold())))
     if status:

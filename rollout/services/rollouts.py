@@ -6,6 +6,7 @@ from typing import Optional
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import ROLES, Rollout, RolloutRole, User, Wave
@@ -108,7 +109,8 @@ def list_rollouts(actor: User, page: int = 1, per_page: int = 50) -> tuple[list[
     if not actor.is_admin:
         query = query.join(RolloutRole).where(RolloutRole.user_id == actor.id)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = db.session.scalars(query.order_by(Rollout.created_at.desc(), Rollout.id.desc())
+    items = db.session.scalars(query.options(selectinload(Rollout.tag_rows), selectinload(Rollout.waves))
+                               .order_by(Rollout.created_at.desc(), Rollout.id.desc())
                                .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
     return list(items), total
 

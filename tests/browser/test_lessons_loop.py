@@ -31,8 +31,8 @@ def pilot_collecting(live_server, lead_user):
     """A rollout whose pilot (5 people) collects feedback, four of them have answered unhappily,
     and a planned wave 1 (12 people). Returns the fifth pilot member's token and wave 1's tokens."""
     with live_server.app.test_request_context():
-        from rollout.models import User
         from rollout.extensions import db
+        from rollout.models import User
         lead = db.session.query(User).filter_by(email=lead_user["email"]).one()
         builders.make_people(5, unit="Pilot", prefix="pil")
         builders.make_people(12, unit="Rest", prefix="r")
