@@ -70,12 +70,13 @@ def bulk_lessons(rollout, origin, count: int) -> None:
     from sqlalchemy import insert
 
     from rollout.models import Lesson
+    from rollout.models.search import search_words
     words = ["skrivardrivrutin", "lathund", "utbildning", "inloggning", "nätverk", "support", "information"]
     rows = []
     for i in range(count):
         action = f"Ta fram {words[i % 7]} och {words[(i * 3 + 1) % 7]} för enhet{i % 12} före nästa våg"
         rows.append({"rollout_id": rollout.id, "origin_wave_id": origin.id, "title": f"Lärdom {i}",
-                     "action": action, "status": "open", "status_reason": "", "search_text": f"Lärdom {i}\n{action}"})
+                     "action": action, "status": "open", "status_reason": "", "search_text": " ".join(search_words(f"Lärdom {i} {action}"))})
     for start in range(0, count, 5000):
         db.session.execute(insert(Lesson), rows[start:start + 5000])
     db.session.commit()

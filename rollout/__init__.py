@@ -21,6 +21,7 @@ def create_app(config: Optional[dict] = None) -> Flask:
         app.config.update(config)
     settings.finish(app)
     register_extensions(app)
+    register_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -70,6 +71,21 @@ def register_extensions(app: Flask) -> None:
 
     from flask_babel import lazy_gettext
     login_manager.login_message = lazy_gettext("Log in to see this page.")
+
+
+def register_converters(app: Flask) -> None:
+    """`<int:...>` in every URL: a number beyond what the database's integers hold (2**31-1) finds
+    nothing (a 404) instead of overflowing in the database."""
+    from werkzeug.routing import IntegerConverter
+
+    from .services.validation import MAX_ID
+
+    class BoundedInteger(IntegerConverter):
+        def to_python(self, value: str) -> int:
+            number = super().to_python(value)
+            return number if number <= MAX_ID else -1  # no row has a negative id or number
+
+    app.url_map.converters["int"] = BoundedInteger
 
 
 def register_blueprints(app: Flask) -> None:

@@ -243,6 +243,15 @@ def test_the_library_searches_every_rollouts_lessons(api, stranger, library):
     assert fields_of(error_of(api.get("/lessons", query_string={"status": "bogus"}), 422)) == {"status"}
 
 
+def test_the_library_tells_nothing_of_a_rollout_the_caller_cannot_open(api, library):
+    lessons.update_lesson(library, {"owner": "olle@example.se"}, None)
+    hits = {x["title"]: x for x in ok(api.get("/lessons", query_string={"q": "lathund"}))["items"]}
+    mine, theirs = hits["Information"], hits["Lathund för Teams"]
+    assert mine["owner"] is None and "reason" in mine and "verification" in mine  # the caller's own rollout: all
+    assert theirs["action"] == "En lathund med skärmbilder" and theirs["rollout"] == "teams-2026"
+    assert not {"owner", "reason", "verification", "theme"} & set(theirs)  # no e-mail address, no figures
+
+
 def test_suggestions_from_similar_rollouts_and_carrying_one_over(api, lead, library):
     new = ok(api.post("/rollouts", json={"key": "print-2027", "name": "Printers", "tags": "Utskrift, skrivare"}), 201)
     assert new["tags"] == ["skrivare", "utskrift"]

@@ -98,7 +98,8 @@ def test_a_participants_answer_becomes_a_card_without_their_name(api, pilot):
     assert (card["kind"], card["text"], card["source"]) == ("better", "The printer did not work", "participant")
     assert fields_of(error_of(api.post(f"{RETRO}/cards", json={"answer": printer["id"], "kind": "nope"}),
                               422)) == {"kind"}
-    error_of(api.post(f"{RETRO}/cards", json={"answer": 2**31}), 404)
+    error_of(api.post(f"{RETRO}/cards", json={"answer": "0" * 24}), 404)  # an unknown reference
+    assert fields_of(error_of(api.post(f"{RETRO}/cards", json={"answer": 7}), 422)) == {"answer"}  # no row ids
     assert ok(api.get(f"{RETRO}/cards"))["total"] == 1
 
 

@@ -59,6 +59,9 @@ def test_the_next_wave_cannot_start_while_a_lesson_for_it_is_open_or_planned(ctx
         waves.transition(wave1, "active", lead)
     lessons.update_lesson(lesson, {"status": "applied"}, lead)
     assert waves.transition(wave1, "active", lead).state == "active"
+    with pytest.raises(GuardFailed) as failure:  # a started wave cannot be held back by it again
+        lessons.update_lesson(lesson, {"status": "planned"}, lead)
+    assert failure.value.guard == "target_started" and lesson.status == "applied"
 
 
 def test_a_deferred_lesson_lets_the_wave_start_but_needs_a_reason(ctx, lead):
@@ -157,6 +160,10 @@ def test_the_library_finds_a_lesson_by_a_word_of_its_action(ctx, lead):
     assert lessons.library(lead, q="NOT OR lathund")[1] == 0  # FTS operators are plain words
     assert lessons.library(lead, q='" * - ( ) :')[1] == 2  # no words: everything
     assert lessons.library(lead, tag="utskrift")[1] == 1
+    lessons.create_lesson(rollout, {"title": "Intranätet", "origin_wave": 0,
+                                    "action": "Länka till intranet.karlstad.se och servicedesk@karlstad.se, Straße 2.0"}, lead)
+    for word in ("karlstad", "servicedesk", "straße", "Straße", "INTRANÄTET", "2"):
+        assert lessons.library(lead, q=word)[1] == 1, word  # the same words on SQLite and PostgreSQL
     edited = lessons.library(lead, q="lathund")[0][0]
     lessons.update_lesson(edited, {"action": "Ett mejl till alla"}, lead)
     assert lessons.library(lead, q="lathund")[1] == 0 and lessons.library(lead, q="mejl")[1] == 1
@@ -196,6 +203,11 @@ def test_dot_votes_keep_the_budget(ctx, lead):
     board = retro.board(pilot, lead)
     assert (card.votes, other.votes, board.votes_left) == (3, 2, 0)
     assert board.my_votes == {card.id: 3, other.id: 2}
+    retro.unvote(card, lead)
+    retro.unvote(card, lead)  # dots in slots 1 and 2 are free now; 3, 4 and 5 are taken
+    retro.set_budget(pilot, 3, lead)
+    with pytest.raises(GuardFailed):  # a lowered budget counts the dots already placed
+        retro.vote(card, lead)
 
 
 def test_the_retrospective_opens_seeded_with_the_waves_evidence(ctx, lead):
@@ -228,3 +240,16 @@ def test_a_planned_wave_has_no_retrospective_yet(ctx, lead):
     with pytest.raises(GuardFailed):
         retro.add_card(wave1, {"kind": "idea", "text": "x"}, lead)
     assert isinstance(Lesson, type)
+
+
+def test_anonymous_answers_carry_no_name_and_no_row_id(ctx, lead):
+    from rollout.extensions import db
+    from rollout.models import Answer
+    rollout, pilot, wave1 = builders.pilot_in_review(lead, anonymous=True)
+    seed = retro.seed(pilot, lead, "en")
+    row_ids = {str(i) for i in db.session.scalars(db.select(Answer.id))}
+    assert seed.texts and all(t.respondent is None and t.id not in row_ids for t in seed.texts)
+    assert [t.text for t in seed.texts if t.code == "could_be_better"] == sorted(
+        ["The printer did not work", "Too little information before"])  # by text, not by who answered first
+    card = retro.card_from_answer(pilot, seed.texts[0].id, None, lead)
+    assert card.text == seed.texts[0].text

@@ -37,8 +37,9 @@ def test_results_match_an_independent_calculation(ctx, lead):
     assert satisfaction.distribution == {"1": 1, "2": 1, "3": 1, "4": 3, "5": 2}
     assert r.questions["worked_day_one"].share_yes == wilson(7, 8)
     assert r.hours_lost["total"] == 16
-    assert r.problems["by_category"] == {"login": {"count": 1, "per_100": 10.0},
-                                         "printing": {"count": 2, "per_100": 20.0}}
+    assert r.problems["by_category"] == {"login": {"count": 1, "per_100": 10.0, "reporters": 1},
+                                         "printing": {"count": 2, "per_100": 20.0, "reporters": 1}}
+    assert r.problems["reporters"] == 1  # one person reported all three
     assert r.problems["open_blockers"] == 1 and r.problems["per_100"] == 30.0
     assert r.questions["went_well"].answered == 0
 

@@ -226,7 +226,7 @@ def test_the_wave_page_says_why_a_wave_cannot_start_while_its_lesson_is_open(log
     assert "Wave 1 cannot start while this lesson is open or planned" in shown
     response = logged_in.post(f"/rollouts/{KEY}/waves/1/transition", data={"to": "active"}, follow_redirects=True)
     html = html_of(response)
-    assert "A lesson for this wave is still open or planned: apply or defer it first (Brief the service desk)." in html
+    assert "1 lesson for this wave is still open or planned: apply or defer it first (Brief the service desk)." in html
     db.session.expire_all()
     assert db.session.get(Wave, wave1.id).state == "planned"
     logged_in.post(f"/rollouts/{KEY}/lessons/{lesson.id}/status", data={"status": "applied"})

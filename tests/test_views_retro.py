@@ -353,7 +353,7 @@ def test_the_markdown_export_holds_the_whole_retrospective_and_escapes_card_text
     assert "&lt;script&gt;" in line
     assert "<script>" not in text and "\n# Hacked" not in text and "[click here](" not in text
     swedish = client.get(RETRO + ".md").get_data(as_text=True)
-    assert "- State of the wave: Klar" in swedish and "- State of the wave: Done" in text
+    assert "- Vågens läge: Klar" in swedish and "- State of the wave: Done" in text
 
 
 def test_the_markdown_export_carries_the_verification_of_lessons(logged_in, lead):

@@ -19,8 +19,8 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 500
 # Far beyond any real list, and small enough that page * per_page fits an SQL OFFSET.
 MAX_PAGE = 100_000
-# ids and wave numbers are 32-bit integers in the database
-MAX_ID = 2**31 - 1
+from ..services.validation import MAX_ID  # noqa: E402,F401  (ids and wave numbers are 32-bit integers)
+
 LANGUAGES = ("sv", "en")
 
 

@@ -12,10 +12,8 @@ from ..models import PROBLEM_STATUSES, Person, ProblemReport, Wave
 from ..services import accounts, feedback, waves
 from ..services.errors import NotFound, ValidationFailed
 from ..services.validation import whole_number
-from . import api, listing, paging, rollout_for, serialize, token_required, typed_body
+from . import MAX_ID, api, listing, paging, rollout_for, serialize, token_required, typed_body
 
-# ids and wave numbers are 32-bit integers in the database
-MAX_ID = 2**31 - 1
 LANGUAGES = ("sv", "en")
 ANSWER_FIELDS = {"answers": "object", "language": "text"}
 PROBLEM_FIELDS = {"category": "text", "severity": "text", "description": "text"}

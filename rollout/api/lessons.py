@@ -80,7 +80,7 @@ def list_lessons(key: str):
     page, per_page = paging()
     items, total = lessons.for_rollout(rollout, g.user, status=status, target=target, origin=origin,
                                        page=page, per_page=per_page)
-    return listing([lessons.as_dict(lesson) for lesson in items], total, page, per_page)
+    return listing(lessons.library_dicts(items, g.user), total, page, per_page)
 
 
 @api.post("/rollouts/<key>/lessons")
@@ -101,7 +101,8 @@ def create_lesson(key: str):
 def suggestions(key: str):
     """Lessons of other rollouts that share tags with this one, proven ones first."""
     found = lessons.suggestions(rollout_for(key), g.user)
-    items = [{"lesson": lessons.as_dict(lesson), "shared_tags": shared} for lesson, shared in found]
+    shown = lessons.library_dicts([lesson for lesson, _shared in found], g.user)
+    items = [{"lesson": data, "shared_tags": shared} for data, (_lesson, shared) in zip(shown, found, strict=True)]
     return {"items": items, "total": len(items)}
 
 
@@ -170,4 +171,4 @@ def library():
     if without_controls(tag) != tag:
         return listing([], 0, page, per_page)  # no tag holds control characters
     items, total = lessons.library(g.user, q=q, tag=tag, status=status, page=page, per_page=per_page)
-    return listing([lessons.as_dict(lesson) for lesson in items], total, page, per_page)
+    return listing(lessons.library_dicts(items, g.user), total, page, per_page)

@@ -356,7 +356,7 @@ def retro_schemas() -> dict:
         "NewCard": {"type": "object", "properties": {
             "kind": kind, "text": {"type": "string", "maxLength": 2000},
             "theme": {"type": ["integer", "null"]},
-            "answer": {"type": "integer", "minimum": 1, "description": "instead of text: the id of a participant's "
+            "answer": {"type": "string", "description": "instead of text: the id (an opaque reference) of a participant's "
                        "free-text answer (GET .../retro, evidence.texts) to copy onto a card, never with a name; "
                        "kind defaults to the one the question suggests"}},
             "description": "kind and text; or answer"},
@@ -387,7 +387,7 @@ def retro_schemas() -> dict:
                         "description": "better or worse only when the change's whole 95 % interval says so"},
             "proposal": {"type": ["string", "null"], "enum": ["effective", "ineffective", "inconclusive", None]}}},
         "TextAnswer": {"type": "object", "properties": {
-            "id": {"type": "integer"}, "code": {"type": "string"}, "prompt": {"type": "string"},
+            "id": {"type": "string", "description": "an opaque reference, not the row id"}, "code": {"type": "string"}, "prompt": {"type": "string"},
             "text": {"type": "string"},
             "respondent": {"type": ["string", "null"], "description": "null in an anonymous rollout"},
             "suggested_kind": kind}},

@@ -6,9 +6,12 @@ search_text)`. Neither fits SQLAlchemy's model of a table, so they live here
 as DDL: created after the `lessons` table by `create_all`, by the migration
 that adds lessons, and hidden from Alembic's comparison by `include_name`.
 
-Both use the same rules so that the same search finds the same lessons on
-either database: words are lower-cased (also Å, Ä, Ö), accents are kept, and
-each word of the query matches words that start with it, all words required.
+Both get the same words so that the same search finds the same lessons on
+either database: `search_text` is stored already cut into words and lower-cased
+in Python (`search_words`), so neither database's own parser or locale decides
+(PostgreSQL would keep `intranet.kommun.se` or `a@b.se` as one token, and lower-
+case Å only in some locales). Accents are kept, and each word of the query
+matches words that start with it, all words required.
 """
 from __future__ import annotations
 
@@ -63,12 +66,18 @@ def include_name(name, type_, parent_names) -> bool:
     return True
 
 
-WORD = re.compile(r"\w+", re.UNICODE)
+WORD = re.compile(r"[^\W_]+")  # letters and digits; "_" separates, as in FTS5
+
+
+def search_words(text: str) -> list[str]:
+    """Text as the index holds it: words of letters and digits, lower-cased (not case-folded:
+    neither database folds ß to ss)."""
+    return [word.lower() for word in WORD.findall(text or "")]
 
 
 def query_words(query: str) -> list[str]:
-    """The words of a search, lower-cased; punctuation and operators are ignored."""
-    return [word.casefold() for word in WORD.findall(query or "")][:12]
+    """The words of a search, as `search_words` cuts them; punctuation and operators are ignored."""
+    return search_words(query)[:12]
 
 
 def sqlite_match(words: list[str]) -> str:

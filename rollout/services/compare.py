@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from typing import Optional
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Questionnaire, Rollout, Wave
+from ..models import Question, Questionnaire, Rollout
 from . import questionnaires
 from .results import WaveResults
 from .stats import Estimate, mean_difference, share_difference, wilson
@@ -53,29 +54,37 @@ class Comparison:
                 "proposal": self.proposal}
 
 
-def _questions(rollout: Rollout, waves: list[Wave]) -> dict:
-    """code -> question, from the versions the waves used (then the current one)."""
-    found: dict = {}
-    ids = [w.questionnaire_id for w in waves if w is not None and w.questionnaire_id]
-    for questionnaire_id in ids:
-        for q in db.session.get(Questionnaire, questionnaire_id).questions:
-            found.setdefault(q.code, q)
-    for q in questionnaires.current(rollout).questions:
-        found.setdefault(q.code, q)
-    return found
+@dataclass
+class Catalogue:
+    """What a rollout's metrics are called and which kind of question each is, read once so that
+    comparing many metrics costs no query per metric."""
+
+    questions: dict  # code -> Question, from the current version, then older ones
+    labels: dict[str, str]  # metric -> label in one language, as metric_choices gives them
+    choices: list[tuple[str, str]]
 
 
-def metric_choices(rollout: Rollout, language: str) -> list[tuple[str, str]]:
-    """(metric, label) for every metric a lesson can be linked to."""
-    choices = []
-    for q in questionnaires.current(rollout).questions:
-        if q.kind in COMPARABLE_KINDS:
-            choices.append((q.code, _prompt(q, language)))
+def catalogue(rollout: Rollout, language: str) -> Catalogue:
+    current = questionnaires.current(rollout)
+    questions = {q.code: q for q in current.questions}
+    for q in db.session.scalars(select(Question).join(Questionnaire, Questionnaire.id == Question.questionnaire_id)
+                                .where(Questionnaire.rollout_id == rollout.id)
+                                .order_by(Questionnaire.version.desc(), Question.position)):
+        questions.setdefault(q.code, q)  # a code never changes kind between versions
+    choices = [(q.code, _prompt(q, language)) for q in current.questions if q.kind in COMPARABLE_KINDS]
     choices.append((PROBLEMS + "all", _("Problem reports, any category")))
     for category in questionnaires.categories(rollout):
         choices.append((PROBLEMS + category["code"], _("Problem reports: %(category)s",
                                                      category=category.get(language) or category["sv"])))
-    return choices
+    labels = dict(choices)
+    for code, q in questions.items():
+        labels.setdefault(code, _prompt(q, language))
+    return Catalogue(questions, labels, choices)
+
+
+def metric_choices(rollout: Rollout, language: str) -> list[tuple[str, str]]:
+    """(metric, label) for every metric a lesson can be linked to."""
+    return catalogue(rollout, language).choices
 
 
 def _prompt(question, language: str) -> str:
@@ -85,11 +94,11 @@ def _prompt(question, language: str) -> str:
 def label(rollout: Rollout, metric: Optional[str], language: str) -> str:
     if not metric:
         return ""
-    return dict(metric_choices(rollout, language)).get(metric) or metric
+    return catalogue(rollout, language).labels.get(metric) or metric
 
 
 def is_known(rollout: Rollout, metric: str) -> bool:
-    return metric in dict(metric_choices(rollout, "sv")) or metric in _questions(rollout, list(rollout.waves))
+    return metric in catalogue(rollout, "sv").labels
 
 
 def _estimate(results: Optional[WaveResults], metric: str, kind: Optional[str]) -> Optional[Estimate]:
@@ -100,9 +109,11 @@ def _estimate(results: Optional[WaveResults], metric: str, kind: Optional[str]) 
         if not members or not results.wave.started_at:
             return None
         category = metric[len(PROBLEMS):]
-        count = results.problems["total"] if category == "all" else \
-            results.problems["by_category"].get(category, {}).get("count", 0)
-        return wilson(min(count, members), members)
+        entry = results.problems if category == "all" else results.problems["by_category"].get(category, {})
+        # the share of members who reported; in an anonymous rollout reporters are unknown, and
+        # each report counts as one member (an upper bound)
+        count = entry.get("reporters") if entry.get("reporters") is not None else entry.get("count", entry.get("total", 0))
+        return wilson(min(count or 0, members), members)
     result = results.questions.get(metric)
     if result is None or result.hidden:
         return None
@@ -114,9 +125,9 @@ def _estimate(results: Optional[WaveResults], metric: str, kind: Optional[str]) 
 
 
 def compare(rollout: Rollout, metric: str, before: Optional[WaveResults], after: Optional[WaveResults],
-            language: str) -> Comparison:
-    question = None if metric.startswith(PROBLEMS) else _questions(
-        rollout, [r.wave for r in (before, after) if r is not None]).get(metric)
+            language: str, names: Optional[Catalogue] = None) -> Comparison:
+    names = names or catalogue(rollout, language)
+    question = None if metric.startswith(PROBLEMS) else names.questions.get(metric)
     kind = question.kind if question is not None else None
     measure = "share" if metric.startswith(PROBLEMS) or kind in ("rating", "yes_no") else "mean"
     # fewer problems and fewer hours lost are better; more satisfaction is
@@ -131,7 +142,7 @@ def compare(rollout: Rollout, metric: str, before: Optional[WaveResults], after:
                 outcome = "better" if higher_is_better else "worse"
             elif change.high < 0:
                 outcome = "worse" if higher_is_better else "better"
-    text = label(rollout, metric, language) if question is None else _prompt(question, language)
+    text = names.labels.get(metric) or metric
     return Comparison(metric, text, measure, higher_is_better, a, b, change, outcome)
 
 
@@ -141,4 +152,5 @@ def changes(rollout: Rollout, before: Optional[WaveResults], after: WaveResults,
     categories = set(after.problems["by_category"]) | set(before.problems["by_category"] if before else ())
     metrics.append(PROBLEMS + "all")
     metrics.extend(PROBLEMS + code for code in sorted(categories))
-    return [compare(rollout, metric, before, after, language) for metric in metrics]
+    names = catalogue(rollout, language)
+    return [compare(rollout, metric, before, after, language, names) for metric in metrics]

@@ -33,13 +33,13 @@ from ..models import (
     User,
     Wave,
 )
-from ..models.search import FTS_TABLE, postgres_tsquery, query_words, sqlite_match
+from ..models.search import FTS_TABLE, postgres_tsquery, query_words, search_words, sqlite_match
 from ..models.types import utcnow
 from . import audit, compare, notify
 from .accounts import require_view
 from .errors import GuardFailed, NotFound, Problems, ValidationFailed
 from .results import wave_results
-from .validation import text_problem, without_controls
+from .validation import MAX_ID, text_problem, whole_number, without_controls
 
 # where a lesson may go from each status
 TRANSITIONS = {
@@ -116,7 +116,7 @@ def get_lesson(lesson_id: int, actor: Optional[User]) -> Lesson:
 def _with_parts(query):
     return query.options(selectinload(Lesson.tag_rows), selectinload(Lesson.owner),
                          selectinload(Lesson.origin_wave), selectinload(Lesson.target_wave),
-                         selectinload(Lesson.rollout))
+                         selectinload(Lesson.rollout).selectinload(Rollout.tag_rows))
 
 
 def for_rollout(rollout: Rollout, actor: Optional[User], *, status: str = "", target: Optional[Wave] = None,
@@ -264,10 +264,10 @@ def _team_user(rollout: Rollout, email, problems: Problems) -> Optional[User]:
 def _wave_by_number(rollout: Rollout, value, field: str, problems: Problems) -> Optional[Wave]:
     if value in (None, ""):
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
+    number = whole_number(value.strip() if isinstance(value, str) else value, 0, MAX_ID)
+    if number is None:
         problems.add(field, _("Give a wave number."))
         return None
-    number = int(str(value).strip())
     wave = next((w for w in rollout.waves if w.number == number), None)
     if wave is None:
         problems.add(field, _("This rollout has no wave %(n)s.", n=number))
@@ -325,7 +325,7 @@ def _clean(rollout: Rollout, data: dict, problems: Problems, lesson: Optional[Le
 
 
 def _search_text(lesson: Lesson, tags: list[str]) -> str:
-    return "\n".join([lesson.title, lesson.action, " ".join(tags)])
+    return " ".join(search_words(" ".join([lesson.title, lesson.action, *tags])))
 
 
 def _apply(lesson: Lesson, clean: dict) -> None:
@@ -432,6 +432,10 @@ def _move(lesson: Lesson, status: str, reason: str, language: str, target: Optio
         raise GuardFailed("lesson_status", _("A lesson cannot go from %(from)s to %(to)s.",
                                              **{"from": status_label(lesson.status).lower(),
                                                 "to": status_label(status).lower()}))
+    if status in BLOCKING and target is not None and target.materialised:
+        raise GuardFailed("target_started", _(
+            "Wave %(n)s has started, so the lesson cannot be open or planned for it again; "
+            "target a later wave first.", n=target.number))
     now = utcnow()
     if status in VERIFIED:
         if target is None or target.state not in VERIFIABLE_WAVE_STATES:
@@ -612,4 +616,22 @@ def as_dict(lesson: Lesson) -> dict:
             "theme": lesson.theme_id, "source_lesson": lesson.source_lesson_id,
             "verification": lesson.verification,
             "created_at": lesson.created_at.isoformat(), "updated_at": lesson.updated_at.isoformat()}
+
+
+LIBRARY_FIELDS = ("id", "rollout", "title", "action", "origin_wave", "target_wave", "metric", "status", "tags",
+                  "created_at", "updated_at")
+
+
+def library_dicts(lessons_: list[Lesson], actor: Optional[User]) -> list[dict]:
+    """Lessons as the library shows them: everything for a rollout the reader may open; otherwise the
+    lesson itself and what the data proposed, without its owner, reasons or the rollout's figures."""
+    viewable = viewable_rollouts(actor, {lesson.rollout_id for lesson in lessons_})
+    items = []
+    for lesson in lessons_:
+        data = as_dict(lesson)
+        if lesson.rollout_id not in viewable:
+            data = {name: data[name] for name in LIBRARY_FIELDS}
+            data["proposal"] = (lesson.verification or {}).get("proposal")
+        items.append(data)
+    return items
 

@@ -157,8 +157,18 @@ def _problems(wave: Wave) -> dict:
             open_blockers += count
     for entry in by_category.values():
         entry["per_100"] = round(100 * entry["count"] / members, 1) if members else None
+    # how many people reported (someone may report three times); unknown in an anonymous rollout
+    reporters = None
+    if not wave.rollout.anonymous and rows:
+        distinct = func.count(func.distinct(ProblemReport.person_id))
+        for category, count in db.session.execute(select(ProblemReport.category, distinct)
+                                                  .where(ProblemReport.wave_id == wave.id)
+                                                  .group_by(ProblemReport.category)):
+            by_category[category]["reporters"] = count
+        reporters = db.session.scalar(select(distinct).where(ProblemReport.wave_id == wave.id))
     return {"total": total, "open_blockers": open_blockers, "by_category": by_category, "by_severity": by_severity,
-            "per_100": round(100 * total / members, 1) if members else None}
+            "per_100": round(100 * total / members, 1) if members else None,
+            "reporters": reporters if not wave.rollout.anonymous else None}
 
 
 def _hours(questions: dict[str, QuestionResult]) -> Optional[dict]:

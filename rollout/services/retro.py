@@ -10,9 +10,12 @@ per dot, unique per wave and voter).
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass, field
 from typing import Optional
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, delete, func, select, update
@@ -35,10 +38,12 @@ from ..models import (
     Wave,
 )
 from . import audit, compare, lessons, questionnaires
+from .accounts import require_lead
 from .errors import GuardFailed, NotFound, Problems
+from .feedback import _secret
 from .lessons import require_team
 from .results import WaveResults, wave_results
-from .validation import text_problem
+from .validation import an_id, text_problem, whole_number
 
 KIND_LABELS = {"went_well": _l("Went well"), "better": _l("Could be better"), "celebrate": _l("Celebrate"),
                "idea": _l("Idea")}
@@ -67,7 +72,7 @@ def _require_open(wave: Wave) -> None:
 
 @dataclass
 class TextAnswer:
-    id: int
+    id: str  # an opaque reference (answer_ref), not the row id: ids in order would tie one person's answers together
     code: str
     prompt: str
     text: str
@@ -120,6 +125,7 @@ def carried_into(wave: Wave, results: WaveResults, language: str = "sv"
     results of each origin wave are computed once, however many lessons came from it."""
     carried_lessons, _total = lessons.for_rollout(wave.rollout, None, target=wave, per_page=200)
     known: dict[int, WaveResults] = {wave.id: results}
+    names = compare.catalogue(wave.rollout, language) if carried_lessons else None
     carried = []
     for lesson in carried_lessons:
         comparison = None
@@ -127,7 +133,7 @@ def carried_into(wave: Wave, results: WaveResults, language: str = "sv"
         if lesson.metric and origin is not None:
             if origin.id not in known:
                 known[origin.id] = wave_results(origin)
-            comparison = compare.compare(wave.rollout, lesson.metric, known[origin.id], results, language)
+            comparison = compare.compare(wave.rollout, lesson.metric, known[origin.id], results, language, names)
         carried.append((lesson, comparison))
     return carried
 
@@ -147,7 +153,7 @@ def _texts(wave: Wave, language: str, page: int, per_page: int, code: str) -> tu
     # in an anonymous rollout the order is the text's, so that position does not tie answers together
     order = (Answer.code, Answer.text) if anonymous else (Answer.code, Response.submitted_at, Answer.id)
     rows = db.session.execute(query.order_by(*order).limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
-    return [TextAnswer(row.id, row.code, prompts.get(row.code, row.code), row.text,
+    return [TextAnswer(answer_ref(row.id), row.code, prompts.get(row.code, row.code), row.text,
                        None if anonymous else row.name, KIND_OF_ANSWER.get(row.code, "idea")) for row in rows], total
 
 
@@ -238,8 +244,8 @@ def _card_fields(wave: Wave, data, problems: Problems, card: Optional[RetroCard]
         theme_id = data["theme"]
         if theme_id in (None, ""):
             clean["theme_id"] = None
-        elif isinstance(theme_id, bool) or not str(theme_id).isdigit() or \
-                (theme := db.session.get(RetroTheme, int(theme_id))) is None or theme.wave_id != wave.id:
+        elif an_id(theme_id) is None or \
+                (theme := db.session.get(RetroTheme, an_id(theme_id))) is None or theme.wave_id != wave.id:
             problems.add("theme", _("No such theme in this retrospective."))
         else:
             clean["theme_id"] = theme.id
@@ -261,12 +267,28 @@ def add_card(wave: Wave, data: dict, actor: Optional[User]) -> RetroCard:
     return card
 
 
-def card_from_answer(wave: Wave, answer_id, kind: Optional[str], actor: Optional[User]) -> RetroCard:
-    """A participant's free-text answer, copied onto a card (never with their name)."""
+def answer_ref(answer_id: int) -> str:
+    """How the retrospective names a free-text answer: a keyed hash of its id, so that neither the
+    page nor the API shows row ids, whose order would tie an anonymous person's answers together."""
+    return hmac.new(_secret(), f"answer:{answer_id}".encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def _answer_by_ref(wave: Wave, ref) -> Optional[Answer]:
+    if not isinstance(ref, str) or len(ref) != 24:
+        return None
+    for answer_id in db.session.scalars(select(Answer.id).where(
+            Answer.wave_id == wave.id, Answer.text.is_not(None), Answer.text != "")):
+        if hmac.compare_digest(answer_ref(answer_id), ref):
+            return db.session.get(Answer, answer_id)
+    return None
+
+
+def card_from_answer(wave: Wave, ref: str, kind: Optional[str], actor: Optional[User]) -> RetroCard:
+    """A participant's free-text answer (by its reference), copied onto a card (never with their name)."""
     require_team(actor, wave.rollout)
     _require_open(wave)
-    answer = db.session.get(Answer, answer_id) if str(answer_id).isdigit() else None
-    if answer is None or answer.wave_id != wave.id or not answer.text or wave_results(wave).hidden:
+    answer = _answer_by_ref(wave, ref)
+    if answer is None or not answer.text or wave_results(wave).hidden:
         raise NotFound(_("No such answer."))
     kind = kind if kind in CARD_KINDS else KIND_OF_ANSWER.get(answer.code, "idea")
     card = RetroCard(wave_id=wave.id, author_id=actor.id if actor else None, source="participant", votes=0,
@@ -274,7 +296,7 @@ def card_from_answer(wave: Wave, answer_id, kind: Optional[str], actor: Optional
     db.session.add(card)
     db.session.flush()
     audit.record(actor, "retro.card", rollout=wave.rollout, subject=f"{wave.number}/{card.id}",
-                 details={"kind": kind, "from_answer": answer.id})
+                 details={"kind": kind, "from_answer": ref})
     db.session.commit()
     return card
 
@@ -319,11 +341,10 @@ def _theme_title(data, problems: Problems) -> str:
 def _card_ids(wave: Wave, value, problems: Problems) -> list[int]:
     if value in (None, ""):
         return []
-    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) or
-                                              (isinstance(v, str) and v.isdigit()) for v in value):
+    if not isinstance(value, list) or not all(an_id(v) is not None for v in value):
         problems.add("cards", _("Give the cards as a list of card ids."))
         return []
-    ids = sorted({int(v) for v in value})
+    ids = sorted({an_id(v) for v in value})
     found = set(db.session.scalars(select(RetroCard.id).where(RetroCard.wave_id == wave.id, RetroCard.id.in_(ids))))
     if missing := [i for i in ids if i not in found]:
         problems.add("cards", _("No such card in this retrospective: %(ids)s.", ids=", ".join(map(str, missing[:10]))))
@@ -387,7 +408,7 @@ def group(wave: Wave, card_ids, theme_id, actor: Optional[User]) -> int:
         problems.add("cards", _("Choose the cards to move."))
     theme = None
     if theme_id not in (None, ""):
-        theme = db.session.get(RetroTheme, int(theme_id)) if str(theme_id).isdigit() else None
+        theme = db.session.get(RetroTheme, an_id(theme_id)) if an_id(theme_id) is not None else None
         if theme is None or theme.wave_id != wave.id:
             problems.add("theme", _("No such theme in this retrospective."))
     problems.raise_if_any(_("The cards could not be moved."))
@@ -410,7 +431,7 @@ def vote(card: RetroCard, actor: User) -> RetroCard:
         taken = set(db.session.scalars(select(RetroVote.slot).where(RetroVote.wave_id == wave.id,
                                                                      RetroVote.user_id == actor.id)))
         free = next((slot for slot in range(1, budget + 1) if slot not in taken), None)
-        if free is None:
+        if free is None or len(taken) >= budget:  # (a lowered budget leaves old dots in higher slots)
             db.session.rollback()
             raise GuardFailed("no_votes_left", _("You have used all your %(n)s votes in this retrospective; "
                                                  "take one back to vote again.", n=budget))
@@ -446,8 +467,6 @@ def unvote(card: RetroCard, actor: User) -> RetroCard:
 
 def set_budget(wave: Wave, value, actor: Optional[User]) -> int:
     """The rollout's dots per person and retrospective (leads)."""
-    from .accounts import require_lead
-    from .validation import whole_number
     require_lead(actor, wave.rollout)
     budget = whole_number(value, 1, MAX_BUDGET)
     if budget is None:
@@ -483,10 +502,9 @@ def theme_dict(view: ThemeView) -> dict:
 
 # --- numbers and words for the page and the Markdown export -------------------------
 
-def _number(value: float, measure: str, signed: bool = False) -> str:
+def format_number(value: float, measure: str, signed: bool = False) -> str:
     """A share in whole per cent, a mean with one decimal (in the page's language); a minus sign,
     and with `signed` a plus sign, in front."""
-    from flask_babel import format_decimal
     if measure == "share":
         value = round(100 * value)
         text = format_decimal(abs(value), "0")
@@ -503,20 +521,20 @@ def format_estimate(estimate, measure: str) -> str:
     if estimate is None or estimate.value is None:
         return "\u2013"
     unit = " %" if measure == "share" else ""
-    text = _number(estimate.value, measure) + unit
+    text = format_number(estimate.value, measure) + unit
     if estimate.low is None or estimate.high is None:
         return text
-    return f"{text} ({_number(estimate.low, measure)}\u2013{_number(estimate.high, measure)}{unit})"
+    return f"{text} ({format_number(estimate.low, measure)}\u2013{format_number(estimate.high, measure)}{unit})"
 
 
 def format_change(change, measure: str) -> str:
     """"+12 percentage points (−5 to +30)" for a share, "+0,4 (−0,2 to +1,0)" for a mean."""
     if change is None or change.value is None:
         return "\u2013"
-    parts = {"value": _number(change.value, measure, True)}
+    parts = {"value": format_number(change.value, measure, True)}
     if change.low is None or change.high is None:
         return _("%(value)s percentage points", **parts) if measure == "share" else parts["value"]
-    parts.update(low=_number(change.low, measure, True), high=_number(change.high, measure, True))
+    parts.update(low=format_number(change.low, measure, True), high=format_number(change.high, measure, True))
     if measure == "share":
         return _("%(value)s percentage points (%(low)s to %(high)s)", **parts)
     return _("%(value)s (%(low)s to %(high)s)", **parts)

@@ -133,7 +133,8 @@ def mean_difference(before: Estimate, after: Estimate) -> Estimate:
     se_after = (after.high - after.value) / t_quantile(0.975, after.n - 1)
     variance = se_before ** 2 + se_after ** 2
     if variance == 0:
-        return Estimate(difference, difference, difference, min(before.n, after.n))
+        # no spread at all (two answers of 4, two of 5): nothing to tell luck from a change
+        return Estimate(difference, None, None, min(before.n, after.n))
     df = variance ** 2 / (se_before ** 4 / (before.n - 1) + se_after ** 4 / (after.n - 1))
     half = t_quantile(0.975, df) * math.sqrt(variance)
     return Estimate(difference, difference - half, difference + half, min(before.n, after.n))

@@ -30,12 +30,20 @@ def whole_number(value, low: int, high: int) -> Optional[int]:
         value = int(value)
     elif isinstance(value, str):
         value = value.strip()
-        if not value.lstrip("-").isdigit() or len(value) > 12:
+        if not re.fullmatch(r"-?[0-9]{1,12}", value):  # ASCII digits: "²".isdigit() is true
             return None
         value = int(value)
     if not isinstance(value, int) or not low <= value <= high:
         return None
     return value
+
+
+MAX_ID = 2**31 - 1  # ids and numbers in URLs and bodies: what a PostgreSQL integer holds
+
+
+def an_id(value) -> Optional[int]:
+    """`value` as a row id (1 .. 2**31-1) from an int or a text of digits, or None."""
+    return whole_number(value, 1, MAX_ID)
 
 
 def without_controls(value: str) -> str:

@@ -198,7 +198,7 @@ def blockers(wave: Wave, to: str) -> list[tuple[str, str]]:
         pending = lessons.pending_for(wave)
         if pending:
             found.append(("lessons_not_applied", ngettext(
-                "A lesson for this wave is still open or planned: apply or defer it first (%(titles)s).",
+                "%(num)s lesson for this wave is still open or planned: apply or defer it first (%(titles)s).",
                 "%(num)s lessons for this wave are still open or planned: apply or defer them first (%(titles)s).",
                 len(pending), titles="; ".join(lesson.title for lesson in pending[:5]))))
         if not found and not cohorts.preview(wave):

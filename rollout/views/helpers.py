@@ -41,9 +41,12 @@ def safe_next(target: str | None, default: str) -> str:
     return target
 
 
+MAX_PAGE = 1_000_000  # beyond any real list, and far from an integer overflow in OFFSET
+
+
 def page_arg() -> int:
     try:
-        return max(int(request.args.get("page", 1)), 1)
+        return min(max(int(request.args.get("page", 1)), 1), MAX_PAGE)
     except ValueError:
         return 1
 

@@ -14,6 +14,7 @@ from ..models import LESSON_STATUSES, Lesson, Rollout, User, Wave
 from ..services import compare, lessons, retro, rollouts
 from ..services.accounts import can_view
 from ..services.errors import GuardFailed, NotFound, ValidationFailed
+from ..services.validation import MAX_ID, an_id, whole_number
 from ..services.waves import state_label
 from .helpers import Pagination, apply_errors, page_arg
 
@@ -127,7 +128,7 @@ def rollout_lessons(key: str):
     status = request.args.get("status", "").strip()
     status = status if status in LESSON_STATUSES else ""
     number = request.args.get("target", "").strip()
-    target = next((w for w in rollout.waves if number.isdigit() and w.number == int(number)), None)
+    target = next((w for w in rollout.waves if w.number == whole_number(number, 0, MAX_ID)), None)
     page, per_page = page_arg(), current_app.config["PER_PAGE"]
     items, total = lessons.for_rollout(rollout, current_user, status=status, target=target, page=page,
                                        per_page=per_page)
@@ -145,9 +146,9 @@ def new(key: str):
     theme_id = request.args.get("theme", "").strip()
     context = None
     if theme_id:
-        if not theme_id.isdigit():
+        if an_id(theme_id) is None:
             raise NotFound(_("No such theme."))
-        context = lessons.theme_context(rollout, int(theme_id), current_user)
+        context = lessons.theme_context(rollout, an_id(theme_id), current_user)
     form = LessonForm()
     _choices(form, rollout)
     if request.method == "GET":

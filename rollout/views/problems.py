@@ -13,6 +13,7 @@ from ..models import PROBLEM_STATUSES, Person, ProblemReport, Rollout, Wave
 from ..services import feedback, questionnaires, rollouts
 from ..services.accounts import can_lead, require_lead
 from ..services.errors import NotFound, ValidationFailed
+from ..services.validation import MAX_ID, whole_number
 from .helpers import Pagination, apply_errors, page_arg
 
 bp = Blueprint("problems", __name__, url_prefix="/rollouts/<key>/problems")
@@ -41,7 +42,7 @@ def _filters(rollout: Rollout) -> tuple[Wave | None, str]:
     """The wave (by number) and status asked for; unknown values mean no filter."""
     wave = None
     number = request.args.get("wave", "").strip()
-    if number.isdigit():
+    if whole_number(number, 0, MAX_ID) is not None:
         wave = next((w for w in rollout.waves if w.number == int(number)), None)
     status = request.args.get("status", "").strip()
     return wave, status if status in PROBLEM_STATUSES else ""

@@ -35,6 +35,7 @@ from .problems import severity_labels
 bp = Blueprint("retro", __name__, url_prefix="/rollouts/<key>/waves/<int:number>")
 # so that the wave page (and any other) can link to the retrospective only when it is open
 bp.add_app_template_global(retro.is_open, "retro_is_open")
+bp.add_app_template_global(retro.format_number, "format_number")
 
 TEXTS_PER_PAGE = 20
 LANGUAGES = ("sv", "en")
@@ -172,16 +173,16 @@ def add_card(key: str, number: int):
     return _render(rollout, wave, card_form=form)
 
 
-@bp.route("/retro/answers/<int:answer_id>/card", methods=["POST"])
+@bp.route("/retro/answers/<answer_ref>/card", methods=["POST"])
 @login_required
-def card_from_answer(key: str, number: int, answer_id: int):
+def card_from_answer(key: str, number: int, answer_ref: str):
     rollout, wave = _wave(key, number)
     form = AnswerCardForm()
     if not form.validate_on_submit():
         flash(_("The form has expired. Send it again."), "error")
         return _back(wave, "answers-title")
     try:
-        card = retro.card_from_answer(wave, answer_id, form.kind.data or None, current_user)
+        card = retro.card_from_answer(wave, answer_ref, form.kind.data or None, current_user)
     except GuardFailed as error:
         flash(error.message, "error")
         return _back(wave, "answers-title")
