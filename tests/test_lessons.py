@@ -253,3 +253,16 @@ def test_anonymous_answers_carry_no_name_and_no_row_id(ctx, lead):
         ["The printer did not work", "Too little information before"])  # by text, not by who answered first
     card = retro.card_from_answer(pilot, seed.texts[0].id, None, lead)
     assert card.text == seed.texts[0].text
+
+
+def test_a_lesson_without_an_origin_is_learnt_in_the_latest_wave_that_was_heard(ctx, lead):
+    rollout, pilot, wave1 = builders.pilot_in_review(lead)
+    lesson = lessons.create_lesson(rollout, {"title": "Say it earlier"}, lead)
+    assert (lesson.origin_wave, lesson.target_wave) == (pilot, wave1)
+    from rollout.models import RetroTheme
+    from rollout.services.errors import NotFound
+    other, other_pilot, _w = builders.pilot_in_review(lead, key="teams-2026")
+    theme = retro.create_theme(other_pilot, {"title": "Elsewhere"}, lead)
+    with pytest.raises(NotFound):  # a theme of another rollout is not this rollout's to use
+        lessons.create_lesson(rollout, {"title": "x"}, lead, theme=theme)
+    assert isinstance(theme, RetroTheme)

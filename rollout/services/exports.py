@@ -8,6 +8,8 @@ import io
 import re
 from typing import Iterator, Optional
 
+from flask_babel import force_locale, format_datetime, ngettext
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
@@ -141,8 +143,9 @@ BLOCK_START = re.compile(r"^(?:([-+])|(\d+)([.)]))")
 
 def md(value, *, first: bool = False) -> str:
     """User text as literal Markdown text on one line: no heading, link, image, HTML or table
-    can come out of it, whatever it holds. `first`: the text comes first in its line or list
-    item, where "1." or "-" would start a list of its own."""
+    can come out of it, whatever it holds. (A renderer with GitHub's bare-URL autolinks may still
+    make a link of a written-out address; its target is then exactly the text shown.) `first`:
+    the text comes first in its line or list item, where "1." or "-" would start a list of its own."""
     text = " ".join(("" if value is None else str(value)).split())
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = MARKDOWN_SPECIAL.sub(r"\\\1", text)
@@ -156,15 +159,11 @@ def retro_markdown(wave: Wave, actor: Optional[User], language: str = "sv") -> s
     results, the themes by votes with their cards, the cards in no theme, the lessons raised in
     the wave and those carried into it with their verification, and the decisions recorded on
     the wave. User text is escaped (`md`)."""
-    from flask_babel import force_locale
     with force_locale(language):
         return _retro_markdown(wave, actor, language)
 
 
 def _retro_markdown(wave: Wave, actor: Optional[User], language: str) -> str:
-    from flask_babel import format_datetime, ngettext
-    from flask_babel import gettext as _
-
     rollout = wave.rollout
     board = retro.board(wave, actor)
     results = wave_results(wave, actor)

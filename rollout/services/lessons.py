@@ -202,6 +202,12 @@ def next_unstarted_wave(wave: Wave) -> Optional[Wave]:
     return later[0] if later else None
 
 
+def default_origin(rollout: Rollout) -> Optional[Wave]:
+    """Where a lesson is learnt unless it says otherwise: the latest wave that has collected feedback."""
+    heard = [w for w in rollout.waves if w.feedback_opened_at is not None and w.state != "cancelled"]
+    return heard[-1] if heard else None
+
+
 def not_ready_for_next(wave: Wave) -> Optional[int]:
     """For the gate after `wave`: how many lessons targeted at the next wave are still `open`
     (without a plan); None when no lesson targets the next wave."""
@@ -368,9 +374,16 @@ def create_lesson(rollout: Rollout, data: dict, actor: Optional[User], *, theme:
     problems = Problems()
     data = dict(data) if isinstance(data, dict) else data
     if isinstance(data, dict) and theme is not None:
-        data.setdefault("origin_wave", next(w.number for w in rollout.waves if w.id == theme.wave_id))
+        theme_wave = next((w for w in rollout.waves if w.id == theme.wave_id), None)
+        if theme_wave is None:
+            raise NotFound(_("No such theme in this rollout's retrospectives."))
+        data.setdefault("origin_wave", theme_wave.number)
         if not data.get("title"):
             data["title"] = theme.title
+    elif isinstance(data, dict) and source is None and "origin_wave" not in data:
+        heard = default_origin(rollout)
+        if heard is not None:
+            data["origin_wave"] = heard.number
     clean = _clean(rollout, data, problems, None)
     if "target_wave" not in clean and clean.get("origin_wave") is not None:
         clean["target_wave"] = next_unstarted_wave(clean["origin_wave"])

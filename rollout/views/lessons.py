@@ -83,12 +83,6 @@ def _retro_url(rollout: Rollout, wave: Optional[Wave]) -> Optional[str]:
     return url_for("retro.show", key=rollout.key, number=wave.number)
 
 
-def _default_origin(rollout: Rollout) -> Optional[Wave]:
-    """The latest wave that has collected feedback: where lessons are usually learnt."""
-    heard = [w for w in rollout.waves if w.feedback_opened_at is not None and w.state != "cancelled"]
-    return heard[-1] if heard else None
-
-
 def _default_target(rollout: Rollout, origin: Optional[Wave]) -> Optional[Wave]:
     """The first wave after the origin that has not started (without an origin: the first such wave)."""
     if origin is not None:
@@ -152,7 +146,7 @@ def new(key: str):
     form = LessonForm()
     _choices(form, rollout)
     if request.method == "GET":
-        origin = context.wave if context else _default_origin(rollout)
+        origin = context.wave if context else lessons.default_origin(rollout)
         form.origin_wave.data = _number(origin)
         form.target_wave.data = _number(_default_target(rollout, origin))
         if context:
