@@ -82,9 +82,17 @@ def test_an_anonymous_rollouts_csv_names_nobody(client, auth, ctx, lead):
     assert "external_id" not in text and "Person" not in text and "anop" not in text
 
 
-def test_the_rollout_json_has_waves_results_gate_and_decisions(client, auth, answered):
+def test_the_rollout_json_has_waves_results_gate_and_decisions(client, auth, answered, lead):
+    from rollout.services import lessons, retro
+    rollout, wave = answered
+    card = retro.add_card(wave, {"kind": "celebrate", "text": "Åsa fixed the printer"}, lead)
+    retro.create_theme(wave, {"title": "Printing", "cards": [card.id]}, lead)
+    lessons.create_lesson(rollout, {"title": "Printer drivers first", "origin_wave": 0}, lead)
     auth.login()
     data = json.loads(client.get("/rollouts/win11-2027/export/rollout.json").data)
+    assert [t["title"] for t in data["waves"][0]["retrospective"]["themes"]] == ["Printing"]
+    assert data["waves"][0]["retrospective"]["cards"][0]["text"] == "Åsa fixed the printer"
+    assert [lesson["title"] for lesson in data["lessons"]] == ["Printer drivers first"]
     assert data["key"] == "win11-2027" and data["questionnaires"][0]["version"] == 1
     wave = data["waves"][0]
     assert wave["results"]["responded"] == 5 and len(wave["members"]) == 8

@@ -68,7 +68,8 @@ def wave1_collecting(ctx, lead):
     waves.decide(pilot, "go", "good enough", lead)
     waves.transition(wave1, "active", lead)
     waves.transition(wave1, "feedback", lead)
-    lessons.update_lesson(reopened, {"status": "planned"}, lead)  # it turned out not to be done after all
+    # it turned out not to be done after all: planned again, for the next wave (wave 1 has started)
+    lessons.update_lesson(reopened, {"status": "planned", "target_wave": 2}, lead)
 
     other, other_pilot, other_wave1 = builders.pilot_in_review(lead, key="other-2027")
     elsewhere = lessons.create_lesson(other, {"title": ELSEWHERE, "origin_wave": 0}, lead)

@@ -91,7 +91,8 @@ def responses_csv(rollout: Rollout, actor: Optional[User], wave: Optional[Wave] 
 
 def rollout_json(rollout: Rollout, actor: Optional[User]) -> dict:
     """The whole rollout: settings, questionnaire versions, waves with their selection,
-    members (external ids), results, gate, decisions and problem reports."""
+    members (external ids), results, gate, decisions, problem reports and retrospective
+    (themes and cards), and the rollout's lessons."""
     require_view(actor, rollout)
     versions = list(db.session.scalars(select(Questionnaire).where(Questionnaire.rollout_id == rollout.id)
                                        .order_by(Questionnaire.version)))
@@ -118,6 +119,7 @@ def rollout_json(rollout: Rollout, actor: Optional[User]) -> dict:
                            "decided_by": d.decided_by.email if d.decided_by else None} for d in decisions],
             "problems": [{"id": p.id, "category": p.category, "severity": p.severity, "status": p.status,
                           "description": p.description, "created_at": _iso(p.created_at)} for p in problems],
+            "retrospective": _retro_data(wave, actor),
         })
     return {
         "key": rollout.key, "name": rollout.name, "description": rollout.description,
@@ -125,8 +127,18 @@ def rollout_json(rollout: Rollout, actor: Optional[User]) -> dict:
         "gate": {**gates.DEFAULTS, **(rollout.gate or {})},
         "problem_categories": questionnaires.categories(rollout),
         "questionnaires": [questionnaires.as_data(q) for q in versions],
+        "tags": rollout.tags, "vote_budget": rollout.vote_budget,
         "waves": waves,
+        "lessons": [lessons.as_dict(lesson) for lesson in lessons.for_rollout(rollout, actor, per_page=1_000_000)[0]],
     }
+
+
+def _retro_data(wave: Wave, actor: Optional[User]) -> dict:
+    """A wave's themes (by votes) and cards, as the board shows them."""
+    board = retro.board(wave, actor)
+    return {"themes": [retro.theme_dict(view) for view in board.themes],
+            "cards": [retro.card_dict(card) for view in board.themes for card in view.cards]
+            + [retro.card_dict(card) for cards in board.loose.values() for card in cards]}
 
 
 def _iso(value) -> Optional[str]:
