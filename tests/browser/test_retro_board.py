@@ -1,0 +1,40 @@
+"""The retrospective board with JavaScript: a card dragged onto a theme goes into it (the same
+form the checkboxes send without JavaScript), and back among the cards in no theme."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from rollout.extensions import db
+from rollout.models import RetroCard, User
+from rollout.services import retro
+
+from .. import builders
+from .conftest import SKIP_REASON, chromium_path
+
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(chromium_path() is None, reason=SKIP_REASON)]
+
+
+def test_a_card_dragged_onto_a_theme_goes_into_it(page: Page, live_server, lead_user, check_a11y):
+    with live_server.app.test_request_context():
+        lead = db.session.query(User).filter_by(email=lead_user["email"]).one()
+        rollout, pilot, _wave1 = builders.pilot_in_review(lead)
+        card = retro.add_card(pilot, {"kind": "better", "text": "The printer queue was lost"}, lead)
+        theme = retro.create_theme(pilot, {"title": "Printing"}, lead)
+        card_id, theme_id = card.id, theme.id
+    page.goto(live_server("/language/en"))
+    page.goto(live_server("/login"))
+    page.get_by_label("E-mail address").fill(lead_user["email"])
+    page.get_by_label("Password").fill(lead_user["password"])
+    page.get_by_role("button", name="Log in").click()
+    page.goto(live_server("/rollouts/win11-2027/waves/0/retro"))
+    expect(page.get_by_text("Or drag a card onto a theme.")).to_be_visible()
+    page.locator(f"#card-{card_id}").drag_to(page.locator(f"#theme-{theme_id}"))
+    expect(page.get_by_role("status").filter(has_text="moved into the theme")).to_be_visible()
+    expect(page.locator(f"#theme-{theme_id} #card-{card_id}")).to_be_visible()
+    check_a11y(page, "the board after a drag")
+    page.locator(f"#card-{card_id}").drag_to(page.locator("#loose-cards"))
+    expect(page.get_by_role("status").filter(has_text="in no theme now")).to_be_visible()
+    expect(page.locator(f"#loose-cards #card-{card_id}")).to_be_visible()
+    with live_server.app.app_context():
+        assert db.session.get(RetroCard, card_id).theme_id is None
