@@ -5,10 +5,8 @@ import re
 
 from flask import g, request
 from flask_babel import gettext as _
-from sqlalchemy import func, select
 
-from ..extensions import db
-from ..models import CARD_KINDS, RetroVote, Wave
+from ..models import CARD_KINDS, Wave
 from ..services import lessons, retro
 from ..services.errors import NotFound, ValidationFailed
 from . import MAX_ID, api, language, listing, no_content, paging, serialize, token_required, typed_body
@@ -59,16 +57,9 @@ def _check_card_ids(body: dict) -> None:
     raise ValidationFailed(_("The theme could not be created."), [{"field": "cards", "message": message}])
 
 
-def _my_votes(wave: Wave) -> dict[int, int]:
-    """card id -> the caller's dots on it in this wave (at most the vote budget's rows)."""
-    return dict(db.session.execute(select(RetroVote.card_id, func.count()).where(
-        RetroVote.wave_id == wave.id, RetroVote.user_id == g.user.id).group_by(RetroVote.card_id)).all())
-
-
 def _card_with_votes(wave: Wave, card) -> dict:
-    mine = _my_votes(wave)
-    return {**retro.card_dict(card, mine.get(card.id, 0)),
-            "votes_left": max(0, wave.rollout.vote_budget - sum(mine.values()))}
+    mine = retro.my_votes(wave, g.user)
+    return {**retro.card_dict(card, mine.get(card.id, 0)), "votes_left": retro.votes_left(wave, mine)}
 
 
 def _theme_answer(wave: Wave, theme_id: int) -> dict:
@@ -123,7 +114,7 @@ def list_cards(key: str, number: int):
     wave = _wave(key, number)
     page, per_page = paging()
     items, total = retro.cards(wave, g.user, page=page, per_page=per_page)
-    mine = _my_votes(wave)
+    mine = retro.my_votes(wave, g.user)
     return listing([retro.card_dict(card, mine.get(card.id, 0)) for card in items], total, page, per_page)
 
 

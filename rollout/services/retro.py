@@ -198,13 +198,22 @@ def board(wave: Wave, actor: Optional[User]) -> Board:
             views[card.theme_id].votes += card.votes
         else:
             loose[card.kind].append(card)
-    mine: dict[int, int] = {}
-    if actor is not None:
-        mine = dict(db.session.execute(select(RetroVote.card_id, func.count()).where(
-            RetroVote.wave_id == wave.id, RetroVote.user_id == actor.id).group_by(RetroVote.card_id)).all())
+    mine = my_votes(wave, actor)
     budget = wave.rollout.vote_budget
     ordered = sorted(views.values(), key=lambda v: (-v.votes, v.theme.id))
-    return Board(wave, ordered, loose, mine, budget, max(0, budget - sum(mine.values())), len(cards))
+    return Board(wave, ordered, loose, mine, budget, votes_left(wave, mine), len(cards))
+
+
+def my_votes(wave: Wave, actor: Optional[User]) -> dict[int, int]:
+    """card id -> the actor's dots on it in this wave (nothing for the system)."""
+    if actor is None:
+        return {}
+    return dict(db.session.execute(select(RetroVote.card_id, func.count()).where(
+        RetroVote.wave_id == wave.id, RetroVote.user_id == actor.id).group_by(RetroVote.card_id)).all())
+
+
+def votes_left(wave: Wave, mine: dict[int, int]) -> int:
+    return max(0, wave.rollout.vote_budget - sum(mine.values()))
 
 
 def get_card(wave: Wave, card_id: int, actor: Optional[User]) -> RetroCard:
