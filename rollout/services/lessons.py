@@ -330,6 +330,20 @@ def _clean(rollout: Rollout, data: dict, problems: Problems, lesson: Optional[Le
     return clean
 
 
+def _hold_target(target: Optional[Wave]) -> None:
+    """Lock the target wave's row (PostgreSQL) and check again that it has not started: a wave
+    starting at the same moment takes the same lock, so it either sees this lesson or this sees it
+    started -- never a new open lesson on a running wave."""
+    if target is None:
+        return
+    db.session.refresh(target, with_for_update=True)
+    if target.materialised:
+        db.session.rollback()
+        raise GuardFailed("target_started", _(
+            "Wave %(n)s has started, so the lesson cannot be open or planned for it again; "
+            "target a later wave first.", n=target.number))
+
+
 def _search_text(lesson: Lesson, tags: list[str]) -> str:
     return " ".join(search_words(" ".join([lesson.title, lesson.action, *tags])))
 
@@ -388,6 +402,7 @@ def create_lesson(rollout: Rollout, data: dict, actor: Optional[User], *, theme:
     if "target_wave" not in clean and clean.get("origin_wave") is not None:
         clean["target_wave"] = next_unstarted_wave(clean["origin_wave"])
     problems.raise_if_any(_("The lesson could not be saved."))
+    _hold_target(clean.get("target_wave"))
     lesson = Lesson(rollout_id=rollout.id, status="open", created_by_id=actor.id if actor else None,
                     theme_id=theme.id if theme else None, source_lesson_id=source.id if source else None,
                     title="", action="")
@@ -426,6 +441,9 @@ def update_lesson(lesson: Lesson, data: dict, actor: Optional[User], language: s
         problems.add("reason", _("Say why the lesson is deferred or dropped."))
     problems.raise_if_any(_("The lesson could not be saved."))
     old_owner = lesson.owner_id
+    if "target_wave" in clean and clean["target_wave"] != lesson.target_wave and \
+            (status or lesson.status) in BLOCKING:
+        _hold_target(clean["target_wave"])
     if status is not None and status != lesson.status:
         _move(lesson, status, reason, language, clean.get("target_wave", lesson.target_wave))
     _apply(lesson, clean)
