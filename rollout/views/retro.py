@@ -256,9 +256,9 @@ def group(key: str, number: int):
         try:
             if target == "new":
                 theme = retro.create_theme(wave, {"title": form.title.data or "", "cards": ids}, current_user)
-                flash(ngettext("The theme %(title)s was made, with %(num)s card.",
-                               "The theme %(title)s was made, with %(num)s cards.", len(ids),
-                               title=f"“{theme.title}”"), "success")
+                flash(ngettext("The theme “%(title)s” was made, with %(num)s card.",
+                               "The theme “%(title)s” was made, with %(num)s cards.", len(ids),
+                               title=theme.title), "success")
                 return _back(wave, f"theme-{theme.id}")
             moved = retro.group(wave, ids, None if target == "none" else target, current_user)
         except ValidationFailed as error:
@@ -349,7 +349,7 @@ def verify_lesson(key: str, number: int, lesson_id: int):
     except ValidationFailed as error:
         flash(" ".join(item["message"] for item in error.details) or error.message, "error")
     else:
-        flash(_("The lesson %(title)s is now: %(status)s.", title=f"“{lesson.title}”",
+        flash(_("The lesson “%(title)s” is now: %(status)s.", title=lesson.title,
                 status=lessons.status_label(lesson.status).lower()), "success")
     return _back(wave, f"lesson-{lesson.id}")
 
