@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 # services.rollouts as another name: `rollouts` here is this package's own module
 from ..services import accounts
 from ..services import rollouts as rollout_service
+from ..services import waves as wave_service
 from ..services.errors import DomainError, NotFound, ValidationFailed
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -19,7 +20,7 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 500
 # Far beyond any real list, and small enough that page * per_page fits an SQL OFFSET.
 MAX_PAGE = 100_000
-from ..services.validation import MAX_ID  # noqa: E402,F401  (ids and wave numbers are 32-bit integers)
+from ..services.validation import MAX_ID, whole_number  # noqa: E402,F401  (ids and wave numbers are 32-bit)
 
 LANGUAGES = ("sv", "en")
 
@@ -138,6 +139,20 @@ def rollout_for(key: str):
         # no rollout can have this key; and PostgreSQL refuses some strings (NUL) outright
         raise NotFound(_("No such rollout."))
     return rollout_service.get_rollout(key, g.user)
+
+
+def wave_filter(rollout, name: str = "wave"):
+    """The wave whose number the query parameter `name` gives; None without it, 422 for no such wave."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    number = whole_number(raw, 0, MAX_ID)
+    if number is not None:
+        try:
+            return wave_service.get_wave(rollout, number)
+        except NotFound:
+            pass
+    raise ValidationFailed(_("Bad query parameters."), [{"field": name, "message": _("No such wave.")}])
 
 
 def listing(items: list, total: int, page: int, per_page: int) -> dict:

@@ -9,10 +9,9 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import PROBLEM_STATUSES, Person, ProblemReport, Wave
-from ..services import accounts, feedback, waves
+from ..services import accounts, feedback
 from ..services.errors import NotFound, ValidationFailed
-from ..services.validation import whole_number
-from . import MAX_ID, api, listing, paging, rollout_for, serialize, token_required, typed_body
+from . import MAX_ID, api, listing, paging, rollout_for, serialize, token_required, typed_body, wave_filter
 
 LANGUAGES = ("sv", "en")
 ANSWER_FIELDS = {"answers": "object", "language": "text"}
@@ -49,19 +48,6 @@ def report_problem(token: str):
 
 # --- the leads' side (bearer token) -------------------------------------------
 
-def _wave_filter(rollout):
-    raw = request.args.get("wave")
-    if raw is None or raw == "":
-        return None
-    number = whole_number(raw, 0, MAX_ID)
-    if number is not None:
-        try:
-            return waves.get_wave(rollout, number)
-        except NotFound:
-            pass
-    raise ValidationFailed(_("Bad query parameters."), [{"field": "wave", "message": _("No such wave.")}])
-
-
 def _status_filter() -> str:
     status = request.args.get("status", "")
     if status and status not in PROBLEM_STATUSES:
@@ -74,7 +60,7 @@ def _status_filter() -> str:
 @token_required
 def list_problems(key: str):
     rollout = rollout_for(key)
-    wave, status = _wave_filter(rollout), _status_filter()
+    wave, status = wave_filter(rollout), _status_filter()
     page, per_page = paging()
     rows, total = feedback.list_problems(rollout, g.user, wave=wave, status=status, page=page, per_page=per_page)
     # the reporters of the whole page in one query

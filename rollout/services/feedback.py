@@ -71,17 +71,18 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def keyed_hash(message: str) -> str:
+    """HMAC-SHA-256 of `message` under SECRET_KEY, in hex: a name that says nothing without the secret."""
+    return hmac.new(_secret(), message.encode(), hashlib.sha256).hexdigest()
+
+
 def respondent_key(wave_id: int, person_id: int) -> str:
     """A keyed hash of wave and person: unique per wave, and no link back without the secret."""
-    return hmac.new(_secret(), f"respondent:{wave_id}:{person_id}".encode(), hashlib.sha256).hexdigest()
-
-
-def public_url(path: str) -> str:
-    return current_app.config.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/") + path
+    return keyed_hash(f"respondent:{wave_id}:{person_id}")
 
 
 def link_url(link: FeedbackLink) -> str:
-    return public_url(f"/f/{_token(link.wave_id, link.person_id, link.nonce)}")
+    return notify.public_url(f"/f/{_token(link.wave_id, link.person_id, link.nonce)}")
 
 
 def _new_link(wave: Wave, person_id: int) -> FeedbackLink:
@@ -440,7 +441,7 @@ def report_problem(token: str, data: dict) -> ProblemReport:
                          wave_id=v.wave.id, user_id=lead.id, wave=v.wave, rollout=v.rollout, report=report,
                          category=questionnaires.category_label(v.rollout, category, lead.language),
                          reporter=None if v.rollout.anonymous else v.person,
-                         url=public_url(f"/rollouts/{v.rollout.key}/problems"))
+                         url=notify.public_url(f"/rollouts/{v.rollout.key}/problems"))
     db.session.commit()
     if alerts:
         # "at once": the leads hear of a blocker now, not at the next tick (only these messages)

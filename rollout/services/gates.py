@@ -17,7 +17,7 @@ from flask_babel import ngettext
 
 from ..extensions import db
 from ..models import Rollout, User, Wave
-from . import audit
+from . import audit, lessons
 from .accounts import require_lead
 from .errors import Problems
 from .results import WaveResults, wave_results
@@ -130,8 +130,7 @@ def _pct(value: float) -> str:
 def lessons_pending(wave: Wave) -> Optional[int]:
     """Lessons targeted at the next wave that still have no plan (status open); None when no
     lesson targets the next wave."""
-    from .lessons import not_ready_for_next
-    return not_ready_for_next(wave)
+    return lessons.not_ready_for_next(wave)
 
 
 def evaluate(wave: Wave, results: Optional[WaveResults] = None) -> GateEvaluation:

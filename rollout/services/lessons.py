@@ -283,6 +283,17 @@ def _wave_by_number(rollout: Rollout, value, field: str, problems: Problems) -> 
     return wave
 
 
+def _long_text(value, field: str, max_length: int, not_text: str, problems: Problems) -> str:
+    """Optional free text (tabs allowed), trimmed; `not_text` when it is something else than text."""
+    if value is not None and not isinstance(value, str):
+        problems.add(field, not_text)
+        value = ""
+    value = (value or "").strip()
+    if reason := text_problem(value.replace("\t", " "), max_length):
+        problems.add(field, reason)
+    return value
+
+
 def _clean(rollout: Rollout, data: dict, problems: Problems, lesson: Optional[Lesson]) -> dict:
     if not isinstance(data, dict):
         problems.add("", _("Send an object of lesson fields."))
@@ -297,14 +308,7 @@ def _clean(rollout: Rollout, data: dict, problems: Problems, lesson: Optional[Le
             problems.add("title", reason)
         clean["title"] = title
     if lesson is None or "action" in data:
-        action = data.get("action")
-        if action is not None and not isinstance(action, str):
-            problems.add("action", _("Describe what to do, as text."))
-            action = ""
-        action = (action or "").strip()
-        if reason := text_problem(action.replace("\t", " "), 5000):
-            problems.add("action", reason)
-        clean["action"] = action
+        clean["action"] = _long_text(data.get("action"), "action", 5000, _("Describe what to do, as text."), problems)
     if "owner" in data:
         clean["owner"] = _team_user(rollout, data["owner"], problems)
     for name in ("origin_wave", "target_wave"):
@@ -430,13 +434,7 @@ def update_lesson(lesson: Lesson, data: dict, actor: Optional[User], language: s
     status = data.get("status")
     if status is not None and status not in LESSON_STATUSES:
         problems.add("status", _("Choose one of: %(states)s.", states=", ".join(LESSON_STATUSES)))
-    reason = data.get("reason")
-    if reason is not None and not isinstance(reason, str):
-        problems.add("reason", _("Give the reason as text."))
-        reason = ""
-    reason = (reason or "").strip()
-    if reason_problem := text_problem(reason.replace("\t", " "), 2000):
-        problems.add("reason", reason_problem)
+    reason = _long_text(data.get("reason"), "reason", 2000, _("Give the reason as text."), problems)
     if status in NEEDS_REASON and status != lesson.status and not reason:
         problems.add("reason", _("Say why the lesson is deferred or dropped."))
     problems.raise_if_any(_("The lesson could not be saved."))
@@ -513,15 +511,10 @@ def _tell_owner(lesson: Lesson, actor: Optional[User]) -> list[str]:
     if owner is None or (actor is not None and actor.id == owner.id):
         return []
     key = f"lesson_owner:{lesson.id}:{owner.id}"
-    url = notify_url(f"/rollouts/{lesson.rollout.key}/lessons/{lesson.id}")
+    url = notify.public_url(f"/rollouts/{lesson.rollout.key}/lessons/{lesson.id}")
     notify.queue("lesson_owner", key, owner.email, owner.language, "lesson_owner", user_id=owner.id,
                  lesson=lesson, rollout=lesson.rollout, actor=actor, url=url)
     return [key]
-
-
-def notify_url(path: str) -> str:
-    from .feedback import public_url
-    return public_url(path)
 
 
 def _deliver(keys: list[str]) -> None:

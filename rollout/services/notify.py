@@ -32,6 +32,11 @@ class Delivery:
     failed: int = 0
 
 
+def public_url(path: str) -> str:
+    """The address of `path` as a reader of an e-mail reaches it (PUBLIC_URL)."""
+    return current_app.config.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/") + path
+
+
 def render(template: str, language: str, **context) -> tuple[str, str, str]:
     """Subject, text and HTML of `templates/email/<template>` in the reader's language."""
     with force_locale(language):

@@ -10,7 +10,6 @@ per dot, unique per wave and voter).
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
 from dataclasses import dataclass, field
 from typing import Optional
@@ -40,7 +39,7 @@ from ..models import (
 from . import audit, compare, lessons, questionnaires
 from .accounts import require_lead
 from .errors import GuardFailed, NotFound, Problems
-from .feedback import _secret
+from .feedback import keyed_hash
 from .lessons import require_team
 from .results import WaveResults, wave_results
 from .validation import an_id, text_problem, whole_number
@@ -63,9 +62,12 @@ def is_open(wave: Wave) -> bool:
     return state in OPEN_STATES
 
 
-def _require_open(wave: Wave) -> None:
+def _taking_part(wave: Wave, actor: Optional[User]) -> Wave:
+    """The wave, once it is known that `actor` is on its team and its retrospective is open."""
+    require_team(actor, wave.rollout)
     if not is_open(wave):
         raise GuardFailed("retro_not_open", _("The retrospective opens when the wave starts collecting feedback."))
+    return wave
 
 
 # --- the evidence it opens with ---------------------------------------------------
@@ -262,16 +264,19 @@ def _card_fields(wave: Wave, data, problems: Problems, card: Optional[RetroCard]
 
 
 def add_card(wave: Wave, data: dict, actor: Optional[User]) -> RetroCard:
-    require_team(actor, wave.rollout)
-    _require_open(wave)
+    _taking_part(wave, actor)
     problems = Problems()
     clean = _card_fields(wave, data, problems, None)
     problems.raise_if_any(_("The card could not be added."))
-    card = RetroCard(wave_id=wave.id, author_id=actor.id if actor else None, source="team", votes=0, **clean)
+    return _new_card(wave, actor, "team", {}, **clean)
+
+
+def _new_card(wave: Wave, actor: Optional[User], source: str, details: dict, **fields) -> RetroCard:
+    card = RetroCard(wave_id=wave.id, author_id=actor.id if actor else None, source=source, votes=0, **fields)
     db.session.add(card)
     db.session.flush()
     audit.record(actor, "retro.card", rollout=wave.rollout, subject=f"{wave.number}/{card.id}",
-                 details={"kind": card.kind})
+                 details={"kind": card.kind, **details})
     db.session.commit()
     return card
 
@@ -279,7 +284,7 @@ def add_card(wave: Wave, data: dict, actor: Optional[User]) -> RetroCard:
 def answer_ref(answer_id: int) -> str:
     """How the retrospective names a free-text answer: a keyed hash of its id, so that neither the
     page nor the API shows row ids, whose order would tie an anonymous person's answers together."""
-    return hmac.new(_secret(), f"answer:{answer_id}".encode(), hashlib.sha256).hexdigest()[:24]
+    return keyed_hash(f"answer:{answer_id}")[:24]
 
 
 def _answer_by_ref(wave: Wave, ref) -> Optional[Answer]:
@@ -294,26 +299,16 @@ def _answer_by_ref(wave: Wave, ref) -> Optional[Answer]:
 
 def card_from_answer(wave: Wave, ref: str, kind: Optional[str], actor: Optional[User]) -> RetroCard:
     """A participant's free-text answer (by its reference), copied onto a card (never with their name)."""
-    require_team(actor, wave.rollout)
-    _require_open(wave)
+    _taking_part(wave, actor)
     answer = _answer_by_ref(wave, ref)
     if answer is None or not answer.text or wave_results(wave).hidden:
         raise NotFound(_("No such answer."))
     kind = kind if kind in CARD_KINDS else KIND_OF_ANSWER.get(answer.code, "idea")
-    card = RetroCard(wave_id=wave.id, author_id=actor.id if actor else None, source="participant", votes=0,
-                     kind=kind, text=answer.text[:MAX_CARD])
-    db.session.add(card)
-    db.session.flush()
-    audit.record(actor, "retro.card", rollout=wave.rollout, subject=f"{wave.number}/{card.id}",
-                 details={"kind": kind, "from_answer": ref})
-    db.session.commit()
-    return card
+    return _new_card(wave, actor, "participant", {"from_answer": ref}, kind=kind, text=answer.text[:MAX_CARD])
 
 
 def update_card(card: RetroCard, data: dict, actor: Optional[User]) -> RetroCard:
-    wave = db.session.get(Wave, card.wave_id)
-    require_team(actor, wave.rollout)
-    _require_open(wave)
+    wave = _taking_part(db.session.get(Wave, card.wave_id), actor)
     problems = Problems()
     clean = _card_fields(wave, data, problems, card)
     problems.raise_if_any(_("The card could not be saved."))
@@ -326,9 +321,7 @@ def update_card(card: RetroCard, data: dict, actor: Optional[User]) -> RetroCard
 
 
 def delete_card(card: RetroCard, actor: Optional[User]) -> None:
-    wave = db.session.get(Wave, card.wave_id)
-    require_team(actor, wave.rollout)
-    _require_open(wave)
+    wave = _taking_part(db.session.get(Wave, card.wave_id), actor)
     audit.record(actor, "retro.card_delete", rollout=wave.rollout, subject=f"{wave.number}/{card.id}",
                  details={"kind": card.kind, "text": card.text[:200]})
     # the dots on it go back to their owners; said here too, for SQLite does not enforce ON DELETE CASCADE
@@ -362,8 +355,7 @@ def _card_ids(wave: Wave, value, problems: Problems) -> list[int]:
 
 def create_theme(wave: Wave, data: dict, actor: Optional[User]) -> RetroTheme:
     """A theme, with the cards given (their ids) moved into it."""
-    require_team(actor, wave.rollout)
-    _require_open(wave)
+    _taking_part(wave, actor)
     problems = Problems()
     title = _theme_title(data, problems)
     ids = _card_ids(wave, data.get("cards") if isinstance(data, dict) else None, problems)
@@ -380,9 +372,7 @@ def create_theme(wave: Wave, data: dict, actor: Optional[User]) -> RetroTheme:
 
 
 def rename_theme(theme: RetroTheme, data: dict, actor: Optional[User]) -> RetroTheme:
-    wave = db.session.get(Wave, theme.wave_id)
-    require_team(actor, wave.rollout)
-    _require_open(wave)
+    wave = _taking_part(db.session.get(Wave, theme.wave_id), actor)
     problems = Problems()
     title = _theme_title(data, problems)
     problems.raise_if_any(_("The theme could not be saved."))
@@ -395,9 +385,7 @@ def rename_theme(theme: RetroTheme, data: dict, actor: Optional[User]) -> RetroT
 
 def delete_theme(theme: RetroTheme, actor: Optional[User]) -> None:
     """The theme goes; its cards stay, ungrouped."""
-    wave = db.session.get(Wave, theme.wave_id)
-    require_team(actor, wave.rollout)
-    _require_open(wave)
+    wave = _taking_part(db.session.get(Wave, theme.wave_id), actor)
     db.session.execute(update(RetroCard).where(RetroCard.theme_id == theme.id).values(theme_id=None))
     # lessons made of the theme stay, without it (ON DELETE SET NULL, which SQLite does not enforce)
     db.session.execute(update(Lesson).where(Lesson.theme_id == theme.id).values(theme_id=None))
@@ -409,8 +397,7 @@ def delete_theme(theme: RetroTheme, actor: Optional[User]) -> None:
 
 def group(wave: Wave, card_ids, theme_id, actor: Optional[User]) -> int:
     """Move cards into a theme (or out of every theme with None); how many moved."""
-    require_team(actor, wave.rollout)
-    _require_open(wave)
+    _taking_part(wave, actor)
     problems = Problems()
     ids = _card_ids(wave, card_ids, problems)
     if not ids and not problems.items:
@@ -432,9 +419,7 @@ def group(wave: Wave, card_ids, theme_id, actor: Optional[User]) -> int:
 
 def vote(card: RetroCard, actor: User) -> RetroCard:
     """Put one of the actor's dots on the card; refused when their budget is spent."""
-    wave = db.session.get(Wave, card.wave_id)
-    require_team(actor, wave.rollout)
-    _require_open(wave)
+    wave = _taking_part(db.session.get(Wave, card.wave_id), actor)
     budget = wave.rollout.vote_budget
     for _attempt in range(5):
         taken = set(db.session.scalars(select(RetroVote.slot).where(RetroVote.wave_id == wave.id,
@@ -459,9 +444,7 @@ def vote(card: RetroCard, actor: User) -> RetroCard:
 
 def unvote(card: RetroCard, actor: User) -> RetroCard:
     """Take back one of the actor's dots from the card."""
-    wave = db.session.get(Wave, card.wave_id)
-    require_team(actor, wave.rollout)
-    _require_open(wave)
+    _taking_part(db.session.get(Wave, card.wave_id), actor)
     mine = db.session.scalar(select(RetroVote.id).where(RetroVote.card_id == card.id, RetroVote.user_id == actor.id)
                              .order_by(RetroVote.slot.desc()).limit(1))
     if mine is None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 from math import ceil
 from urllib.parse import urlsplit
 
-from flask import Flask, request, url_for
+from flask import Flask, flash, request, url_for
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
 
-from ..services.errors import ValidationFailed
+from ..services.errors import GuardFailed, ValidationFailed
 from ..services.waves import action_label, state_label, verdict_label
 
 
@@ -29,6 +29,24 @@ def apply_errors(form: FlaskForm, error: ValidationFailed, aliases: dict | None 
             form.form_errors.append(item["message"])
     if not error.details:
         form.form_errors.append(error.message)
+
+
+def submit(form: FlaskForm, call, success, done, refused):
+    """Send a form to its service call. Bad input goes next to the form's fields and None is
+    returned (the caller shows the page again); a refusal (GuardFailed) flashes its reason and
+    answers `refused()`; success flashes `success` (or `success(result)`) and answers `done(result)`."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        result = call()
+    except ValidationFailed as error:
+        apply_errors(form, error)
+        return None
+    except GuardFailed as error:
+        flash(error.message, "error")
+        return refused()
+    flash(success(result) if callable(success) else success, "success")
+    return done(result)
 
 
 def safe_next(target: str | None, default: str) -> str:

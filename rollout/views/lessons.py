@@ -16,7 +16,7 @@ from ..services.accounts import can_view
 from ..services.errors import GuardFailed, NotFound, ValidationFailed
 from ..services.validation import MAX_ID, an_id, whole_number
 from ..services.waves import state_label
-from .helpers import Pagination, apply_errors, page_arg
+from .helpers import Pagination, apply_errors, page_arg, submit
 
 bp = Blueprint("lessons", __name__)
 
@@ -217,20 +217,23 @@ def show(key: str, lesson_id: int):
         data = {name: value for name, value in submitted.items()
                 if name in ("title", "action", "tags") or value != before[name]}
         old_owner = lesson.owner_id
-        try:
-            lessons.update_lesson(lesson, data, current_user, _language())
-        except ValidationFailed as error:
-            apply_errors(form, error)
-        except GuardFailed as error:
-            flash(error.message, "error")
-            return redirect(url_for("lessons.show", key=rollout.key, lesson_id=lesson.id))
-        else:
+
+        def saved(changed: Lesson) -> str:
             message = _("The lesson was saved.")
-            if lesson.owner is not None and lesson.owner_id != old_owner and lesson.owner.id != current_user.id:
-                message += " " + _("%(name)s, its owner, was told by e-mail.", name=lesson.owner.name)
-            flash(message, "success")
-            return redirect(url_for("lessons.show", key=rollout.key, lesson_id=lesson.id))
+            if changed.owner is not None and changed.owner_id != old_owner and changed.owner.id != current_user.id:
+                message += " " + _("%(name)s, its owner, was told by e-mail.", name=changed.owner.name)
+            return message
+
+        back = _back_to(rollout, lesson)
+        done = submit(form, lambda: lessons.update_lesson(lesson, data, current_user, _language()),
+                      saved, lambda _lesson: back, lambda: back)
+        if done:
+            return done
     return _show(rollout, lesson, form=form, code=422)
+
+
+def _back_to(rollout: Rollout, lesson: Lesson):
+    return redirect(url_for("lessons.show", key=rollout.key, lesson_id=lesson.id))
 
 
 @bp.route("/rollouts/<key>/lessons/<int:lesson_id>/status", methods=["POST"])
@@ -238,18 +241,14 @@ def show(key: str, lesson_id: int):
 def status(key: str, lesson_id: int):
     rollout, lesson = _rollout_lesson(key, lesson_id)
     form = _status_form(lesson, LessonStatusForm())
-    if form.validate_on_submit():
-        try:
-            lessons.update_lesson(lesson, {"status": form.status.data, "reason": form.reason.data or ""},
-                                  current_user, _language())
-        except ValidationFailed as error:
-            apply_errors(form, error)
-        except GuardFailed as error:
-            flash(error.message, "error")
-            return redirect(url_for("lessons.show", key=rollout.key, lesson_id=lesson.id))
-        else:
-            flash(_("The lesson is now: %(status)s.", status=lessons.status_label(lesson.status).lower()), "success")
-            return redirect(url_for("lessons.show", key=rollout.key, lesson_id=lesson.id))
+    back = _back_to(rollout, lesson)
+    done = submit(form, lambda: lessons.update_lesson(lesson, {"status": form.status.data,
+                                                               "reason": form.reason.data or ""},
+                                                      current_user, _language()),
+                  lambda changed: _("The lesson is now: %(status)s.", status=lessons.status_label(changed.status).lower()),
+                  lambda _lesson: back, lambda: back)
+    if done:
+        return done
     return _show(rollout, lesson, status_form=form, code=422)
 
 

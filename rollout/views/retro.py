@@ -13,7 +13,6 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..extensions import db
 from ..forms import ActionForm
 from ..forms.retro import (
     AnswerCardForm,
@@ -24,12 +23,12 @@ from ..forms.retro import (
     ThemeForm,
     VerifyForm,
 )
-from ..models import CARD_KINDS, Lesson, Rollout, Wave
+from ..models import CARD_KINDS, Rollout, Wave
 from ..services import exports, lessons, retro, rollouts, waves
 from ..services.accounts import can_lead
 from ..services.errors import GuardFailed, NotFound, ValidationFailed
 from .charts import _actor
-from .helpers import Pagination, apply_errors, page_arg
+from .helpers import Pagination, apply_errors, page_arg, submit
 from .problems import severity_labels
 
 bp = Blueprint("retro", __name__, url_prefix="/rollouts/<key>/waves/<int:number>")
@@ -80,6 +79,12 @@ def _show_url(wave: Wave, anchor: str = "", **args) -> str:
 
 def _back(wave: Wave, anchor: str = ""):
     return redirect(_show_url(wave, anchor, **_evidence_args()))
+
+
+def _attempt(wave: Wave, form, call, success, anchor):
+    """`submit` on the board: back to `anchor` (or anchor(result)) on success, to the board when refused."""
+    return submit(form, call, success, lambda result: _back(wave, anchor(result) if callable(anchor) else anchor),
+                  lambda: _back(wave))
 
 
 def _card_form(card) -> CardEditForm:
@@ -159,18 +164,10 @@ def show(key: str, number: int):
 def add_card(key: str, number: int):
     rollout, wave = _wave(key, number)
     form = CardForm()
-    if form.validate_on_submit():
-        try:
-            card = retro.add_card(wave, {"kind": form.kind.data, "text": form.text.data or ""}, current_user)
-        except ValidationFailed as error:
-            apply_errors(form, error)
-        except GuardFailed as error:
-            flash(error.message, "error")
-            return _back(wave)
-        else:
-            flash(_("The card is on the board."), "success")
-            return _back(wave, f"card-{card.id}")
-    return _render(rollout, wave, card_form=form)
+    done = _attempt(wave, form, lambda: retro.add_card(
+        wave, {"kind": form.kind.data, "text": form.text.data or ""}, current_user),
+        _("The card is on the board."), lambda card: f"card-{card.id}")
+    return done or _render(rollout, wave, card_form=form)
 
 
 @bp.route("/retro/answers/<answer_ref>/card", methods=["POST"])
@@ -196,18 +193,10 @@ def edit_card(key: str, number: int, card_id: int):
     rollout, wave = _wave(key, number)
     card = retro.get_card(wave, card_id, current_user)
     form = CardEditForm(prefix=f"card-{card.id}")
-    if form.validate_on_submit():
-        try:
-            retro.update_card(card, {"kind": form.kind.data, "text": form.text.data or ""}, current_user)
-        except ValidationFailed as error:
-            apply_errors(form, error)
-        except GuardFailed as error:
-            flash(error.message, "error")
-            return _back(wave)
-        else:
-            flash(_("The card was saved."), "success")
-            return _back(wave, f"card-{card.id}")
-    return _render(rollout, wave, failed_card=(card_id, form))
+    done = _attempt(wave, form, lambda: retro.update_card(
+        card, {"kind": form.kind.data, "text": form.text.data or ""}, current_user),
+        _("The card was saved."), f"card-{card.id}")
+    return done or _render(rollout, wave, failed_card=(card_id, form))
 
 
 def _card_action(key: str, number: int, card_id: int, action, message: str, anchor_on_card: bool = True):
@@ -283,18 +272,9 @@ def rename_theme(key: str, number: int, theme_id: int):
     rollout, wave = _wave(key, number)
     theme = retro.get_theme(wave, theme_id, current_user)
     form = ThemeForm(prefix=f"theme-{theme.id}")
-    if form.validate_on_submit():
-        try:
-            retro.rename_theme(theme, {"title": form.title.data or ""}, current_user)
-        except ValidationFailed as error:
-            apply_errors(form, error)
-        except GuardFailed as error:
-            flash(error.message, "error")
-            return _back(wave)
-        else:
-            flash(_("The theme was renamed."), "success")
-            return _back(wave, f"theme-{theme.id}")
-    return _render(rollout, wave, failed_theme=(theme_id, form))
+    done = _attempt(wave, form, lambda: retro.rename_theme(theme, {"title": form.title.data or ""}, current_user),
+                    _("The theme was renamed."), f"theme-{theme.id}")
+    return done or _render(rollout, wave, failed_theme=(theme_id, form))
 
 
 @bp.route("/retro/themes/<int:theme_id>/delete", methods=["POST"])
@@ -319,23 +299,17 @@ def delete_theme(key: str, number: int, theme_id: int):
 def budget(key: str, number: int):
     rollout, wave = _wave(key, number)
     form = BudgetForm()
-    if form.validate_on_submit():
-        try:
-            value = retro.set_budget(wave, form.vote_budget.data, current_user)
-        except ValidationFailed as error:
-            apply_errors(form, error)
-        else:
-            flash(_("Everyone on the team now has %(n)s votes in each retrospective.", n=value), "success")
-            return _back(wave, "board-title")
-    return _render(rollout, wave, budget_form=form)
+    done = _attempt(wave, form, lambda: retro.set_budget(wave, form.vote_budget.data, current_user),
+                    lambda n: _("Everyone on the team now has %(n)s votes in each retrospective.", n=n), "board-title")
+    return done or _render(rollout, wave, budget_form=form)
 
 
 @bp.route("/retro/lessons/<int:lesson_id>/verify", methods=["POST"])
 @login_required
 def verify_lesson(key: str, number: int, lesson_id: int):
     rollout, wave = _wave(key, number)
-    lesson = db.session.get(Lesson, lesson_id)
-    if lesson is None or lesson.rollout_id != rollout.id or lesson.target_wave_id != wave.id:
+    lesson = lessons.get_lesson(lesson_id, current_user)
+    if lesson.rollout_id != rollout.id or lesson.target_wave_id != wave.id:
         raise NotFound(_("No such lesson."))
     form = VerifyForm()
     status = form.status.data if form.validate_on_submit() else None

@@ -325,6 +325,7 @@ def test_csv_import_works_without_javascript(page_without_js: Page, live_server,
         builders.make_rollout(KEY, lead)   # leading a rollout is what lets a user manage people
     page.goto(live_server("/login"))
     page.get_by_role("link", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")  # the switch has landed before logging in
     log_in(page, lead_user["email"], lead_user["password"])
     expect(page).to_have_url(live_server("/rollouts/"))
     main_menu(page).get_by_role("link", name="People").click()

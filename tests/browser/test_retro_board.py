@@ -62,6 +62,7 @@ def test_the_board_works_without_javascript_and_with_the_keyboard(page_without_j
     page.get_by_label("Move the chosen cards to").select_option("new")
     page.get_by_label("Title of the new theme").fill("Thanks")
     page.get_by_role("button", name="Move the chosen cards").click()
+    expect(page.get_by_role("status").filter(has_text="was made")).to_be_visible()  # the new page is in
     page.get_by_role("button", name="Vote for: Cake for the service desk").focus()
     page.keyboard.press("Enter")
     expect(page.get_by_text("You have 4 of 5 votes left.")).to_be_visible()
