@@ -98,14 +98,17 @@ def register_blueprints(app: Flask) -> None:
         lessons,
         main,
         people,
+        privacy,
         problems,
+        public,
         questionnaire,
         retro,
         rollouts,
         waves,
     )
 
-    for module in (auth, main, people, rollouts, waves, questionnaire, problems, feedback, charts, retro, lessons, admin):
+    for module in (auth, main, public, people, rollouts, waves, questionnaire, problems, feedback, charts, retro, lessons,
+                   admin, privacy):
         app.register_blueprint(module.bp)
     csrf.exempt(api)
     app.register_blueprint(api)

@@ -33,14 +33,18 @@ def _fail(error: DomainError) -> None:
 @click.argument("email")
 @click.option("--name", required=True, help="The person's full name.")
 @click.option("--admin", is_flag=True, help="Make the user an administrator.")
+@click.option("--people-manager", is_flag=True, help="May read and change the people directory.")
+@click.option("--rollout-creator", is_flag=True, help="May plan new rollouts.")
 @click.option("--password", help="Prompted for (hidden, twice) when not given.")
 @click.option("--language", type=click.Choice(["sv", "en"]), default="sv")
-def create_user(email: str, name: str, admin: bool, password: str | None, language: str) -> None:
+def create_user(email: str, name: str, admin: bool, people_manager: bool, rollout_creator: bool,
+                password: str | None, language: str) -> None:
     """Create a staff account."""
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = accounts.create_user(email, name, password, is_admin=admin, language=language)
+        user = accounts.create_user(email, name, password, is_admin=admin, language=language,
+                                    people_manager=people_manager, rollout_creator=rollout_creator)
     except ValidationFailed as error:
         _fail(error)
     click.echo(f"Created {'administrator' if user.is_admin else 'user'} {user.email}.")
@@ -68,6 +72,41 @@ def import_people(file: Path) -> None:
     except ValidationFailed as error:
         _fail(error)
     click.echo(f"Imported {result.created} new and {result.updated} updated people.")
+
+
+@people_cli.command("export")
+@click.argument("external_id")
+def export_person(external_id: str) -> None:
+    """Print everything stored about one person, as JSON."""
+    import json
+
+    from .services import privacy
+    try:
+        data = privacy.export_person(privacy.person_by_external_id(external_id, None), None)
+    except DomainError as error:
+        _fail(error)
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@people_cli.command("erase")
+@click.argument("external_id")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def erase_person(external_id: str, yes: bool) -> None:
+    """Erase one person: delete them, their memberships, links and e-mails; unlink their responses."""
+    from .services import privacy
+    try:
+        person = privacy.person_by_external_id(external_id, None)
+    except DomainError as error:
+        _fail(error)
+    if not yes:
+        counts = privacy.erasure_preview(person, None)
+        click.echo(f"{person.name} <{person.email}> ({person.external_id}): deletes {counts['memberships']} "
+                   f"memberships, {counts['links']} links, {counts['emails']} e-mails and {counts['texts']} free "
+                   f"texts; keeps {counts['responses']} responses and {counts['problem_reports']} problem reports "
+                   "without the person.")
+        click.confirm("Erase this person? This cannot be undone", abort=True)
+    counts = privacy.erase_person(person, None)
+    click.echo(f"Erased {external_id}: " + ", ".join(f"{name} {value}" for name, value in counts.items()) + ".")
 
 
 @cli.command("tick")

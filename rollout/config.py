@@ -3,13 +3,15 @@
 `DATABASE_URL` and `SECRET_KEY` come first; any other key can be given as
 `ROLLOUT_<KEY>` (values that look like JSON -- numbers, true/false -- are
 parsed as such). When no secret is set, one is generated once into the
-instance folder so that sessions survive a restart.
+instance folder so that sessions survive a restart. The instance folder, the
+secret and the default SQLite database are readable by their owner only.
 """
 from __future__ import annotations
 
 import json
 import os
 import secrets
+import time
 from pathlib import Path
 
 
@@ -37,6 +39,34 @@ class Config:
     MAIL_USERNAME = ""
     MAIL_PASSWORD = ""
     MAIL_DEFAULT_SENDER = "rollout@localhost"
+    # the public pages (/privacy, /accessibility): who is responsible and whom to ask.
+    # A text may be a string or {"sv": ..., "en": ...}; an empty contact makes the pages
+    # send readers to their rollout lead instead of showing an empty link.
+    ORGANISATION_NAME = "Organisationen"
+    SERVICE_NAME = "Rollout"
+    PRIVACY_CONTACT = ""  # an e-mail address (or a web address) for copies, corrections and erasure
+    DATA_PROTECTION_OFFICER = ""  # the data protection officer's e-mail address (or name)
+    PRIVACY_NOTICE_EXTRA_SV = ""  # a paragraph the organisation adds to the privacy notice
+    PRIVACY_NOTICE_EXTRA_EN = ""
+    ACCESSIBILITY_CONTACT = ""
+    # "full", "partial" or "none" (DIGG's three levels against WCAG 2.1 AA / EN 301 549), or a text
+    ACCESSIBILITY_COMPLIANCE = "partial"
+    ACCESSIBILITY_SHORTCOMINGS: dict | list = {
+        "sv": ["Diagrammen är bilder (SVG). Varje diagram har en textbeskrivning och en tabell med samma "
+               "data, men själva diagrammet går inte att navigera i med skärmläsare eller tangentbord.",
+               "Exporterade CSV-filer har inget eget stöd för tillgänglighet; samma uppgifter finns som "
+               "tabeller på resultatsidorna."],
+        "en": ["Charts are images (SVG). Every chart has a text alternative and a table with the same data, "
+               "but the chart itself cannot be navigated with a screen reader or the keyboard.",
+               "Exported CSV files have no accessibility support of their own; the same data are shown as "
+               "tables on the results pages."],
+    }
+    ACCESSIBILITY_ASSESSED = "2026-12-02"  # ISO date of the latest assessment
+    ACCESSIBILITY_METHOD: dict | str = {
+        "sv": "Självskattning: automatiska kontroller med axe-core av varje sida och manuella tester med "
+              "tangentbord.",
+        "en": "Self-assessment with automated axe-core checks of every page and manual keyboard tests.",
+    }
     TESTING = False
 
 
@@ -81,10 +111,10 @@ def load_environment(app) -> None:
 
 def finish(app) -> None:
     """Fill in what is still missing: the SQLite default and a stored secret."""
-    instance = Path(app.instance_path)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
-        instance.mkdir(parents=True, exist_ok=True)
-        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'rollout.sqlite'}"
+        database = private_instance_folder(app) / "rollout.sqlite"
+        create_private_file(database)  # SQLite opens an empty file as a new database (and its journal alike)
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg"):
         # psycopg prepares a statement after a few runs; PostgreSQL's generic plan for
@@ -94,9 +124,39 @@ def finish(app) -> None:
         options["connect_args"] = {"prepare_threshold": None, **options.get("connect_args", {})}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not app.config.get("SECRET_KEY"):
-        instance.mkdir(parents=True, exist_ok=True)
-        secret_file = instance / "secret_key"
-        if not secret_file.exists():
-            secret_file.write_text(secrets.token_hex(32))
-            secret_file.chmod(0o600)
-        app.config["SECRET_KEY"] = secret_file.read_text().strip()
+        app.config["SECRET_KEY"] = stored_secret(private_instance_folder(app) / "secret_key")
+
+
+def private_instance_folder(app) -> Path:
+    """The instance folder; made readable by its owner only when we create it."""
+    instance = Path(app.instance_path)
+    if not instance.is_dir():
+        instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+        instance.chmod(0o700)  # mkdir's mode is narrowed by the umask, never widened: say it exactly
+    return instance
+
+
+def create_private_file(path: Path, content: str = "") -> bool:
+    """Create `path` with mode 0600 from the first byte on (no moment where others could open it);
+    False when it exists already."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(descriptor, "w") as file:
+        file.write(content)
+    return True
+
+
+def stored_secret(path: Path) -> str:
+    """The secret in `path`, generated on first use. Two processes starting at once agree:
+    only one creates the file, the other reads what it wrote."""
+    secret = secrets.token_hex(32)
+    if create_private_file(path, secret):
+        return secret
+    for _attempt in range(50):
+        stored = path.read_text().strip()
+        if stored:
+            return stored
+        time.sleep(0.1)  # the other process has created the file and is about to write it
+    raise RuntimeError(f"{path} is empty: delete it to have a new secret generated")

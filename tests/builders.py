@@ -9,8 +9,12 @@ from rollout.services import accounts, people, rollouts, waves
 PASSWORD = "correct horse battery"
 
 
-def make_user(email: str = "user@example.se", name: str = "A User", *, admin: bool = False) -> User:
-    return accounts.create_user(email, name, PASSWORD, is_admin=admin)
+def make_user(email: str = "user@example.se", name: str = "A User", *, admin: bool = False,
+              people_manager: bool = False, creator: bool = True) -> User:
+    """A staff account; by default one that may plan rollouts (most tests need a lead), never one
+    that keeps the people directory unless asked."""
+    return accounts.create_user(email, name, PASSWORD, is_admin=admin, people_manager=people_manager,
+                                rollout_creator=creator)
 
 
 def make_token(user: User) -> str:

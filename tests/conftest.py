@@ -180,7 +180,9 @@ def logged_in(english, auth, lead):
 
 @pytest.fixture
 def lead(ctx):
-    return builders.make_user("lead@example.se", "Lena Lead")
+    # plans rollouts and keeps the directory, as in a small organisation; the role matrix
+    # (tests/test_roles.py) checks each right alone
+    return builders.make_user("lead@example.se", "Lena Lead", creator=True, people_manager=True)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import pytest
 from rollout.services import cohorts, rollouts
 
 from . import builders
+from .conftest import Api
 
 KEY = "win11-2027"
 
@@ -107,8 +108,10 @@ def test_upsert_needs_a_non_empty_list(api, subtests, rollout):
             assert "people" in fields_of(error)
 
 
-def test_people_are_managed_only_by_leads_and_admins(api, admin_api):
-    # the token's user leads no rollout yet
+def test_people_are_managed_only_by_people_managers_and_admins(client, admin_api, ctx):
+    leader = builders.make_user("leader@example.se", "Leader")
+    api = Api(client, builders.make_token(leader))
+    builders.make_rollout("mine-2027", leader)  # leading a rollout gives no right to the directory
     error = error_of(api.post("/people", json={"people": builders.person_rows(1)}), 403)
     assert error["code"] == "forbidden"
     assert ok(admin_api.post("/people", json={"people": builders.person_rows(1)})) == {"created": 1, "updated": 0}

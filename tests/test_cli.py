@@ -18,6 +18,17 @@ def test_user_create_with_and_without_a_password_prompt(runner, ctx):
     assert not db.session.query(User).filter_by(email="bo@example.se").one().is_admin
 
 
+def test_user_create_grants_the_organisation_roles(runner, ctx):
+    result = runner.invoke(args=["rollout", "user", "create", "hr@example.se", "--name", "HR", "--people-manager",
+                                 "--password", "a long password"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["rollout", "user", "create", "plan@example.se", "--name", "Plan",
+                                 "--rollout-creator", "--password", "a long password"])
+    assert result.exit_code == 0, result.output
+    roles = {u.email: (u.is_people_manager, u.is_rollout_creator) for u in db.session.query(User)}
+    assert roles == {"hr@example.se": (True, False), "plan@example.se": (False, True)}
+
+
 def test_user_create_refuses_a_short_password_and_a_duplicate(runner, ctx):
     result = runner.invoke(args=["rollout", "user", "create", "ada@example.se", "--name", "Ada", "--password", "short"])
     assert result.exit_code == 1 and "password" in result.output

@@ -11,7 +11,8 @@ from rollout.services.errors import GuardFailed, ValidationFailed
 
 from . import builders
 
-SPECS = Path(__file__).resolve().parent.parent.parent / "shared" / "peer-specs" / "unleash"
+# the Unleash conformance cases, kept in the repository (tests/peer_specs/unleash/README.md says where from)
+SPECS = Path(__file__).resolve().parent / "peer_specs" / "unleash"
 SPEC_FILES = sorted(SPECS.glob("*.json"))
 
 

@@ -99,3 +99,31 @@ def test_the_lesson_library_search_works_on_a_migrated_database(empty_database):
         assert lessons.library(None, q="enheterna")[1] == 0
         db.session.remove()
         db.engine.dispose()
+
+
+def test_those_who_lead_a_rollout_keep_planning_rollouts_after_the_roles_arrive(empty_database):
+    """Before 0005 anyone could plan a rollout: existing leads become rollout creators; nobody gets
+    the people directory until an admin grants it."""
+    from sqlalchemy import text
+
+    app = make_app(empty_database)
+    with app.app_context():
+        upgrade(revision="0004_retro_lessons")
+        with db.engine.begin() as connection:
+            for user_id, email in ((1, "lead@example.se"), (2, "reviewer@example.se")):
+                connection.execute(text(
+                    "INSERT INTO users (id, email, name, password_hash, is_admin, active, language, created_at) "
+                    f"VALUES ({user_id}, '{email}', 'U', 'x', false, true, 'sv', CURRENT_TIMESTAMP)"))
+            connection.execute(text(
+                "INSERT INTO rollouts (id, key, name, description, anonymous, anonymity_k, reminder_days, "
+                "problem_categories, gate, vote_budget, created_at) "
+                "VALUES (1, 'old-2026', 'Old', '', false, 5, 2, '[]', '{}', 5, CURRENT_TIMESTAMP)"))
+            connection.execute(text("INSERT INTO rollout_roles (rollout_id, user_id, role) VALUES "
+                                    "(1, 1, 'lead'), (1, 2, 'reviewer')"))
+        upgrade()
+        with db.engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT email, is_rollout_creator, is_people_manager FROM users ORDER BY id")).all()
+        assert [tuple(row) for row in rows] == [("lead@example.se", True, False),
+                                                ("reviewer@example.se", False, False)]
+        db.engine.dispose()

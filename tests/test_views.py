@@ -163,7 +163,7 @@ def test_reviewers_read_but_do_not_change_and_outsiders_see_nothing(english, aut
     assert page.status_code == 200 and "Start the wave" not in page.get_data(as_text=True)
     assert english.post("/rollouts/win11-2027/waves/0/transition", data={"to": "active"}).status_code == 403
     assert english.get("/rollouts/win11-2027/edit").status_code == 403
-    assert english.get("/people/new").status_code == 200  # the form shows; saving is refused
+    assert english.get("/people/new").status_code == 403  # the directory is the people managers'
     assert english.post("/people/new", data={"external_id": "x", "name": "X", "email": "x@example.se",
                                              "language": "sv"}).status_code == 403
     auth.logout()
@@ -199,13 +199,18 @@ def test_admin_creates_accounts_and_tokens_that_work(english, auth, admin):
     assert token not in english.get(f"/admin/users/{user.id}").get_data(as_text=True)  # shown once
 
 
-def test_only_admins_and_leads_change_people(logged_in):
-    page = logged_in.get("/people/").get_data(as_text=True)
+def test_only_admins_and_people_managers_change_people(english, auth, ctx):
+    builders.make_user("leader@example.se", "Leader")  # may plan rollouts, keeps no directory
+    auth.login("leader@example.se")
+    english.post("/rollouts/new", data={"key": "r1", "name": "R"})
+    page = english.get("/people/").get_data(as_text=True)
     assert "Import a CSV file" not in page
-    assert logged_in.post("/people/new", data={"external_id": "x", "name": "X", "email": "x@example.se",
-                                               "language": "sv"}).status_code == 403
-    logged_in.post("/rollouts/new", data={"key": "r1", "name": "R"})
-    assert "Import a CSV file" in logged_in.get("/people/").get_data(as_text=True)
+    assert english.post("/people/new", data={"external_id": "x", "name": "X", "email": "x@example.se",
+                                             "language": "sv"}).status_code == 403
+    auth.logout()
+    builders.make_user("hr@example.se", "HR", people_manager=True, creator=False)
+    auth.login("hr@example.se")
+    assert "Import a CSV file" in english.get("/people/").get_data(as_text=True)
 
 
 def test_non_admins_cannot_reach_administration(logged_in):

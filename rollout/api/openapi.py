@@ -136,6 +136,15 @@ def document() -> dict:
             "tags": _ref("Tags"),
             "vote_budget": {"type": "integer", "minimum": 1, "maximum": 50, "default": 5,
                             "description": "dots each team member has per wave's retrospective"},
+            "retention_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 3650,
+                               "description": "personal data is purged this many days after the last wave is "
+                                              "done; null: the organisation's default"},
+            "text_retention_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 3650,
+                                    "description": "free texts and problem descriptions are erased this many days "
+                                                   "after the last wave is done (at most retention_days); null: "
+                                                   "the organisation's default"},
+            "texts_purged_at": {"type": ["string", "null"], "format": "date-time", "readOnly": True},
+            "purged_at": {"type": ["string", "null"], "format": "date-time", "readOnly": True},
             "created_at": {"type": "string", "format": "date-time", "readOnly": True},
             "waves": {"type": "integer", "readOnly": True}}},
         "Selection": selection,
@@ -209,7 +218,8 @@ def document() -> dict:
             "post": {"summary": "Create or update people by external_id (all or nothing)",
                      "requestBody": {"required": True, "content": {"application/json": {"schema": {
                          "type": "object", "required": ["people"],
-                         "properties": {"people": {"type": "array", "items": _ref("Person")}}}}}},
+                         "properties": {"people": {"type": "array", "items": _ref("Person")},
+                                        "rollout": FOR_ROLLOUT}}}}},
                      "responses": {"200": _json(_ref("UpsertResult")), **ERRORS}},
             "get": {"summary": "List and search people",
                     "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}},
@@ -219,8 +229,10 @@ def document() -> dict:
             "summary": "Import a CSV file of people (all or nothing)",
             "description": "Header external_id,name,email,unit[,language][,attribute...]. On error, details lists "
                            "{line, field, message}; line 1 is the header.",
+            "parameters": [{"name": "rollout", "in": "query", "schema": FOR_ROLLOUT}],
             "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}},
             "responses": {"200": _json(_ref("UpsertResult")), **ERRORS}}},
+        **person_data_paths(),
         "/rollouts": {
             "post": {"summary": "Create a rollout (the caller becomes its lead)",
                      "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("Rollout")}}},
@@ -469,6 +481,34 @@ def lesson_schemas() -> dict:
             "description": "the comparison's fields are null when the lesson has no metric, origin or target"},
         "Suggestion": {"type": "object", "required": ["lesson", "shared_tags"], "properties": {
             "lesson": _ref("Lesson"), "shared_tags": {"type": "array", "items": {"type": "string"}}}},
+    }
+
+
+FOR_ROLLOUT = {"type": "string", "description": "the key of the rollout the people are imported for: those it "
+               "creates are deleted with the rollout's personal data, unless they are in another rollout; "
+               "422 for an unknown key"}
+
+
+def person_data_paths() -> dict:
+    person = [{"name": "external_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+    export = {"type": "object", "description": "everything stored about the person; never a link's token, and "
+              "nothing of an anonymous rollout's responses (not linked to the person)", "properties": {
+                  name: {"type": "array", "items": {"type": "object"}} for name in (
+                      "memberships", "links", "responses", "problem_reports", "emails", "audit_events")}}
+    export["properties"].update({"exported_at": {"type": "string", "format": "date-time"}, "profile": {
+        "allOf": [_ref("Person"), {"type": "object", "properties": {
+            "created_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"},
+            "added_for_rollout": {"type": ["string", "null"]}}}]}})
+    return {
+        "/people/{external_id}/export": {"get": {
+            "summary": "Everything stored about one person (people managers)", "parameters": person,
+            "responses": {"200": _json(export), **ERRORS}}},
+        "/people/{external_id}": {"delete": {
+            "summary": "Erase a person (people managers)", "parameters": person,
+            "description": "Deletes the person, their memberships, links and e-mails; their responses and "
+                           "problem reports stay for the counts, without the person and without free texts.",
+            "responses": {**NO_CONTENT, **ERRORS}}},
     }
 
 

@@ -1,16 +1,17 @@
-"""People: upsert, CSV import, list."""
+"""People: upsert, CSV import, list; a person's data exported and erased."""
 from __future__ import annotations
 
 from flask import g, request
 from flask_babel import gettext as _
 
-from ..services import imports, people
+from ..services import imports, people, privacy
 from . import (
     BadRequest,
     api,
     check_types,
     json_body,
     listing,
+    no_content,
     paging,
     raise_type_problems,
     serialize,
@@ -30,8 +31,9 @@ def upsert_people():
     for index, item in enumerate(items if isinstance(items, list) else []):
         if isinstance(item, dict):
             check_types(item, PERSON_FIELDS, problems, index=index)
+    check_types(body, {"rollout": "text"}, problems)
     raise_type_problems(problems)
-    result = people.upsert_people(items, g.user, source="api")
+    result = imports.upsert_people(items, g.user, source="api", for_rollout=body.get("rollout"))
     return {"created": result.created, "updated": result.updated}
 
 
@@ -40,7 +42,8 @@ def upsert_people():
 def import_people():
     if request.mimetype not in ("text/csv", "application/csv", "text/plain"):
         raise BadRequest(_("Send the file as the body with Content-Type: text/csv."))
-    result = imports.import_people_csv(request.get_data(), g.user, source="api")
+    result = imports.import_people_csv(request.get_data(), g.user, source="api",
+                                       for_rollout=request.args.get("rollout"))
     return {"created": result.created, "updated": result.updated}
 
 
@@ -48,5 +51,19 @@ def import_people():
 @token_required
 def list_people():
     page, per_page = paging()
-    items, total = people.search_people(request.args.get("q", ""), request.args.get("unit", ""), page, per_page)
+    items, total = people.search_people(request.args.get("q", ""), request.args.get("unit", ""), page, per_page,
+                                        viewer=g.user)
     return listing([serialize.person(p) for p in items], total, page, per_page)
+
+
+@api.get("/people/<external_id>/export")
+@token_required
+def export_person(external_id: str):
+    return privacy.export_person(privacy.person_by_external_id(external_id, g.user), g.user)
+
+
+@api.delete("/people/<external_id>")
+@token_required
+def erase_person(external_id: str):
+    privacy.erase_person(privacy.person_by_external_id(external_id, g.user), g.user)
+    return no_content()

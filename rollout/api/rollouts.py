@@ -8,7 +8,9 @@ from . import api, listing, paging, rollout_for, serialize, token_required, type
 
 # tags: a list of words (or one text of words separated by commas); the service checks them
 ROLLOUT_FIELDS = {"key": "text", "name": "text", "description": "text", "reminder_days": "integer",
-                  "anonymity_k": "integer", "vote_budget": "integer"}
+                  "anonymity_k": "integer", "vote_budget": "integer",
+                  # days after the last wave is done; null: the organisation's default
+                  "retention_days": "integer", "text_retention_days": "integer"}
 
 
 @api.post("/rollouts")
@@ -42,7 +44,7 @@ def update_rollout(key: str):
             "reminder_days": body.get("reminder_days", rollout.reminder_days),
             "anonymity_k": body.get("anonymity_k", rollout.anonymity_k),
             "vote_budget": body.get("vote_budget", rollout.vote_budget)}
-    for name in ("problem_categories", "tags"):
+    for name in ("problem_categories", "tags", "retention_days", "text_retention_days"):
         if name in body:
             data[name] = body[name]
     return serialize.rollout(rollouts.update_rollout(rollout, data, g.user))

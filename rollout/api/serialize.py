@@ -24,6 +24,8 @@ def rollout(r: Rollout) -> dict:
     return {"key": r.key, "name": r.name, "description": r.description, "anonymous": r.anonymous,
             "reminder_days": r.reminder_days, "anonymity_k": r.anonymity_k,
             "problem_categories": questionnaires.categories(r), "tags": r.tags, "vote_budget": r.vote_budget,
+            "retention_days": r.retention_days, "text_retention_days": r.text_retention_days,
+            "texts_purged_at": when(r.texts_purged_at), "purged_at": when(r.purged_at),
             "created_at": when(r.created_at), "waves": len(r.waves)}
 
 

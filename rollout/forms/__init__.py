@@ -56,6 +56,11 @@ class ImportForm(FlaskForm):
     file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a CSV file."))],
                      description=_l("Header: external_id,name,email,unit and any attribute columns. "
                                     "Comma or semicolon separated, UTF-8."))
+    # the choices are the rollouts the user may see, set by the view
+    rollout = SelectField(_l("Imported for a rollout"), choices=[], default="",
+                          description=_l("Optional. The new people of this file are deleted with the rollout's "
+                                         "personal data when its retention runs out, unless they are in another "
+                                         "rollout by then. People who exist already are not changed by this."))
 
 
 class RolloutForm(FlaskForm):
@@ -96,6 +101,15 @@ class RolloutEditForm(RolloutForm):
         _l("Problem categories"), render_kw={"rows": 8},
         description=_l("One per line: code | Svenska | English, e.g. printing | Utskrifter | Printing. "
                        "Participants choose one when they report a problem."))
+    # empty: the organisation's default; the view puts the default into the hints
+    retention_days = IntegerField(
+        _l("Keep personal data (days after the last wave is done)"),
+        validators=[Optional(), NumberRange(1, 3650, _l("Give a whole number of days from 1 to 3650."))],
+        render_kw={"inputmode": "numeric"})
+    text_retention_days = IntegerField(
+        _l("Keep free texts and problem descriptions (days after the last wave is done)"),
+        validators=[Optional(), NumberRange(1, 3650, _l("Give a whole number of days from 1 to 3650."))],
+        render_kw={"inputmode": "numeric"})
 
 
 class RoleForm(FlaskForm):
@@ -140,7 +154,14 @@ class UserForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter a password."))],
                              description=_l("At least 10 characters."), render_kw={"autocomplete": "new-password"})
     is_admin = BooleanField(_l("Administrator"))
+    is_people_manager = BooleanField(_l("People manager"), description=_l("Keeps the people directory: reads, imports, edits, exports and erases people."))
+    is_rollout_creator = BooleanField(_l("Rollout creator"), description=_l("May plan new rollouts and becomes their first lead."))
     language = SelectField(_l("Language"), choices=[SelectChoice("sv", "Svenska"), SelectChoice("en", "English")])
+
+
+class OrganisationRolesForm(FlaskForm):
+    is_people_manager = BooleanField(_l("People manager"), description=_l("Keeps the people directory: reads, imports, edits, exports and erases people."))
+    is_rollout_creator = BooleanField(_l("Rollout creator"), description=_l("May plan new rollouts and becomes their first lead."))
 
 
 class TokenForm(FlaskForm):
@@ -154,6 +175,24 @@ class UnitForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button-only form: CSRF and nothing else."""
+
+
+class RetentionSettingsForm(FlaskForm):
+    retention_days = IntegerField(
+        _l("Keep personal data (days after a rollout's last wave is done)"),
+        description=_l("1-3650. Then the tick deletes the personal links, e-mails and the people added only "
+                       "for the rollout, and unlinks responses from people; results, decisions and lessons stay."),
+        validators=[Optional()], render_kw={"inputmode": "numeric"})
+    text_retention_days = IntegerField(
+        _l("Keep free texts and problem descriptions (days)"),
+        description=_l("1-3650, at most the days above. A rollout may set its own numbers."),
+        validators=[Optional()], render_kw={"inputmode": "numeric"})
+
+
+class EraseForm(FlaskForm):
+    confirm = StringField(_l("Type the person's external id to confirm"),
+                          validators=[DataRequired(_l("Type the external id to confirm."))],
+                          render_kw={"autocomplete": "off", "spellcheck": "false"})
 
 
 # --- feedback: the lead's side ------------------------------------------------

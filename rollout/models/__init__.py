@@ -17,6 +17,7 @@ from .gates import Decision
 from .lessons import LESSON_STATUSES, Lesson, LessonTag
 from .notifications import Notification
 from .people import Person, Unit
+from .settings import Setting
 from .retro import CARD_KINDS, RetroCard, RetroTheme, RetroVote
 from .rollouts import DECISIONS, WAVE_STATES, Membership, Rollout, RolloutTag, Wave
 
@@ -24,5 +25,5 @@ __all__ = [
     "ROLES", "ApiToken", "RolloutRole", "User", "AuditEvent", "Person", "Unit",
     "DECISIONS", "WAVE_STATES", "Membership", "Rollout", "Wave", "PROBLEM_STATUSES", "QUESTION_KINDS", "SEVERITIES",
     "Answer", "FeedbackLink", "ProblemReport", "Question", "Questionnaire", "Response", "Notification", "Decision",
-    "LESSON_STATUSES", "Lesson", "LessonTag", "CARD_KINDS", "RetroCard", "RetroTheme", "RetroVote", "RolloutTag",
+    "LESSON_STATUSES", "Lesson", "LessonTag", "CARD_KINDS", "RetroCard", "RetroTheme", "RetroVote", "RolloutTag", "Setting",
 ]

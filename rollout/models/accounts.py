@@ -25,6 +25,9 @@ class User(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(256))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # organisation-wide roles, granted by admins: keeps the people directory / may plan rollouts
+    is_people_manager: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_rollout_creator: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str] = mapped_column(String(5), default="sv")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -36,6 +36,10 @@ class Person(db.Model):
     attributes: Mapped[dict] = mapped_column(JSONType, default=dict)
     # name, e-mail and id case-folded in Python: SQLite's lower() knows no å, ä, ö
     search_text: Mapped[str] = mapped_column(String(600), default="")
+    # the rollout this person was imported for; retention deletes them with it when they
+    # are in no other rollout
+    added_for_rollout_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("rollouts.id", ondelete="SET NULL"), index=True, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -34,6 +34,12 @@ class Rollout(db.Model):
     gate: Mapped[dict] = mapped_column(JSONType, default=dict)
     # dots each team member may place in a wave's retrospective
     vote_budget: Mapped[int] = mapped_column(Integer, default=5)
+    # personal data is purged this many days after the last wave is done (None: the
+    # organisation's default); free texts and problem descriptions may go sooner
+    retention_days: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    text_retention_days: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    texts_purged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    purged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
 

@@ -33,7 +33,8 @@ def check_email(value: str) -> Optional[str]:
 
 
 def create_user(email: str, name: str, password: str, *, is_admin: bool = False,
-                language: str = "sv", actor: Optional[User] = None) -> User:
+                language: str = "sv", actor: Optional[User] = None, people_manager: bool = False,
+                rollout_creator: bool = False) -> User:
     email = normalise_email(email)
     problems = Problems()
     if reason := check_email(email):
@@ -48,10 +49,12 @@ def create_user(email: str, name: str, password: str, *, is_admin: bool = False,
         problems.add("language", _("Choose Swedish or English."))
     problems.raise_if_any(_("The user could not be created."))
     user = User(email=email, name=name.strip(), password_hash=generate_password_hash(password),
-                is_admin=is_admin, language=language)
+                is_admin=is_admin, language=language, is_people_manager=people_manager,
+                is_rollout_creator=rollout_creator)
     db.session.add(user)
     db.session.flush()
-    audit.record(actor, "user.create", subject=email, details={"admin": is_admin})
+    audit.record(actor, "user.create", subject=email, details={
+        "admin": is_admin, "people_manager": people_manager, "rollout_creator": rollout_creator})
     db.session.commit()
     return user
 
@@ -182,7 +185,40 @@ def is_any_lead(user: Optional[User]) -> bool:
     ) is not None
 
 
+# --- organisation-wide roles ----------------------------------------------------
+# Admins grant them. A people manager keeps the people directory (reads, edits, imports,
+# exports and erases people); a rollout creator may plan new rollouts. Nobody else reads
+# the directory: a lead reads and edits only the people in their own rollouts' waves.
+
+def can_manage_people(user: Optional[User]) -> bool:
+    return user is not None and bool(user.is_admin or user.is_people_manager)
+
+
 def require_people_manager(user: Optional[User]) -> None:
-    """People are managed by admins and by anyone who leads a rollout."""
-    if user is not None and not is_any_lead(user):
-        raise NotAllowed(_("Only administrators and rollout leads may change people."))
+    if user is not None and not can_manage_people(user):
+        raise NotAllowed(_("Only administrators and people managers may do this."))
+
+
+def can_create_rollouts(user: Optional[User]) -> bool:
+    return user is not None and bool(user.is_admin or user.is_rollout_creator)
+
+
+def require_rollout_creator(user: Optional[User]) -> None:
+    if user is not None and not can_create_rollouts(user):
+        raise NotAllowed(_("Only administrators and rollout creators may plan new rollouts."))
+
+
+def can_read_people(user: Optional[User]) -> bool:
+    """May open the people pages at all: people managers see everyone, leads their members."""
+    return can_manage_people(user) or is_any_lead(user)
+
+
+def set_organisation_roles(user: User, actor: User, *, people_manager: bool, rollout_creator: bool) -> None:
+    require_admin(actor)
+    before = {"people_manager": user.is_people_manager, "rollout_creator": user.is_rollout_creator}
+    after = {"people_manager": bool(people_manager), "rollout_creator": bool(rollout_creator)}
+    if before == after:
+        return
+    user.is_people_manager, user.is_rollout_creator = after["people_manager"], after["rollout_creator"]
+    audit.record(actor, "user.roles", subject=user.email, details={"before": before, "after": after})
+    db.session.commit()

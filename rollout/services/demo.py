@@ -28,6 +28,7 @@ DEMO_USERS = (
     ("admin@example.se", "Åsa Administratör", True, "administrator"),
     ("lead@example.se", "Lena Lindqvist", False, "lead"),
     ("reviewer@example.se", "Rikard Rask", False, "reviewer"),
+    ("people@example.se", "Petra Persson", False, "people manager"),
 )
 UNITS = (
     ("IT-enheten", 24), ("Bygglov", 62), ("Planavdelningen", 48), ("Lantmäteri", 40),
@@ -74,8 +75,10 @@ def demo_people() -> list[dict]:
 
 def load_demo() -> DemoResult:
     users = {}
-    for email, name, admin, _role in DEMO_USERS:
-        users[email] = accounts.create_user(email, name, DEMO_PASSWORD, is_admin=admin)
+    for email, name, admin, role in DEMO_USERS:
+        users[email] = accounts.create_user(email, name, DEMO_PASSWORD, is_admin=admin,
+                                            people_manager=role == "people manager",
+                                            rollout_creator=role == "lead")
     people.upsert_people(demo_people(), None, source="demo")
     lead = users["lead@example.se"]
     _earlier_rollout(lead)

@@ -18,9 +18,20 @@ from . import compare, gates, lessons, questionnaires, retro
 from . import waves as wave_service
 from .accounts import require_view
 from .cohorts import members
-from .results import wave_results
+from .results import answers_hidden, wave_results
 
 CHUNK = 500
+
+
+# what a spreadsheet reads as the start of a formula (or, for tab and CR, of a hidden cell)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A text cell that no spreadsheet runs: a leading ' when it starts as a formula would
+    (OWASP's CSV injection advice). Every text cell of every CSV goes through here; numbers we
+    write as numbers do not, so that a negative number stays a number."""
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def _number(value: Optional[float], decimal: str) -> str:
@@ -32,7 +43,12 @@ def _number(value: Optional[float], decimal: str) -> str:
 
 def responses_csv(rollout: Rollout, actor: Optional[User], wave: Optional[Wave] = None,
                   excel: str = "sv") -> Iterator[str]:
-    """The rows of the CSV, streamed: one line per response, one column per question code."""
+    """The rows of the CSV, streamed: one line per response, one column per question code.
+
+    In an anonymous rollout the rows carry no response id, language or time finer than the day,
+    come in the order of their respondent key (a keyed hash, unrelated to when they came), and a
+    wave whose answers are hidden (`answers_hidden`: fewer respondents than k) has no rows at all:
+    its count is on the results pages, its answers nowhere."""
     require_view(actor, rollout)
     delimiter, decimal = (";", ",") if excel == "sv" else (",", ".")
     waves = [wave] if wave is not None else list(rollout.waves)
@@ -44,10 +60,9 @@ def responses_csv(rollout: Rollout, actor: Optional[User], wave: Optional[Wave] 
             if q.code not in kinds:
                 codes.append(q.code)
                 kinds[q.code] = q.kind
-    personal = not rollout.anonymous
-    header = ["wave", "response", "submitted_at", "updated_at", "language"]
-    if personal:
-        header += ["external_id", "name", "unit"]
+    anonymous = rollout.anonymous
+    header = ["wave", "submitted_on"] if anonymous else [
+        "wave", "response", "submitted_at", "updated_at", "language", "external_id", "name", "unit"]
     header += codes
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
@@ -58,35 +73,51 @@ def responses_csv(rollout: Rollout, actor: Optional[User], wave: Optional[Wave] 
         buffer.truncate()
         return text
 
-    writer.writerow(header)
+    # read before the first yield: the view's session may be gone when the rest is streamed
+    shown = [(w.id, w.number) for w in waves if not answers_hidden(w)]
+    writer.writerow([spreadsheet_safe(name) for name in header])
     yield "\ufeff" + flush()
-    wave_numbers = {w.id: w.number for w in waves}
-    last_id = 0
-    while True:
-        query = (select(Response, Person).outerjoin(Person, Person.id == Response.person_id)
-                 .where(Response.wave_id.in_(list(wave_numbers)), Response.id > last_id)
-                 .order_by(Response.id).limit(CHUNK))
-        rows = db.session.execute(query).all()
-        if not rows:
-            return
-        ids = [response.id for response, _ in rows]
-        answers: dict[int, dict[str, list]] = {}
-        for answer in db.session.scalars(select(Answer).where(Answer.response_id.in_(ids)).order_by(Answer.id)):
-            value = answer.text if answer.text is not None else (
-                answer.option if answer.option is not None else _number(answer.number, decimal))
-            answers.setdefault(answer.response_id, {}).setdefault(answer.code, []).append(value)
-        for response, person in rows:
-            line = [wave_numbers[response.wave_id], response.id, response.submitted_at.isoformat(timespec="seconds"),
-                    response.updated_at.isoformat(timespec="seconds"), response.language]
-            if personal:
-                line += [person.external_id if person else "", person.name if person else "",
-                         person.unit_name if person else ""]
-            given = answers.get(response.id, {})
-            line += ["|".join(str(v) for v in given.get(code, [])) for code in codes]
-            writer.writerow(line)
-        yield flush()
-        last_id = ids[-1]
-        db.session.expunge_all()
+    order = Response.respondent_key if anonymous else Response.id
+    for wave_id, number in shown:
+        last = None
+        while True:
+            query = (select(Response, Person).outerjoin(Person, Person.id == Response.person_id)
+                     .where(Response.wave_id == wave_id).order_by(order).limit(CHUNK))
+            if last is not None:
+                query = query.where(order > last)
+            rows = db.session.execute(query).all()
+            if not rows:
+                break
+            answers = _answers([response.id for response, _ in rows], decimal)
+            for response, person in rows:
+                given = answers.get(response.id, {})
+                if anonymous:
+                    line = [number, response.submitted_at.date().isoformat()]
+                else:
+                    line = [number, response.id, response.submitted_at.isoformat(timespec="seconds"),
+                            response.updated_at.isoformat(timespec="seconds"), response.language]
+                    line += [spreadsheet_safe(value) for value in (
+                        person.external_id if person else "", person.name if person else "",
+                        person.unit_name if person else "")]
+                line += ["|".join(given.get(code, [])) for code in codes]
+                writer.writerow(line)
+            yield flush()
+            last = getattr(rows[-1][0], order.key)
+            db.session.expunge_all()
+
+
+def _answers(response_ids: list[int], decimal: str) -> dict[int, dict[str, list[str]]]:
+    """response id -> code -> the answers as cells: numbers as numbers, texts and options made safe."""
+    answers: dict[int, dict[str, list[str]]] = {}
+    for answer in db.session.scalars(select(Answer).where(Answer.response_id.in_(response_ids)).order_by(Answer.id)):
+        if answer.text is not None:
+            value = spreadsheet_safe(answer.text)
+        elif answer.option is not None:
+            value = spreadsheet_safe(answer.option)
+        else:
+            value = _number(answer.number, decimal)
+        answers.setdefault(answer.response_id, {}).setdefault(answer.code, []).append(value)
+    return answers
 
 
 def rollout_json(rollout: Rollout, actor: Optional[User]) -> dict:

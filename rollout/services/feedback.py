@@ -10,7 +10,7 @@ import hmac
 import math
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Optional
 
 from flask import current_app
@@ -81,6 +81,11 @@ def respondent_key(wave_id: int, person_id: int) -> str:
     return keyed_hash(f"respondent:{wave_id}:{person_id}")
 
 
+def start_of_day(value: datetime) -> datetime:
+    """00:00 UTC of the day of `value`: the finest time an anonymous response keeps."""
+    return value.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def link_url(link: FeedbackLink) -> str:
     return notify.public_url(f"/f/{_token(link.wave_id, link.person_id, link.nonce)}")
 
@@ -142,14 +147,17 @@ def queue_invitations(wave: Wave) -> int:
 
 
 def queue_reminders(wave: Wave) -> int:
-    """One reminder per member who has not answered, exactly once."""
+    """One reminder per member who has not answered, exactly once. In an anonymous rollout every
+    member is reminded (in words that fit those who have answered): who got a reminder, which the
+    outbox shows, would otherwise tell the team who has answered."""
     count = 0
     done = said_and_done(wave)
-    for link, person in _links_with_people(wave, only_non_responders=True):
+    anonymous = wave.rollout.anonymous
+    for link, person in _links_with_people(wave, only_non_responders=not anonymous):
         count += notify.queue("reminder", f"reminder:{wave.id}:{person.id}", person.email, person.language,
                               "reminder", wave_id=wave.id, person_id=person.id, wave=wave, rollout=wave.rollout,
                               person=person, url=link_url(link), closes_at=wave.feedback_closes_at,
-                              said_and_done=done)
+                              said_and_done=done, anonymous=anonymous)
     return count
 
 
@@ -268,6 +276,10 @@ def visit(token: str) -> Visit:
 
 
 def touch(v: Visit) -> None:
+    """Note when a link was last opened; never in an anonymous rollout, where it would tell the
+    team who has (probably) answered."""
+    if v.rollout.anonymous:
+        return
     v.link.last_opened_at = utcnow()
     db.session.commit()
 
@@ -377,13 +389,15 @@ def submit(token: str, answers, language: str = "sv") -> Response:
     problems.raise_if_any(_("Some answers need attention."))
     key = respondent_key(v.wave.id, v.person.id)
     anonymous = v.rollout.anonymous
-    language = language if language in ("sv", "en") else "sv"
+    # an anonymous response keeps nothing that could single its person out: no language, no time
+    # finer than the day (the row id is never shown), no count of edits
+    language = "" if anonymous else language if language in ("sv", "en") else "sv"
     for _attempt in range(2):
         # the row lock makes two edits of the same response take turns (PostgreSQL; SQLite has one writer)
         response = db.session.scalar(select(Response).where(Response.wave_id == v.wave.id,
                                                             Response.respondent_key == key)
                                      .with_for_update().execution_options(populate_existing=True))
-        now = utcnow()
+        now = start_of_day(utcnow()) if anonymous else utcnow()
         if response is None:
             response = Response(wave_id=v.wave.id, questionnaire_id=v.questionnaire.id, respondent_key=key,
                                 person_id=None if anonymous else v.person.id, language=language,
@@ -399,7 +413,8 @@ def submit(token: str, answers, language: str = "sv") -> Response:
                                .values(responses_count=Wave.responses_count + 1))
         else:
             response.updated_at, response.language = now, language
-            response.edits += 1
+            if not anonymous:
+                response.edits += 1
         # an edit replaces every answer (the old rows are deleted as orphans)
         response.answers = [Answer(wave_id=v.wave.id, **row) for row in rows]
         db.session.commit()

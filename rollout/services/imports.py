@@ -11,13 +11,15 @@ import io
 from typing import Optional
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from ..extensions import db
-from ..models import User
-from . import audit
-from .accounts import require_people_manager
+from ..models import Rollout, User
+from . import audit, rollouts
+from .accounts import can_view, require_people_manager
 from .errors import Problems
 from .people import ATTRIBUTE_KEY, RESERVED, UpsertResult, apply_upsert, validate_person
+from .people import upsert_people as upsert
 
 REQUIRED_COLUMNS = ("external_id", "name", "email")
 MAX_REPORTED = 1000
@@ -105,12 +107,42 @@ def _records(reader, problems: Problems):
             return
 
 
-def import_people_csv(data: bytes | str, actor: Optional[User], *, source: str = "csv") -> UpsertResult:
+def rollout_to_import_for(key, actor: Optional[User]) -> Optional[Rollout]:
+    """The rollout named by `key` that people are imported for (None without a key); a key of
+    no rollout the actor may see, or of one whose personal data is purged, is a ValidationFailed."""
+    if key is None or key == "":
+        return None
+    problems = Problems()
+    rollout = None
+    if isinstance(key, str) and rollouts.KEY.match(key.strip()):
+        rollout = db.session.scalar(select(Rollout).where(Rollout.key == key.strip()))
+    if rollout is None or (actor is not None and not can_view(actor, rollout)):
+        problems.add("rollout", _("No such rollout."))
+    elif rollout.purged_at is not None:
+        problems.add("rollout", _("This rollout's personal data has been purged; import the people without it."))
+    problems.raise_if_any(_("Nothing was imported: the rollout is not right."))
+    return rollout
+
+
+def import_people_csv(data: bytes | str, actor: Optional[User], *, source: str = "csv",
+                      for_rollout: Optional[str] = None) -> UpsertResult:
+    """Import the file, all or nothing. With `for_rollout` (a key), the people it adds are marked as
+    added for that rollout, so that its retention deletes them with it when they are in no other."""
     require_people_manager(actor)
+    rollout = rollout_to_import_for(for_rollout, actor)
     text = decode(data) if isinstance(data, bytes) else data
     rows = parse_people_csv(text)
-    result = apply_upsert(rows)
-    audit.record(actor, "people.import", details={"source": source, "created": result.created,
-                                                  "updated": result.updated, "rows": len(rows)})
+    result = apply_upsert(rows, actor, added_for=rollout)
+    details = {"source": source, "created": result.created, "updated": result.updated, "rows": len(rows)}
+    if rollout is not None:
+        details["for_rollout"] = rollout.key
+    audit.record(actor, "people.import", details=details)
     db.session.commit()
     return result
+
+
+def upsert_people(items: list, actor: Optional[User], *, source: str = "api",
+                  for_rollout: Optional[str] = None) -> UpsertResult:
+    """people.upsert_people, optionally for a rollout named by its key (as import_people_csv)."""
+    require_people_manager(actor)
+    return upsert(items, actor, source=source, added_for=rollout_to_import_for(for_rollout, actor))

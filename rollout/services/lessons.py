@@ -644,13 +644,15 @@ LIBRARY_FIELDS = ("id", "rollout", "title", "action", "origin_wave", "target_wav
 
 def library_dicts(lessons_: list[Lesson], actor: Optional[User]) -> list[dict]:
     """Lessons as the library shows them: everything for a rollout the reader may open; otherwise the
-    lesson itself and what the data proposed, without its owner, reasons or the rollout's figures."""
+    lesson itself and what the data proposed, without its rollout's key, its owner, reasons or the
+    rollout's figures."""
     viewable = viewable_rollouts(actor, {lesson.rollout_id for lesson in lessons_})
     items = []
     for lesson in lessons_:
         data = as_dict(lesson)
         if lesson.rollout_id not in viewable:
             data = {name: data[name] for name in LIBRARY_FIELDS}
+            data["rollout"] = None  # a rollout the reader may not open is not named
             data["proposal"] = (lesson.verification or {}).get("proposal")
         items.append(data)
     return items

@@ -37,8 +37,14 @@ def public_url(path: str) -> str:
     return current_app.config.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/") + path
 
 
+def privacy_url(language: str) -> str:
+    """The privacy notice (views/public.py) in the reader's language; every e-mail links to it."""
+    return public_url("/privacy" + ("?lang=en" if language == "en" else ""))
+
+
 def render(template: str, language: str, **context) -> tuple[str, str, str]:
     """Subject, text and HTML of `templates/email/<template>` in the reader's language."""
+    context.setdefault("privacy_url", privacy_url(language))
     with force_locale(language):
         subject = render_template(f"email/{template}.subject.txt", **context).strip()
         text = render_template(f"email/{template}.txt", **context)

@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from typing import Iterable, Optional
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from ..extensions import db
-from ..models import Person, Unit, User
+from ..models import FeedbackLink, Membership, Person, RolloutRole, Unit, User, Wave
+from ..models.types import utcnow
 from . import audit
-from .accounts import check_email, require_admin, require_people_manager
-from .errors import NotFound, Problems
+from .accounts import can_manage_people, can_read_people, check_email, require_admin, require_people_manager
+from .errors import NotAllowed, NotFound, Problems
 from .validation import text_problem, without_controls
 
 EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,99}$")
@@ -100,8 +102,10 @@ def _chunks(items: list, size: int = CHUNK):
         yield items[start:start + size]
 
 
-def apply_upsert(rows: list[dict]) -> UpsertResult:
-    """Insert or update already validated rows, by external id, in the open transaction."""
+def apply_upsert(rows: list[dict], actor: Optional[User] = None, *, added_for=None) -> UpsertResult:
+    """Insert or update already validated rows, by external id, in the open transaction. People
+    created here are marked as added for the rollout `added_for` (retention deletes them with it);
+    people who exist already are not."""
     units = _units_by_name(row["unit"] for row in rows)
     ids = [row["external_id"] for row in rows]
     existing: dict[str, Person] = {}
@@ -109,13 +113,15 @@ def apply_upsert(rows: list[dict]) -> UpsertResult:
         for person in db.session.scalars(select(Person).where(Person.external_id.in_(chunk))):
             existing[person.external_id] = person
     created = updated = 0
+    email_changed: list[Person] = []
     for row in rows:
         person = existing.get(row["external_id"])
         unit = units.get(row["unit"]) if row["unit"] else None
         if person is None:
             attributes = {k: v for k, v in row["attributes"].items() if v is not None}
             person = Person(external_id=row["external_id"], name=row["name"], email=row["email"],
-                            unit=unit, language=row["language"], attributes=attributes)
+                            unit=unit, language=row["language"], attributes=attributes,
+                            added_for_rollout_id=added_for.id if added_for is not None else None)
             person.refresh_search_text()
             db.session.add(person)
             created += 1
@@ -129,15 +135,18 @@ def apply_upsert(rows: list[dict]) -> UpsertResult:
         changed = (person.name, person.email, person.unit_id, person.language, person.attributes) != (
             row["name"], row["email"], unit.id if unit else None, row["language"], attributes)
         if changed:
+            if person.email != row["email"]:
+                email_changed.append(person)
             person.name, person.email, person.unit, person.language = row["name"], row["email"], unit, row["language"]
             person.attributes = attributes
             person.refresh_search_text()
             updated += 1
+    revoke_links_after_email_change(email_changed, actor)
     return UpsertResult(created, updated)
 
 
-def upsert_people(items: list, actor: Optional[User], *, source: str = "api") -> UpsertResult:
-    """Create or update people by external id: all or nothing."""
+def upsert_people(items: list, actor: Optional[User], *, source: str = "api", added_for=None) -> UpsertResult:
+    """Create or update people by external id: all or nothing (`added_for`: see apply_upsert)."""
     require_people_manager(actor)
     problems = Problems()
     if not isinstance(items, list) or not items:
@@ -155,15 +164,20 @@ def upsert_people(items: list, actor: Optional[User], *, source: str = "api") ->
         seen[row["external_id"]] = index
         rows.append(row)
     problems.raise_if_any(_("No one was saved: some people have errors."))
-    result = apply_upsert(rows)
-    audit.record(actor, "people.upsert", details={"source": source, "created": result.created, "updated": result.updated})
+    result = apply_upsert(rows, actor, added_for=added_for)
+    details = {"source": source, "created": result.created, "updated": result.updated}
+    if added_for is not None:
+        details["for_rollout"] = added_for.key
+    audit.record(actor, "people.upsert", details=details)
     db.session.commit()
     return result
 
 
 def save_person(data: dict, actor: Optional[User], person: Optional[Person] = None) -> Person:
-    """Create a person, or edit one (whose external id may change if not taken)."""
-    require_people_manager(actor)
+    """Create a person, or edit one (whose external id may change if not taken). People
+    managers create and edit anyone; a lead edits the people in their own rollouts' waves."""
+    if person is None or not can_edit_person(actor, person):
+        require_people_manager(actor)
     problems = Problems()
     row = validate_person(data, problems)
     if row is not None:
@@ -179,25 +193,82 @@ def save_person(data: dict, actor: Optional[User], person: Optional[Person] = No
         action = "person.create"
     else:
         action = "person.update"
+    email_changed = action == "person.update" and person.email != row["email"]
     person.external_id = row["external_id"]
     person.name, person.email, person.unit, person.language = row["name"], row["email"], unit, row["language"]
     person.attributes = attributes
     person.refresh_search_text()
     db.session.flush()
     audit.record(actor, action, subject=person.external_id)
+    if email_changed:
+        revoke_links_after_email_change([person], actor)
     db.session.commit()
     return person
 
 
-def get_person(person_id: int) -> Person:
-    person = db.session.get(Person, person_id)
+def revoke_links_after_email_change(changed: list[Person], actor: Optional[User]) -> int:
+    """A personal link goes to one address: when the address changes, the person's live
+    links (in waves not done or cancelled) are revoked, so that a changed address cannot take
+    over a link; a lead sends a new one. Each revocation is in the audit log."""
+    if not changed:
+        return 0
+    live_waves = select(Wave.id).where(Wave.state.not_in(("done", "cancelled")))
+    total = 0
+    for person in changed:
+        result = db.session.execute(
+            update(FeedbackLink).where(FeedbackLink.person_id == person.id, FeedbackLink.revoked_at.is_(None),
+                                       FeedbackLink.wave_id.in_(live_waves))
+            .values(revoked_at=utcnow()).execution_options(synchronize_session=False))
+        if result.rowcount:
+            total += result.rowcount
+            audit.record(actor, "link.revoke", subject=person.external_id,
+                         details={"reason": "email_changed", "links": result.rowcount})
+    return total
+
+
+def _led_members(user: User) -> ColumnElement[bool]:
+    """The people in the waves of the rollouts `user` leads."""
+    return Person.id.in_(
+        select(Membership.person_id).join(Wave, Wave.id == Membership.wave_id)
+        .join(RolloutRole, RolloutRole.rollout_id == Wave.rollout_id)
+        .where(RolloutRole.user_id == user.id, RolloutRole.role == "lead"))
+
+
+def visible_to(viewer: Optional[User]) -> Optional[ColumnElement[bool]]:
+    """The condition on people that `viewer` may read, None for everyone (the system and
+    people managers); raises NotAllowed for those who may read no one."""
+    if viewer is None or can_manage_people(viewer):
+        return None
+    if not can_read_people(viewer):
+        raise NotAllowed(_("Only people managers and the leads of a rollout's waves may see people."))
+    return _led_members(viewer)
+
+
+def can_edit_person(viewer: Optional[User], person: Person) -> bool:
+    if viewer is None or can_manage_people(viewer):
+        return True
+    return bool(db.session.scalar(select(func.count()).where(Person.id == person.id, _led_members(viewer))))
+
+
+def get_person(person_id: int, viewer: Optional[User] = None) -> Person:
+    """One person, for the system or for someone who may read them (else NotFound)."""
+    condition = visible_to(viewer)
+    query = select(Person).where(Person.id == person_id)
+    if condition is not None:
+        query = query.where(condition)
+    person = db.session.scalar(query)
     if person is None:
         raise NotFound(_("No such person."))
     return person
 
 
-def search_people(q: str = "", unit: str = "", page: int = 1, per_page: int = 50) -> tuple[list[Person], int]:
+def search_people(q: str = "", unit: str = "", page: int = 1, per_page: int = 50,
+                  viewer: Optional[User] = None) -> tuple[list[Person], int]:
+    """People matching `q` and `unit` among those `viewer` may read."""
+    condition = visible_to(viewer)
     query = select(Person)
+    if condition is not None:
+        query = query.where(condition)
     q, unit = q or "", unit or ""
     if without_controls(q) != q or without_controls(unit) != unit:
         return [], 0  # no name, e-mail, id or unit holds control characters

@@ -6,6 +6,7 @@ tick is caught up by the next, and a repeated tick does nothing twice.
 - reminders go to non-responders in the last `reminder_days` of the window
 - waves collecting feedback get their invitations, one per member, exactly once
 - invitations, reminders and alerts waiting in the queue are delivered
+- personal data is purged when a rollout's retention runs out (rollout.services.retention)
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Wave
 from ..models.types import utcnow
-from . import feedback, notify, waves
+from . import feedback, notify, retention, waves
 from .errors import GuardFailed
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class TickReport:
     outbox: int = 0
     failed: int = 0
     blocked: list[str] = field(default_factory=list)
+    purged: list[str] = field(default_factory=list)  # "<key>:texts" / "<key>:all": retention purges done
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -75,4 +77,5 @@ def tick(now: Optional[datetime] = None) -> TickReport:
             db.session.commit()
     delivery = notify.deliver_pending()
     report.sent, report.outbox, report.failed = delivery.sent, delivery.outbox, delivery.failed
+    report.purged = retention.purge_due(now)
     return report

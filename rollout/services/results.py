@@ -71,12 +71,20 @@ class WaveResults:
                 "problems": self.problems, "hours_lost": self.hours_lost, "hidden": self.hidden}
 
 
+def answers_hidden(wave: Wave) -> bool:
+    """Whether only counts of `wave` may be shown: an anonymous rollout with fewer respondents than
+    its k. Pages, API, exports and the retrospective all ask this one function, so that what is
+    hidden in one place is hidden in every other (no answers, free texts, distributions or means)."""
+    rollout = wave.rollout
+    return bool(rollout.anonymous and 0 < wave.responses_count < rollout.anonymity_k)
+
+
 def wave_results(wave: Wave, actor: Optional[User] = None) -> WaveResults:
     rollout = wave.rollout
     require_view(actor, rollout)
     invited = wave.members_count if wave.feedback_opened_at else 0
     responded = wave.responses_count
-    hidden = rollout.anonymous and 0 < responded < rollout.anonymity_k
+    hidden = answers_hidden(wave)
     questions: dict[str, QuestionResult] = {}
     questionnaire = db.session.get(Questionnaire, wave.questionnaire_id) if wave.questionnaire_id else None
     if questionnaire is not None:
@@ -158,8 +166,10 @@ def _problems(wave: Wave) -> dict:
     for entry in by_category.values():
         entry["per_100"] = round(100 * entry["count"] / members, 1) if members else None
     # how many people reported (someone may report three times); unknown in an anonymous rollout
+    # and once retention has unlinked the reports from the people
+    unlinked = wave.rollout.anonymous or wave.rollout.purged_at is not None
     reporters = None
-    if not wave.rollout.anonymous and rows:
+    if not unlinked and rows:
         distinct = func.count(func.distinct(ProblemReport.person_id))
         for category, count in db.session.execute(select(ProblemReport.category, distinct)
                                                   .where(ProblemReport.wave_id == wave.id)
@@ -168,7 +178,7 @@ def _problems(wave: Wave) -> dict:
         reporters = db.session.scalar(select(distinct).where(ProblemReport.wave_id == wave.id))
     return {"total": total, "open_blockers": open_blockers, "by_category": by_category, "by_severity": by_severity,
             "per_100": round(100 * total / members, 1) if members else None,
-            "reporters": reporters if not wave.rollout.anonymous else None}
+            "reporters": reporters if not unlinked else None}
 
 
 def _hours(questions: dict[str, QuestionResult]) -> Optional[dict]:

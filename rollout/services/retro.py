@@ -41,7 +41,7 @@ from .accounts import require_lead
 from .errors import GuardFailed, NotFound, Problems
 from .feedback import keyed_hash
 from .lessons import require_team
-from .results import WaveResults, wave_results
+from .results import WaveResults, answers_hidden, wave_results
 from .validation import an_id, text_problem, whole_number
 
 KIND_LABELS = {"went_well": _l("Went well"), "better": _l("Could be better"), "celebrate": _l("Celebrate"),
@@ -146,15 +146,24 @@ def _texts(wave: Wave, language: str, page: int, per_page: int, code: str) -> tu
     if wave.questionnaire_id:
         prompts = {q.code: (q.prompt_en if language == "en" else q.prompt_sv) or q.prompt_sv
                    for q in db.session.scalars(select(Question).where(Question.questionnaire_id == wave.questionnaire_id))}
+    where = [Answer.wave_id == wave.id, Answer.text.is_not(None), Answer.text != ""] + (
+        [Answer.code == code] if code else [])
     query = select(Answer.id, Answer.code, Answer.text, Person.name).join(Response, Response.id == Answer.response_id) \
-        .outerjoin(Person, Person.id == Response.person_id) \
-        .where(Answer.wave_id == wave.id, Answer.text.is_not(None), Answer.text != "")
-    if code:
-        query = query.where(Answer.code == code)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    # in an anonymous rollout the order is the text's, so that position does not tie answers together
-    order = (Answer.code, Answer.text) if anonymous else (Answer.code, Response.submitted_at, Answer.id)
-    rows = db.session.execute(query.order_by(*order).limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+        .outerjoin(Person, Person.id == Response.person_id).where(*where)
+    offset = (max(page, 1) - 1) * per_page
+    if anonymous:
+        # in the order of the opaque references (keyed hashes), per question: a position then says
+        # nothing of who answered or when, and ties no answer to another of the same person
+        refs = sorted((row.code, answer_ref(row.id), row.id)
+                      for row in db.session.execute(select(Answer.id, Answer.code).where(*where)))
+        total = len(refs)
+        shown = [answer_id for _code, _ref, answer_id in refs[offset:offset + per_page]]
+        by_id = {row.id: row for row in db.session.execute(query.where(Answer.id.in_(shown)))} if shown else {}
+        rows = [by_id[answer_id] for answer_id in shown]
+    else:
+        total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = db.session.execute(query.order_by(Answer.code, Response.submitted_at, Answer.id)
+                                  .limit(per_page).offset(offset)).all()
     return [TextAnswer(answer_ref(row.id), row.code, prompts.get(row.code, row.code), row.text,
                        None if anonymous else row.name, KIND_OF_ANSWER.get(row.code, "idea")) for row in rows], total
 
@@ -300,8 +309,8 @@ def _answer_by_ref(wave: Wave, ref) -> Optional[Answer]:
 def card_from_answer(wave: Wave, ref: str, kind: Optional[str], actor: Optional[User]) -> RetroCard:
     """A participant's free-text answer (by its reference), copied onto a card (never with their name)."""
     _taking_part(wave, actor)
-    answer = _answer_by_ref(wave, ref)
-    if answer is None or not answer.text or wave_results(wave).hidden:
+    answer = None if answers_hidden(wave) else _answer_by_ref(wave, ref)
+    if answer is None or not answer.text:
         raise NotFound(_("No such answer."))
     kind = kind if kind in CARD_KINDS else KIND_OF_ANSWER.get(answer.code, "idea")
     return _new_card(wave, actor, "participant", {"from_answer": ref}, kind=kind, text=answer.text[:MAX_CARD])

@@ -10,8 +10,8 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import ROLES, Rollout, RolloutRole, User, Wave
-from . import audit, lessons, questionnaires
-from .accounts import require_lead, require_view
+from . import audit, lessons, questionnaires, settings
+from .accounts import require_lead, require_rollout_creator, require_view
 from .errors import NotFound, Problems, ValidationFailed
 from .validation import text_problem, whole_number
 
@@ -55,13 +55,20 @@ def _validate(data: dict, problems: Problems, *, rollout: Optional[Rollout] = No
         tags = lessons.clean_tags(data["tags"], problems)
     else:
         tags = rollout.tags if rollout else []
+    # empty: the organisation's default (rollout.services.settings)
+    retention_days, text_retention_days = settings.clean_retention(
+        data.get("retention_days", rollout.retention_days if rollout else None),
+        data.get("text_retention_days", rollout.text_retention_days if rollout else None),
+        problems, default_allowed=True)
     return {"key": key, "name": name, "description": description, "anonymous": anonymous,
             "reminder_days": reminder_days, "anonymity_k": anonymity_k, "problem_categories": categories,
-            "vote_budget": vote_budget, "tags": tags}
+            "vote_budget": vote_budget, "tags": tags, "retention_days": retention_days,
+            "text_retention_days": text_retention_days}
 
 
 def create_rollout(data: dict, actor: Optional[User]) -> Rollout:
-    """Anyone with an account may plan a rollout; its creator becomes its first lead."""
+    """Admins and rollout creators may plan a rollout; its creator becomes its first lead."""
+    require_rollout_creator(actor)
     problems = Problems()
     clean = _validate(data, problems)
     problems.raise_if_any(_("The rollout could not be created."))
@@ -82,8 +89,13 @@ def update_rollout(rollout: Rollout, data: dict, actor: Optional[User]) -> Rollo
     require_lead(actor, rollout)
     problems = Problems()
     clean = _validate(data, problems, rollout=rollout)
-    if clean["anonymous"] != rollout.anonymous and any(w.feedback_opened_at for w in rollout.waves):
+    collected = any(w.feedback_opened_at for w in rollout.waves)
+    if clean["anonymous"] != rollout.anonymous and collected:
         problems.add("anonymous", _("Anonymity cannot change once feedback has been collected."))
+    if rollout.anonymous and collected and (clean["anonymity_k"] or 0) < rollout.anonymity_k:
+        # a smaller group size would show answers that were given under the promise of the larger one
+        problems.add("anonymity_k", _("The smallest group shown cannot be lowered once feedback has been "
+                                      "collected."))
     problems.raise_if_any(_("The rollout could not be saved."))
     changes = {k: v for k, v in clean.items() if k != "key" and getattr(rollout, k) != v}
     for name, value in changes.items():

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..forms import ActionForm, TokenForm, UnitForm, UserForm
+from ..forms import ActionForm, OrganisationRolesForm, TokenForm, UnitForm, UserForm
 from ..models import ApiToken, Notification, User
 from ..services import accounts, audit, notify, people
 from ..services.errors import NotFound, ValidationFailed
@@ -33,7 +33,8 @@ def users():
         try:
             user = accounts.create_user(form.email.data, form.name.data, form.password.data,
                                         is_admin=form.is_admin.data, language=form.language.data,
-                                        actor=current_user)
+                                        people_manager=form.is_people_manager.data,
+                                        rollout_creator=form.is_rollout_creator.data, actor=current_user)
         except ValidationFailed as error:
             apply_errors(form, error)
         else:
@@ -59,7 +60,18 @@ def user(user_id: int):
         _, new_token = accounts.create_token(account, form.name.data, actor=current_user)
         form = TokenForm(formdata=None)
     return render_template("admin/user.html", account=account, tokens=accounts.tokens_for(account), form=form,
-                           new_token=new_token, action_form=ActionForm())
+                           new_token=new_token, action_form=ActionForm(), roles_form=OrganisationRolesForm(obj=account))
+
+
+@bp.route("/users/<int:user_id>/roles", methods=["POST"])
+def organisation_roles(user_id: int):
+    account = _user(user_id)
+    form = OrganisationRolesForm()
+    if form.validate_on_submit():
+        accounts.set_organisation_roles(account, current_user, people_manager=form.is_people_manager.data,
+                                        rollout_creator=form.is_rollout_creator.data)
+        flash(_("The roles of %(name)s were saved.", name=account.name), "success")
+    return redirect(url_for("admin.user", user_id=account.id))
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])

@@ -8,6 +8,7 @@ from flask import Flask, flash, request, url_for
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
 
+from ..services import accounts
 from ..services.errors import GuardFailed, ValidationFailed
 from ..services.waves import action_label, state_label, verdict_label
 
@@ -96,6 +97,8 @@ def init_app(app: Flask) -> None:
             "state_label": state_label,
             "action_label": action_label,
             "verdict_label": verdict_label,
+            "may_read_people": accounts.can_read_people,
+            "may_create_rollouts": accounts.can_create_rollouts,
         }
 
     @app.template_filter("when")

@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..forms import ImportForm, PersonForm
-from ..services import imports, people
-from ..services.accounts import is_any_lead
+from ..services import imports, people, rollouts
+from ..services.accounts import can_manage_people, require_people_manager
 from ..services.errors import ValidationFailed
 from .helpers import Pagination, apply_errors, page_arg
 
@@ -37,10 +37,10 @@ def index():
     q = request.args.get("q", "").strip()
     unit = request.args.get("unit", "").strip()
     page, per_page = page_arg(), current_app.config["PER_PAGE"]
-    items, total = people.search_people(q, unit, page, per_page)
+    items, total = people.search_people(q, unit, page, per_page, viewer=current_user)
     return render_template("people/index.html", people=items, total=total, q=q, unit=unit,
                            units=people.unit_names(), pager=Pagination(page, per_page, total),
-                           can_edit=is_any_lead(current_user))
+                           can_edit=True, can_manage=can_manage_people(current_user))
 
 
 def _save(form: PersonForm, person=None):
@@ -63,6 +63,7 @@ def _save(form: PersonForm, person=None):
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
+    require_people_manager(current_user)
     form = PersonForm()
     if form.validate_on_submit():
         person = _save(form)
@@ -76,7 +77,7 @@ def new():
 @bp.route("/<int:person_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(person_id: int):
-    person = people.get_person(person_id)
+    person = people.get_person(person_id, viewer=current_user)
     form = PersonForm(obj=person)
     if request.method == "GET":
         form.unit.data = person.unit_name
@@ -92,14 +93,22 @@ def edit(person_id: int):
 @bp.route("/import", methods=["GET", "POST"])
 @login_required
 def import_csv():
+    require_people_manager(current_user)
     form = ImportForm()
+    visible, _total = rollouts.list_rollouts(current_user, 1, 500)
+    form.rollout.choices = [("", _("None: people of the organisation"))] + [
+        (r.key, f"{r.name} ({r.key})") for r in visible if r.purged_at is None]
     problems = []
     if form.validate_on_submit():
         try:
-            result = imports.import_people_csv(form.file.data.read(), current_user, source="ui")
+            result = imports.import_people_csv(form.file.data.read(), current_user, source="ui",
+                                               for_rollout=form.rollout.data or None)
         except ValidationFailed as error:
-            problems = error.details
-            form.file.errors = [error.message]
+            problems = [p for p in error.details if p.get("field") != "rollout"]
+            if len(problems) < len(error.details):
+                form.rollout.errors = [p["message"] for p in error.details if p.get("field") == "rollout"]
+            else:
+                form.file.errors = [error.message]
         else:
             message = _("Imported: %(created)s new and %(updated)s updated people.",
                         created=result.created, updated=result.updated)

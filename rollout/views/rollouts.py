@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..forms import ActionForm, RoleForm, RolloutEditForm, RolloutForm
-from ..services import audit, charting, questionnaires, rollouts
-from ..services.accounts import can_lead, require_lead
+from ..services import audit, charting, questionnaires, retention, rollouts, settings
+from ..services.accounts import can_lead, require_lead, require_rollout_creator
 from ..services.errors import ValidationFailed
 from . import lessons as lesson_views
 from .helpers import Pagination, apply_errors, page_arg
@@ -37,6 +37,7 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
+    require_rollout_creator(current_user)
     form = RolloutForm()
     if form.validate_on_submit():
         try:
@@ -59,9 +60,11 @@ def show(key: str):
     if any(w.feedback_opened_at for w in rollout.waves):
         glance = charting.describe(charting.gather(rollout, "satisfaction", str(get_locale()), current_user))
     suggested, viewable = lesson_views.suggestions_for(rollout, current_user)
+    lead = can_lead(current_user, rollout)
     return render_template("rollouts/show.html", rollout=rollout, waves=rollout.waves,
-                           team=rollouts.team(rollout), can_lead=can_lead(current_user, rollout), glance=glance,
-                           suggestions=suggested, viewable=viewable, statuses=lesson_views.status_labels())
+                           team=rollouts.team(rollout), can_lead=lead, glance=glance,
+                           suggestions=suggested, viewable=viewable, statuses=lesson_views.status_labels(),
+                           retention_plan=retention.plan(rollout) if lead else None)
 
 
 @bp.route("/<key>/edit", methods=["GET", "POST"])
@@ -70,6 +73,14 @@ def edit(key: str):
     rollout = rollouts.get_rollout(key, current_user)
     require_lead(current_user, rollout)
     form = RolloutEditForm(obj=rollout)
+    defaults = settings.retention_defaults()
+    form.retention_days.description = _(
+        "1-3650. Then the personal links, e-mails and the people added only for this rollout are deleted, and "
+        "responses are no longer linked to people. Empty: the organisation's default, %(n)s days.",
+        n=defaults["retention_days"])
+    form.text_retention_days.description = _(
+        "1-3650, at most the days above: free-text answers and problem descriptions are erased sooner. "
+        "Empty: the organisation's default, %(n)s days.", n=defaults["text_retention_days"])
     if request.method == "GET":
         form.tags.data = ", ".join(rollout.tags)
         form.categories_text.data = "\n".join(
@@ -78,6 +89,10 @@ def edit(key: str):
         data = {"name": form.name.data, "description": form.description.data, "anonymous": form.anonymous.data,
                 "reminder_days": form.reminder_days.data, "anonymity_k": form.anonymity_k.data,
                 "tags": _tags(form.tags.data)}
+        # empty is the organisation's default; a form sent without the fields keeps the rollout's own
+        for name in ("retention_days", "text_retention_days"):
+            if name in request.form:
+                data[name] = form[name].data
         if form.vote_budget.data is not None:
             data["vote_budget"] = form.vote_budget.data
         if (form.categories_text.data or "").strip():

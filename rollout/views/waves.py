@@ -166,7 +166,9 @@ def _answered(wave: Wave, person_ids: list[int]) -> set[int]:
 
 
 def _links(wave: Wave, person_ids: list[int]) -> dict[int, FeedbackLink]:
-    """The personal links of these people (one query)."""
+    """The personal links of these people (one query), for sending a new one or revoking it. In an
+    anonymous rollout the page shows only whether a link works: when it was opened is not even
+    recorded (`feedback.touch`), for it would tell who has answered."""
     if wave.feedback_opened_at is None or not person_ids:
         return {}
     rows = db.session.scalars(select(FeedbackLink).where(FeedbackLink.wave_id == wave.id,

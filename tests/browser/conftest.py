@@ -78,9 +78,10 @@ def live_server(database_url, tmp_path):
 
 @pytest.fixture
 def lead_user(live_server):
-    """A user who may log in; the first rollout they plan makes them its lead."""
+    """A user who may log in, plan rollouts (the first they plan makes them its lead) and keep the
+    people directory, as in a small organisation."""
     with live_server.app.test_request_context():
-        user = builders.make_user("lead@example.se", "Lena Lead")
+        user = builders.make_user("lead@example.se", "Lena Lead", people_manager=True)
         return {"email": user.email, "password": builders.PASSWORD, "name": user.name}
 
 

@@ -1,0 +1,262 @@
+"""Retention: how long a rollout keeps personal data, and the purges the reconcile tick runs.
+
+The clock starts when the rollout's last wave is done (every wave done or cancelled,
+at least one done; the latest `done_at`). After its free-text days the texts go: free-text
+answers (the rows stay, empty, so that every "answered" count stays right), problem
+descriptions, retrospective cards copied from an answer (the participant's words, not the
+team's), and blocker alerts quoting a description. After its retention days the rest goes:
+personal links, the e-mails of its waves, memberships, the person behind each response and
+problem report (a random respondent key), and the people imported only for it. The waves'
+counters, every answer's number or option, decisions with their snapshots, lessons and the
+team's own retrospective cards stay. Each purge is one transaction and one audit event
+with its counts; a purge done is not done again."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import NamedTuple, Optional
+
+from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..extensions import db
+from ..models import (
+    Answer,
+    FeedbackLink,
+    Membership,
+    Notification,
+    Person,
+    ProblemReport,
+    Response,
+    RetroCard,
+    Rollout,
+    Wave,
+)
+from ..models.types import utcnow
+from . import audit, settings
+from .privacy import CHUNK, ERASED, PSEUDONYM_PREFIX, forget_people, pseudonym
+
+log = logging.getLogger(__name__)
+TERMINAL = ("done", "cancelled")
+
+
+class Due(NamedTuple):
+    texts: bool
+    purge: bool
+
+
+@dataclass
+class RetentionPlan:
+    """What a rollout keeps, until when, and what is stored now."""
+
+    retention_days: int
+    text_retention_days: int
+    own_rule: bool  # False: the organisation's default applies
+    finished_at: Optional[datetime]  # when the last wave was done; None while one is not
+    texts_due: Optional[datetime]
+    purge_due: Optional[datetime]
+    texts_purged_at: Optional[datetime]
+    purged_at: Optional[datetime]
+    counts: dict[str, int]
+
+    @property
+    def purged(self) -> bool:
+        return _covers(self.purged_at, self.finished_at)
+
+    @property
+    def texts_purged(self) -> bool:
+        return _covers(self.texts_purged_at, self.finished_at)
+
+    def as_dict(self) -> dict:
+        def iso(value):
+            return value.isoformat() if value else None
+        return {"retention_days": self.retention_days, "text_retention_days": self.text_retention_days,
+                "own_rule": self.own_rule, "finished_at": iso(self.finished_at), "texts_due": iso(self.texts_due),
+                "purge_due": iso(self.purge_due), "texts_purged_at": iso(self.texts_purged_at),
+                "purged_at": iso(self.purged_at), "counts": self.counts}
+
+
+def _covers(purged_at: Optional[datetime], finished_at: Optional[datetime]) -> bool:
+    """A purge counts for the rollout's last finish: a wave added after it starts the clock again."""
+    return purged_at is not None and finished_at is not None and purged_at >= finished_at
+
+
+def effective_days(rollout: Rollout, defaults: Optional[dict] = None) -> tuple[int, int]:
+    """(retention days, free-text days): the rollout's own or the organisation's; texts never longer."""
+    defaults = defaults or settings.retention_defaults()
+    days = rollout.retention_days or defaults["retention_days"]
+    texts = rollout.text_retention_days or defaults["text_retention_days"]
+    return days, min(texts, days)
+
+
+def _finished(rollout_ids: Optional[list[int]] = None) -> dict[int, datetime]:
+    """rollout id -> when its last wave was done, for the rollouts whose waves are all over."""
+    done = func.sum(case((Wave.state == "done", 1), else_=0))
+    over = func.sum(case((Wave.state.in_(TERMINAL), 1), else_=0))
+    query = (select(Wave.rollout_id, func.max(Wave.done_at)).group_by(Wave.rollout_id)
+             .having(func.count() == over, done > 0))
+    if rollout_ids is not None:
+        query = query.where(Wave.rollout_id.in_(rollout_ids))
+    return {rollout_id: when for rollout_id, when in db.session.execute(query) if when is not None}
+
+
+def finished_at(rollout: Rollout) -> Optional[datetime]:
+    return _finished([rollout.id]).get(rollout.id)
+
+
+def _due(rollout: Rollout, finished: Optional[datetime], now: datetime, defaults: dict) -> Due:
+    if finished is None:
+        return Due(False, False)
+    days, texts = effective_days(rollout, defaults)
+    purge = not _covers(rollout.purged_at, finished) and finished + timedelta(days=days) <= now
+    # the full purge takes the free texts with it, if they are still there
+    texts_due = purge or finished + timedelta(days=texts) <= now
+    return Due(texts_due and not _covers(rollout.texts_purged_at, finished), purge)
+
+
+def due(rollout: Rollout, now: Optional[datetime] = None) -> Due:
+    """Whether the free-text purge and the full purge of `rollout` are due now."""
+    return _due(rollout, finished_at(rollout), now or utcnow(), settings.retention_defaults())
+
+
+def plan(rollout: Rollout) -> RetentionPlan:
+    """The rollout's retention: the rule, the dates, and the counts of what is stored now."""
+    days, texts = effective_days(rollout)
+    finished = finished_at(rollout)
+    return RetentionPlan(
+        retention_days=days, text_retention_days=texts, own_rule=rollout.retention_days is not None,
+        finished_at=finished, texts_due=finished + timedelta(days=texts) if finished else None,
+        purge_due=finished + timedelta(days=days) if finished else None,
+        texts_purged_at=rollout.texts_purged_at, purged_at=rollout.purged_at, counts=stored(rollout))
+
+
+def _waves(rollout: Rollout):
+    return select(Wave.id).where(Wave.rollout_id == rollout.id)
+
+
+def _count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def stored(rollout: Rollout) -> dict[str, int]:
+    """What the purges would erase or delete now (a fixed number of counting queries)."""
+    waves = _waves(rollout)
+    return {
+        "texts": _count(Answer, Answer.wave_id.in_(waves), Answer.text.is_not(None), Answer.text != ""),
+        "problem_descriptions": _count(ProblemReport, ProblemReport.wave_id.in_(waves),
+                                       ProblemReport.description != ERASED),
+        "links": _count(FeedbackLink, FeedbackLink.wave_id.in_(waves)),
+        "responses": _count(Response, Response.wave_id.in_(waves),
+                            ~Response.respondent_key.startswith(PSEUDONYM_PREFIX, autoescape=True)),
+        "people": db.session.scalar(select(func.count()).select_from(_only_for(rollout).subquery())) or 0,
+    }
+
+
+def _only_for(rollout: Rollout, *, leftovers: bool = False):
+    """The people imported for `rollout` (and, with `leftovers`, for rollouts purged already) who
+    are in no wave of another rollout and named in no other rollout's wave still to start."""
+    added_for = Person.added_for_rollout_id == rollout.id
+    if leftovers:
+        added_for = or_(added_for, Person.added_for_rollout_id.in_(
+            select(Rollout.id).where(Rollout.purged_at.is_not(None))))
+    # a purge deletes its memberships, so a membership elsewhere is in a rollout that still keeps its people
+    elsewhere = select(Membership.person_id).join(Wave, Wave.id == Membership.wave_id).where(
+        Wave.rollout_id != rollout.id)
+    query = select(Person.id).where(added_for, Person.id.not_in(elsewhere))
+    named: set[str] = set()
+    for (selection,) in db.session.execute(select(Wave.selection).where(
+            Wave.rollout_id != rollout.id, Wave.started_at.is_(None), Wave.state.not_in(TERMINAL))):
+        named.update(str(p) for p in (selection or {}).get("people") or [])
+    if named:
+        query = query.where(Person.external_id.not_in(sorted(named)))
+    return query
+
+
+def purge_texts(rollout: Rollout, now: datetime) -> dict[str, int]:
+    """Erase the rollout's free texts, in the open transaction; audited."""
+    waves = _waves(rollout)
+    options = {"synchronize_session": False}
+    counts = {
+        "texts": db.session.execute(
+            update(Answer).where(Answer.wave_id.in_(waves), Answer.text.is_not(None), Answer.text != "")
+            .values(text="").execution_options(**options)).rowcount,
+        "problem_descriptions": db.session.execute(
+            update(ProblemReport).where(ProblemReport.wave_id.in_(waves), ProblemReport.description != ERASED)
+            .values(description=ERASED).execution_options(**options)).rowcount,
+        "cards": db.session.execute(
+            update(RetroCard).where(RetroCard.wave_id.in_(waves), RetroCard.source == "participant",
+                                    RetroCard.text != ERASED)
+            .values(text=ERASED).execution_options(**options)).rowcount,
+        "alerts": db.session.execute(
+            update(Notification).where(Notification.wave_id.in_(waves), Notification.kind == "blocker",
+                                       or_(Notification.body_text != "", Notification.body_html != ""))
+            .values(body_text="", body_html="").execution_options(**options)).rowcount,
+    }
+    rollout.texts_purged_at = now
+    audit.record(None, "retention.texts", rollout=rollout, subject=rollout.key, details=counts)
+    return counts
+
+
+def purge_personal_data(rollout: Rollout, now: datetime) -> dict[str, int]:
+    """Delete and pseudonymise the rest of the rollout's personal data, in the open transaction; audited."""
+    waves = _waves(rollout)
+    options = {"synchronize_session": False}
+    people = list(db.session.scalars(_only_for(rollout, leftovers=True)))
+    counts = {
+        "links": db.session.execute(delete(FeedbackLink).where(FeedbackLink.wave_id.in_(waves))
+                                    .execution_options(**options)).rowcount,
+        "emails": db.session.execute(delete(Notification).where(Notification.wave_id.in_(waves))
+                                     .execution_options(**options)).rowcount,
+        "memberships": db.session.execute(delete(Membership).where(Membership.wave_id.in_(waves))
+                                          .execution_options(**options)).rowcount,
+        "problem_reports": db.session.execute(
+            update(ProblemReport).where(ProblemReport.wave_id.in_(waves), ProblemReport.person_id.is_not(None))
+            .values(person_id=None).execution_options(**options)).rowcount,
+    }
+    responses = list(db.session.scalars(select(Response.id).where(
+        Response.wave_id.in_(waves), ~Response.respondent_key.startswith(PSEUDONYM_PREFIX, autoescape=True))))
+    for start in range(0, len(responses), CHUNK):
+        db.session.execute(update(Response), [{"id": i, "person_id": None, "respondent_key": pseudonym()}
+                                              for i in responses[start:start + CHUNK]])
+    counts["responses"] = len(responses)
+    counts["people"] = forget_people(people)["people"]
+    rollout.purged_at = now
+    audit.record(None, "retention.purge", rollout=rollout, subject=rollout.key, details=counts)
+    return counts
+
+
+def _purge(rollout: Rollout, now: datetime, defaults: dict) -> list[str]:
+    # lock the rollout (PostgreSQL) and look again: another tick may have purged it meanwhile
+    db.session.refresh(rollout, with_for_update=True)
+    what = _due(rollout, finished_at(rollout), now, defaults)
+    done = []
+    if what.texts:
+        purge_texts(rollout, now)
+        done.append(f"{rollout.key}:texts")
+    if what.purge:
+        purge_personal_data(rollout, now)
+        done.append(f"{rollout.key}:all")
+    db.session.commit()
+    return done
+
+
+def purge_due(now: Optional[datetime] = None) -> list[str]:
+    """Run every purge that is due (the reconcile tick calls this); "<key>:texts" / "<key>:all" for each."""
+    now = now or utcnow()
+    finished = _finished()
+    if not finished:
+        return []
+    defaults = settings.retention_defaults()
+    done: list[str] = []
+    for rollout in db.session.scalars(select(Rollout).where(Rollout.id.in_(sorted(finished)))
+                                      .order_by(Rollout.id)).all():
+        if not any(_due(rollout, finished[rollout.id], now, defaults)):
+            continue
+        key = rollout.key
+        try:
+            done += _purge(rollout, now, defaults)
+        except SQLAlchemyError:
+            db.session.rollback()
+            log.exception("retention: the purge of %s failed; the next tick tries again", key)
+    return done
