@@ -444,7 +444,8 @@ def lesson_schemas() -> dict:
                  "description": "lower-cased words; a text of words separated by commas is taken too"},
         "Lesson": {"type": "object", "required": ["title"], "properties": {
             "id": {"type": "integer", "readOnly": True},
-            "rollout": {"type": "string", "readOnly": True},
+            "rollout": {"type": ["string", "null"], "readOnly": True,
+                        "description": "the rollout's key; null in the library for a rollout the caller may not open"},
             "title": {"type": "string", "maxLength": 200},
             "action": {"type": "string", "maxLength": 5000, "description": "what to do"},
             "origin_wave": {**wave_number, "description": "the wave it was learnt in"},
