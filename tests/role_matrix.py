@@ -60,7 +60,7 @@ ACCESS: dict[str, str | dict[str, str]] = {
     "admin.organisation_roles": "admin",
     # people
     "people.index": "people_reader",
-    "people.edit": "people_reader",
+    "people.edit": "people_manager",
     "people.new": "people_manager",
     "people.import_csv": "people_manager",
     "api.list_people": "people_reader",
@@ -108,8 +108,8 @@ ACCESS: dict[str, str | dict[str, str]] = {
     "api.update_wave": "lead_a",
     "api.transition": "lead_a",
     "api.decision": "lead_a",
-    "api.members": "team_a",
-    "api.preview": "team_a",
+    "api.members": "lead_a",
+    "api.preview": "lead_a",
     # results, gates, charts, exports
     "charts.results": "team_a",
     "charts.wave": "team_a",

@@ -2,6 +2,7 @@
 the purges the reconcile tick runs when the days are over."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -264,7 +265,7 @@ def test_after_the_retention_date_links_and_people_go_and_results_decisions_less
     assert db.session.scalar(select(Lesson.title)) == "Install printers before the wave"
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "retention.purge"))
     assert event.details == {"links": 5, "emails": 5, "memberships": 5, "problem_reports": 1, "responses": 5,
-                             "people": 4}
+                             "people": 4, "named": 0}
     assert db.session.get(Rollout, rollout.id).purged_at is not None
     # a second tick does nothing
     events = count(AuditEvent)
@@ -326,3 +327,20 @@ def test_the_import_form_offers_the_rollouts(logged_in, lead):
                                                   "rollout": KEY}, content_type="multipart/form-data")
     assert sent.status_code == 302
     assert count(Person, Person.added_for_rollout_id.is_not(None)) == 2
+
+
+def test_the_purge_forgets_the_people_named_in_selections_and_the_audit_log(ctx, lead):
+    """A wave that named its people keeps their external ids in its selection and in the audit log's
+    details of planning it: after the purge neither names anyone (the events themselves stay)."""
+    builders.make_people(3, unit="Named", prefix="nm")
+    rollout = builders.make_rollout("named-2027", lead)
+    pilot = builders.make_wave(rollout, lead, name="Pilot", people=["nm1", "nm2"])
+    builders.run_to_done(pilot, lead)
+    assert "nm1" in json.dumps([e.details for e in db.session.scalars(select(AuditEvent))])
+    events = count(AuditEvent)
+    assert reconcile.tick(done_at(pilot) + timedelta(days=366)).purged == ["named-2027:texts", "named-2027:all"]
+    db.session.expire_all()
+    assert db.session.get(Wave, pilot.id).selection["people"] == []
+    details = json.dumps([e.details for e in db.session.scalars(select(AuditEvent))])
+    assert "nm1" not in details and "nm2" not in details
+    assert count(AuditEvent) == events + 2  # the two purges; nothing was deleted from the log

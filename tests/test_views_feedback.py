@@ -343,7 +343,9 @@ def test_reviewers_cannot_send_or_revoke_links(english, auth, lead, reviewer):
     token, person_id = token_of(link), link.person_id
     auth.login(reviewer.email)
     html = english.get("/rollouts/win11-2027/waves/0").get_data(as_text=True)
-    assert "Answered</th>" in html and "Send a new link" not in html and "Personal link" not in html
+    # a reviewer reads the wave's figures, not who its members are
+    assert "Answered</th>" not in html and "Send a new link" not in html and "Personal link" not in html
+    assert "leads only" in html and "Person p1" not in html
     assert english.post(f"/rollouts/win11-2027/waves/0/members/{person_id}/new-link").status_code == 403
     assert english.post(f"/rollouts/win11-2027/waves/0/members/{person_id}/revoke-link").status_code == 403
     db.session.expire_all()
@@ -424,7 +426,9 @@ def test_admins_read_the_outbox_and_each_message(english, auth, lead, admin):
     assert english.get("/admin/outbox?kind=reminder").get_data(as_text=True).count("p1@example.se") == 0
     message = db.session.scalar(select(Notification).where(Notification.person_id == link.person_id))
     page = english.get(f"/admin/outbox/{message.id}").get_data(as_text=True)
-    assert feedback.link_url(link) in page and message.subject in page
+    assert message.subject in page and "Personal links are hidden here" in page
+    # the link is the participant's credential: not even an admin reads it
+    assert feedback.link_url(link) not in page and feedback.link_url(link).rsplit("/", 1)[1] not in page
     assert english.get("/admin/outbox/999999").status_code == 404
 
 

@@ -1,5 +1,6 @@
 """privacy: organisation roles (people manager, rollout creator), retention per
-rollout, organisation settings, and the rollout a person was imported for
+rollout, organisation settings, the rollout a person was imported for, and when a
+personal link was renewed
 
 Revision ID: 0005_privacy
 Revises: 0004_retro_lessons
@@ -25,6 +26,9 @@ def upgrade():
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_settings'))
     )
+    with op.batch_alter_table('feedback_links', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('renewed_at', sa.DateTime(timezone=True), nullable=True))
+
     with op.batch_alter_table('people', schema=None) as batch_op:
         batch_op.add_column(sa.Column('added_for_rollout_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_people_added_for_rollout_id'), ['added_for_rollout_id'], unique=False)
@@ -65,6 +69,9 @@ def downgrade():
         batch_op.drop_constraint(batch_op.f('fk_people_added_for_rollout_id_rollouts'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_people_added_for_rollout_id'))
         batch_op.drop_column('added_for_rollout_id')
+
+    with op.batch_alter_table('feedback_links', schema=None) as batch_op:
+        batch_op.drop_column('renewed_at')
 
     op.drop_table('settings')
     # ### end Alembic commands ###

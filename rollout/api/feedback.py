@@ -3,6 +3,8 @@ token (no bearer token: the personal token is the credential), and the leads'
 list and triage of problem reports."""
 from __future__ import annotations
 
+import dataclasses
+
 from flask import g, request
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -35,8 +37,9 @@ def submit_feedback(token: str):
     if language is not None and language not in LANGUAGES:
         raise ValidationFailed(_("Some answers need attention."),
                                [{"field": "language", "message": _("Choose Swedish or English.")}])
-    feedback.submit(token, body.get("answers"), language or "sv")
-    visit = feedback.visit(token)
+    response = feedback.submit(token, body.get("answers"), language or "sv")
+    # what was just sent, also through a renewed anonymous link (which shows no earlier answers)
+    visit = dataclasses.replace(feedback.visit(token), response=response)
     return serialize.feedback_receipt(visit, feedback.current_answers(visit))
 
 

@@ -81,6 +81,9 @@ def document() -> dict:
             "rollout": {"type": "string"}, "rollout_name": {"type": "string"}, "anonymous": {"type": "boolean"},
             "wave": {"type": "integer"}, "wave_name": {"type": "string"}, "state": {"type": "string"},
             "can_answer": {"type": "boolean"}, "can_report": {"type": "boolean"},
+            "earlier_answers_hidden": {"type": "boolean", "description": (
+                "a renewed link of an anonymous rollout: answers sent with an earlier link are not shown, "
+                "if there are any; new ones replace them")},
             "closes_at": {"type": ["string", "null"], "format": "date-time"},
             "questionnaire": {"oneOf": [_ref("Questionnaire"), {"type": "null"}]},
             "categories": {"type": "array", "items": {"type": "object", "properties": {

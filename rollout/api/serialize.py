@@ -58,7 +58,7 @@ def feedback_form(v: Visit, answers: dict) -> dict:
         "can_answer": v.can_answer, "can_report": v.can_report, "closes_at": when(v.wave.feedback_closes_at),
         "questionnaire": questionnaires.as_data(v.questionnaire) if v.questionnaire else None,
         "categories": questionnaires.categories(v.rollout), "severities": list(SEVERITIES),
-        "answers": answers,
+        "answers": answers, "earlier_answers_hidden": v.earlier_answers_hidden,
         "submitted_at": when(response.submitted_at) if response else None,
         "updated_at": when(response.updated_at) if response else None,
     }

@@ -64,7 +64,7 @@ def update_wave(key: str, number: int):
 def preview(key: str, number: int):
     wave = _wave(key, number)
     page, per_page = paging()
-    everyone = cohorts.preview(wave)
+    everyone = cohorts.preview_for(wave, g.user)
     return listing([serialize.member(c) for c in cohorts.page_of(everyone, page, per_page)],
                    len(everyone), page, per_page)
 
@@ -74,7 +74,7 @@ def preview(key: str, number: int):
 def members(key: str, number: int):
     wave = _wave(key, number)
     page, per_page = paging()
-    items, total = cohorts.members(wave, page, per_page)
+    items, total = cohorts.members_for(wave, g.user, page, per_page)
     return listing([serialize.member(c) for c in items], total, page, per_page)
 
 

@@ -17,9 +17,9 @@ from .gates import Decision
 from .lessons import LESSON_STATUSES, Lesson, LessonTag
 from .notifications import Notification
 from .people import Person, Unit
-from .settings import Setting
 from .retro import CARD_KINDS, RetroCard, RetroTheme, RetroVote
 from .rollouts import DECISIONS, WAVE_STATES, Membership, Rollout, RolloutTag, Wave
+from .settings import Setting
 
 __all__ = [
     "ROLES", "ApiToken", "RolloutRole", "User", "AuditEvent", "Person", "Unit",

@@ -82,6 +82,9 @@ class FeedbackLink(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
     last_opened_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    # a lead sent a new link (lost e-mail, changed address); in an anonymous rollout such a link
+    # never shows answers given before, which the new address's holder may not have given
+    renewed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
 
     person: Mapped[Person] = relationship()
 

@@ -11,7 +11,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Membership, Person, Rollout, Unit, Wave
+from ..models import Membership, Person, Rollout, Unit, User, Wave
+from .accounts import require_lead
 from .errors import Problems
 from .people import ATTRIBUTE_KEY
 from .validation import text_problem, whole_number
@@ -182,6 +183,19 @@ def members(wave: Wave, page: int = 1, per_page: int = 50, q: str = "") -> tuple
     rows = db.session.execute(query.order_by(Person.name, Person.external_id)
                               .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
     return [Candidate(r[0], r[1], r[2], r[3], r[4] or "", r[5], r[6]) for r in rows], total
+
+
+def preview_for(wave: Wave, actor: Optional[User]) -> list[Candidate]:
+    """The preview, for the rollout's leads only: the names, e-mails and units of the people a
+    selection takes are the directory's, which reviewers do not read."""
+    require_lead(actor, wave.rollout)
+    return preview(wave)
+
+
+def members_for(wave: Wave, actor: Optional[User], page: int = 1, per_page: int = 50) -> tuple[list[Candidate], int]:
+    """The members, for the rollout's leads only (see preview_for)."""
+    require_lead(actor, wave.rollout)
+    return members(wave, page, per_page)
 
 
 def page_of(items: Iterable[Candidate], page: int, per_page: int) -> list[Candidate]:

@@ -178,7 +178,7 @@ def new_link(wave: Wave, person: Person, actor: Optional[User]) -> FeedbackLink:
         raise NotFound(_("This person is not in the wave."))
     link.nonce = secrets.token_hex(16)
     link.token_hash = _hash(_token(wave.id, person.id, link.nonce))
-    link.revoked_at = None
+    link.revoked_at, link.renewed_at = None, utcnow()
     sent_before = db.session.scalar(select(func.count()).select_from(notify.Notification).where(
         notify.Notification.dedupe_key.like(f"new_link:{wave.id}:{person.id}:%"))) or 0
     notify.queue("new_link", f"new_link:{wave.id}:{person.id}:{sent_before + 1}", person.email, person.language,
@@ -247,6 +247,8 @@ class Visit:
     person: Person
     questionnaire: Optional[Questionnaire]
     response: Optional[Response]
+    # a renewed link of an anonymous rollout: earlier answers exist or not, it does not say
+    earlier_answers_hidden: bool = False
 
     @property
     def can_answer(self) -> bool:
@@ -270,6 +272,11 @@ def visit(token: str) -> Visit:
     if wave.state == "cancelled":
         raise LinkNotValid(_("This link does not work."))
     questionnaire = db.session.get(Questionnaire, wave.questionnaire_id) if wave.questionnaire_id else None
+    if wave.rollout.anonymous and link.renewed_at is not None:
+        # whoever holds a renewed link (sent to a changed address, perhaps by someone on the team)
+        # must not read the answers of the person it was first sent to: it may answer again,
+        # replacing them, but never sees them, nor whether there were any
+        return Visit(link, wave, wave.rollout, link.person, questionnaire, None, earlier_answers_hidden=True)
     response = db.session.scalar(select(Response).where(
         Response.wave_id == wave.id, Response.respondent_key == respondent_key(wave.id, link.person_id)))
     return Visit(link, wave, wave.rollout, link.person, questionnaire, response)
@@ -444,8 +451,12 @@ def report_problem(token: str, data: dict) -> ProblemReport:
     elif reason := text_problem(description.strip().replace("\t", " "), MAX_TEXT):
         problems.add("description", reason)
     problems.raise_if_any(_("The problem could not be reported."))
-    report = ProblemReport(wave_id=v.wave.id, person_id=None if v.rollout.anonymous else v.person.id,
-                           category=category, severity=severity, description=description.strip())
+    anonymous = v.rollout.anonymous
+    # like an anonymous response, an anonymous report keeps its day, not its minute
+    reported = start_of_day(utcnow()) if anonymous else utcnow()
+    report = ProblemReport(wave_id=v.wave.id, person_id=None if anonymous else v.person.id, category=category,
+                           severity=severity, description=description.strip(), created_at=reported,
+                           updated_at=reported)
     db.session.add(report)
     db.session.flush()
     alerts = []

@@ -3,6 +3,7 @@ pending rows over SMTP -- or, with no MAIL_SERVER, leave them in the outbox
 that administrators read in the UI."""
 from __future__ import annotations
 
+import re
 import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
@@ -175,3 +176,12 @@ def leads_of(rollout) -> list[User]:
     return list(db.session.scalars(select(User).join(RolloutRole, RolloutRole.user_id == User.id)
                                    .where(RolloutRole.rollout_id == rollout.id, RolloutRole.role == "lead",
                                           User.active.is_(True))))
+
+
+PERSONAL_LINK = re.compile(r"/f/[A-Za-z0-9_-]+")
+
+
+def body_for_admins(row: Notification) -> str:
+    """A message's text as the outbox shows it: every personal link hidden, since it is the
+    participant's credential (whoever holds it answers, and sees the answers, as them)."""
+    return PERSONAL_LINK.sub("/f/…", row.body_text or "")

@@ -174,10 +174,10 @@ def upsert_people(items: list, actor: Optional[User], *, source: str = "api", ad
 
 
 def save_person(data: dict, actor: Optional[User], person: Optional[Person] = None) -> Person:
-    """Create a person, or edit one (whose external id may change if not taken). People
-    managers create and edit anyone; a lead edits the people in their own rollouts' waves."""
-    if person is None or not can_edit_person(actor, person):
-        require_people_manager(actor)
+    """Create a person, or edit one (whose external id may change if not taken). People managers
+    only: a person is shared by every rollout, so a lead, who reads the people of their own waves,
+    could otherwise redirect another rollout's invitations or move someone between selections."""
+    require_people_manager(actor)
     problems = Problems()
     row = validate_person(data, problems)
     if row is not None:
@@ -242,12 +242,6 @@ def visible_to(viewer: Optional[User]) -> Optional[ColumnElement[bool]]:
     if not can_read_people(viewer):
         raise NotAllowed(_("Only people managers and the leads of a rollout's waves may see people."))
     return _led_members(viewer)
-
-
-def can_edit_person(viewer: Optional[User], person: Person) -> bool:
-    if viewer is None or can_manage_people(viewer):
-        return True
-    return bool(db.session.scalar(select(func.count()).where(Person.id == person.id, _led_members(viewer))))
 
 
 def get_person(person_id: int, viewer: Optional[User] = None) -> Person:

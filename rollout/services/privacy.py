@@ -1,17 +1,23 @@
 """A person's data: everything stored about them (export), and erasure.
 
 Erasure deletes the person and what is only theirs (memberships, personal links,
-e-mails) and pseudonymises what the results and the decisions' snapshots count:
-a response stays, with no person and a random respondent key, its free texts
-erased; a problem report stays without its reporter or description. The waves'
-counters do not change. People managers (and the system) only; both audited."""
+e-mails, the leads' alerts about their problem reports) and pseudonymises what the
+results and the decisions' snapshots count: a response stays, with no person and a
+random respondent key, its free texts erased (and the retrospective cards copied from
+them); a problem report stays without its reporter or description. The waves' counters
+do not change. People managers (and the system) only; both audited.
+
+Answers in anonymous rollouts are left alone: they are linked to nobody, and finding or
+changing them here would tell a people manager who had answered (the preview, the audit
+counts, an export compared before and after). Once the person row is gone nothing leads
+from them to anyone."""
 from __future__ import annotations
 
 import secrets
 from typing import Iterable, Optional
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import delete, func, or_, select, update
 
 from ..extensions import db
 from ..models import (
@@ -24,6 +30,7 @@ from ..models import (
     ProblemReport,
     Question,
     Response,
+    RetroCard,
     Rollout,
     User,
     Wave,
@@ -32,7 +39,7 @@ from ..models.types import utcnow
 from . import audit
 from .accounts import require_people_manager
 from .errors import NotFound
-from .feedback import respondent_key
+from .retro import MAX_CARD
 
 # what an erased problem description or a retrospective card copied from an answer says
 ERASED = "[…]"
@@ -154,13 +161,34 @@ def _waves_of(person: Person) -> set[int]:
 
 
 def _response_ids(person: Person) -> list[int]:
-    """The person's responses: linked by person, or (anonymous rollouts) by the keyed hash."""
-    keys = [(wave_id, respondent_key(wave_id, person.id)) for wave_id in sorted(_waves_of(person))]
-    ids = set(db.session.scalars(select(Response.id).where(Response.person_id == person.id)))
-    for start in range(0, len(keys), CHUNK):
-        ids.update(db.session.scalars(select(Response.id).where(
-            tuple_(Response.wave_id, Response.respondent_key).in_(keys[start:start + CHUNK]))))
-    return sorted(ids)
+    """The person's responses: those linked to them (never an anonymous one, see above)."""
+    return sorted(db.session.scalars(select(Response.id).where(Response.person_id == person.id)))
+
+
+def _copied_cards(response_ids: list[int]) -> int:
+    """Retrospective cards copied from these responses' free texts become ERASED."""
+    erased = 0
+    for start in range(0, len(response_ids), CHUNK):
+        rows = db.session.execute(select(Answer.wave_id, Answer.text).where(
+            Answer.response_id.in_(response_ids[start:start + CHUNK]), Answer.text.is_not(None),
+            Answer.text != "")).all()
+        for wave_id, text in rows:
+            erased += db.session.execute(
+                update(RetroCard).where(RetroCard.wave_id == wave_id, RetroCard.source == "participant",
+                                        RetroCard.text == text[:MAX_CARD])
+                .values(text=ERASED).execution_options(synchronize_session=False)).rowcount
+    return erased
+
+
+def _alerts_about(report_ids: list[int]) -> int:
+    """The leads' blocker alerts name the reporter: they go with the person."""
+    erased = 0
+    for start in range(0, len(report_ids), CHUNK):
+        erased += db.session.execute(
+            delete(Notification).where(or_(*(Notification.dedupe_key.like(f"blocker:{i}:%")
+                                             for i in report_ids[start:start + CHUNK])))
+            .execution_options(synchronize_session=False)).rowcount
+    return erased
 
 
 def _count(model, *where) -> int:
@@ -185,6 +213,9 @@ def erase_person(person: Person, actor: Optional[User]) -> dict[str, int]:
     require_people_manager(actor)
     external_id = person.external_id
     responses = _response_ids(person)
+    cards = _copied_cards(responses)
+    report_ids = list(db.session.scalars(select(ProblemReport.id).where(ProblemReport.person_id == person.id)))
+    alerts = _alerts_about(report_ids)
     texts = 0
     for start in range(0, len(responses), CHUNK):
         chunk = responses[start:start + CHUNK]
@@ -196,8 +227,8 @@ def erase_person(person: Person, actor: Optional[User]) -> dict[str, int]:
     reports = db.session.execute(
         update(ProblemReport).where(ProblemReport.person_id == person.id)
         .values(person_id=None, description=ERASED).execution_options(synchronize_session=False)).rowcount
-    counts = {"responses": len(responses), "texts": texts, "problem_reports": reports,
-              **forget_people([person.id])}
+    counts = {"responses": len(responses), "texts": texts, "problem_reports": reports, "cards": cards,
+              "alerts": alerts, **forget_people([person.id])}
     counts.pop("people", None)
     audit.record(actor, "person.erase", subject=external_id, details=counts)
     db.session.commit()

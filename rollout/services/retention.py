@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..extensions import db
 from ..models import (
     Answer,
+    AuditEvent,
     FeedbackLink,
     Membership,
     Notification,
@@ -221,9 +222,29 @@ def purge_personal_data(rollout: Rollout, now: datetime) -> dict[str, int]:
                                               for i in responses[start:start + CHUNK]])
     counts["responses"] = len(responses)
     counts["people"] = forget_people(people)["people"]
+    counts["named"] = _forget_names(rollout)
     rollout.purged_at = now
     audit.record(None, "retention.purge", rollout=rollout, subject=rollout.key, details=counts)
     return counts
+
+
+def _forget_names(rollout: Rollout) -> int:
+    """The external ids the rollout still holds: the people named in its waves' selections and in
+    its audit events' details (the events themselves, who did what and when, stay)."""
+    named = 0
+    for wave in rollout.waves:
+        selection = dict(wave.selection or {})
+        if selection.get("people"):
+            named += len(selection["people"])
+            wave.selection = {**selection, "people": []}
+    for event in db.session.scalars(select(AuditEvent).where(AuditEvent.rollout_id == rollout.id)):
+        details = event.details or {}
+        if "person" in details or (isinstance(details.get("selection"), dict) and details["selection"].get("people")):
+            cleaned = {k: v for k, v in details.items() if k != "person"}
+            if isinstance(cleaned.get("selection"), dict):
+                cleaned["selection"] = {**cleaned["selection"], "people": []}
+            event.details = cleaned
+    return named
 
 
 def _purge(rollout: Rollout, now: datetime, defaults: dict) -> list[str]:

@@ -143,4 +143,5 @@ def message(message_id: int):
     row = db.session.get(Notification, message_id)
     if row is None:
         raise NotFound(_("No such message."))
-    return render_template("admin/message.html", message=row, kinds=message_kinds(), statuses=message_statuses())
+    return render_template("admin/message.html", message=row, body=notify.body_for_admins(row),
+                           kinds=message_kinds(), statuses=message_statuses())

@@ -123,7 +123,7 @@ def form(token: str):
 @bp.route("/<token>/thanks")
 def thanks(token: str):
     v: Visit = g.visit
-    if v.response is None:
+    if v.response is None and not v.earlier_answers_hidden:
         return redirect(url_for("feedback.form", token=token))
     return render_template("feedback/thanks.html", visit=v, said_and_done=feedback.said_and_done(v.wave))
 

@@ -40,7 +40,7 @@ def index():
     items, total = people.search_people(q, unit, page, per_page, viewer=current_user)
     return render_template("people/index.html", people=items, total=total, q=q, unit=unit,
                            units=people.unit_names(), pager=Pagination(page, per_page, total),
-                           can_edit=True, can_manage=can_manage_people(current_user))
+                           can_edit=can_manage_people(current_user), can_manage=can_manage_people(current_user))
 
 
 def _save(form: PersonForm, person=None):
@@ -77,6 +77,7 @@ def new():
 @bp.route("/<int:person_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(person_id: int):
+    require_people_manager(current_user)
     person = people.get_person(person_id, viewer=current_user)
     form = PersonForm(obj=person)
     if request.method == "GET":

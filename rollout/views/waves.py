@@ -121,13 +121,15 @@ def show(key: str, number: int):
     rollout = rollouts.get_rollout(key, current_user)
     wave = waves.get_wave(rollout, number)
     page, per_page = page_arg(), current_app.config["PER_PAGE"]
-    if wave.materialised:
-        people_page, total = cohorts.members(wave, page, per_page)
+    lead = can_lead(current_user, rollout)
+    if not lead:  # reviewers read the wave's figures, not the directory: counts only
+        people_page, total = [], wave.members_count if wave.materialised else len(cohorts.preview(wave))
+    elif wave.materialised:
+        people_page, total = cohorts.members_for(wave, current_user, page, per_page)
     else:
-        everyone = cohorts.preview(wave)
+        everyone = cohorts.preview_for(wave, current_user)
         total = len(everyone)
         people_page = cohorts.page_of(everyone, page, per_page)
-    lead = can_lead(current_user, rollout)
     moves = [(to, waves.blockers(wave, to)) for to in waves.targets(wave)] if lead else []
     person_ids = [p.person_id for p in people_page] if wave.materialised else []
     return render_template("waves/show.html", rollout=rollout, wave=wave, people=people_page, total=total,
