@@ -128,3 +128,10 @@ def test_the_library_names_only_rollouts_the_reader_may_open(client, auth, ctx, 
     assert "Hemligt projekt" not in page and "secret-project" not in page
     mine = Api(client, builders.make_token(lead)).get("/lessons").get_json()["items"][0]
     assert mine["rollout"] == "secret-project"
+
+
+def test_a_refused_caller_learns_nothing_from_the_checks_of_the_body(client, ctx):
+    """The role is checked before the body: the same 403 for a wrong body as for a right one."""
+    api = Api(client, builders.make_token(builders.make_user("plain@example.se", "Plain", creator=False)))
+    assert api.post("/people", json={"people": [{"external_id": 42}]}).status_code == 403
+    assert api.post("/people/import", data=b"x", headers={"Content-Type": "image/png"}).status_code == 403

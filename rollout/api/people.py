@@ -5,6 +5,7 @@ from flask import g, request
 from flask_babel import gettext as _
 
 from ..services import imports, people, privacy
+from ..services.accounts import require_people_manager
 from . import (
     BadRequest,
     api,
@@ -25,6 +26,7 @@ PERSON_FIELDS = {"external_id": "text", "name": "text", "email": "text", "unit":
 @api.post("/people")
 @token_required
 def upsert_people():
+    require_people_manager(g.user)  # the role first: a refused caller learns nothing from the body's errors
     body = json_body()
     items = body.get("people")
     problems: list[dict] = []
@@ -40,6 +42,7 @@ def upsert_people():
 @api.post("/people/import")
 @token_required
 def import_people():
+    require_people_manager(g.user)
     if request.mimetype not in ("text/csv", "application/csv", "text/plain"):
         raise BadRequest(_("Send the file as the body with Content-Type: text/csv."))
     result = imports.import_people_csv(request.get_data(), g.user, source="api",
