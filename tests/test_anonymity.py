@@ -280,60 +280,44 @@ def test_the_retro_page_says_the_board_is_not_seeded_below_k(logged_in, lead, on
 
 def test_the_smallest_group_cannot_be_lowered_once_answers_came_under_it(api, ctx, lead):
     """Answers given under k = 5 must not show because a lead later sets k = 2."""
-    builders.make_people(3, unit="Pilot", prefix="k")
-    rollout = builders.make_rollout("small-2027", lead, anonymous=True)
-    wave = builders.make_wave(rollout, lead, units=["Pilot"])
-    waves.transition(wave, "active", lead)
-    waves.transition(wave, "feedback", lead)
-    response = api.patch("/rollouts/small-2027", json={"anonymity_k": 2})
+    open_anonymous_wave(lead, 3)
+    response = api.patch(f"/rollouts/{KEY}", json={"anonymity_k": 2})
     assert response.status_code == 422
     assert [d["field"] for d in response.get_json()["error"]["details"]] == ["anonymity_k"]
-    assert api.patch("/rollouts/small-2027", json={"anonymity_k": 8}).status_code == 200  # raising it is fine
+    assert api.patch(f"/rollouts/{KEY}", json={"anonymity_k": 8}).status_code == 200  # raising it is fine
 
 
 def test_a_renewed_link_never_shows_the_answers_given_before(client, auth, ctx, lead):
     """A people manager changes Eva's address (her link is revoked), a lead sends her a new one: whoever
     holds it may answer again, replacing her answers, but never reads them, nor learns if she answered."""
-    builders.make_people(5, unit="Pilot", prefix="e")
-    rollout = builders.make_rollout("anon-2027", lead, anonymous=True)
-    wave = builders.make_wave(rollout, lead, units=["Pilot"])
-    waves.transition(wave, "active", lead)
-    waves.transition(wave, "feedback", lead)
-    feedback.submit(builders.wave_tokens(wave)["e1"], {"satisfaction": 1, "worked_day_one": "no",
-                                                       "could_be_better": "Min chef lyssnar aldrig"})
-    eva = db.session.scalar(select(Person).where(Person.external_id == "e1"))
+    _rollout, wave = open_anonymous_wave(lead, 5)
+    (eva, token), (other, _token) = members(wave)[:2]
+    feedback.submit(token, {"satisfaction": 1, "worked_day_one": "no", "could_be_better": secret(1)})
     auth.login()
-    client.post(f"/people/{eva.id}/edit", data={"external_id": "e1", "name": eva.name, "email": "attacker@evil.example",
-                                               "unit": "Pilot", "language": "sv", "attributes": ""})
-    client.post(f"/rollouts/anon-2027/waves/0/members/{eva.id}/new-link")
-    token = builders.wave_tokens(wave)["e1"]
+    client.post(f"/people/{eva.id}/edit", data={"external_id": eva.external_id, "name": eva.name, "unit": "Pilot",
+                                               "email": "attacker@evil.example", "language": "sv", "attributes": ""})
+    client.post(f"/rollouts/{KEY}/waves/0/members/{eva.id}/new-link")
+    token = dict((p.external_id, t) for p, t in members(wave))[eva.external_id]
     for path in (f"/f/{token}", f"/api/v1/feedback/{token}"):
         page = client.get(path).get_data(as_text=True)
-        assert "Min chef lyssnar aldrig" not in page and "You sent your answers" not in page
+        assert secret(1) not in page and "You sent your answers" not in page
     assert client.get(f"/api/v1/feedback/{token}").get_json()["earlier_answers_hidden"] is True
     # answering again replaces the one response; the receipt shows only what was just sent
     receipt = client.post(f"/api/v1/feedback/{token}", json={"answers": {"satisfaction": 5, "worked_day_one": "yes"}})
     assert receipt.status_code == 200 and receipt.get_json()["answers"]["satisfaction"] == 5
     assert db.session.query(Response).count() == 1
     # a non-anonymous rollout's renewed link still shows the person their own answers
-    other = builders.make_rollout("named-2027", lead)
-    named = builders.make_wave(other, lead, units=["Pilot"])
-    waves.transition(named, "active", lead)
-    waves.transition(named, "feedback", lead)
-    feedback.submit(builders.wave_tokens(named)["e2"], {"satisfaction": 3, "worked_day_one": "yes",
-                                                        "went_well": "Bra utbildning"})
-    e2 = db.session.scalar(select(Person).where(Person.external_id == "e2"))
-    feedback.new_link(named, e2, lead)
-    assert "Bra utbildning" in client.get(f"/f/{builders.wave_tokens(named)['e2']}").get_data(as_text=True)
+    _named, wave = open_anonymous_wave(lead, 2, key="named-2027", anonymous=False)
+    person, token = members(wave)[0]
+    feedback.submit(token, {"satisfaction": 3, "worked_day_one": "yes", "went_well": secret(2)})
+    feedback.new_link(wave, person, lead)
+    token = dict((p.external_id, t) for p, t in members(wave))[person.external_id]
+    assert secret(2) in client.get(f"/f/{token}").get_data(as_text=True)
 
 
 def test_an_anonymous_problem_report_keeps_its_day_not_its_minute(ctx, lead):
-    builders.make_people(5, unit="Pilot", prefix="d")
-    rollout = builders.make_rollout("anon-2027", lead, anonymous=True)
-    wave = builders.make_wave(rollout, lead, units=["Pilot"])
-    waves.transition(wave, "active", lead)
-    waves.transition(wave, "feedback", lead)
-    report = feedback.report_problem(builders.wave_tokens(wave)["d1"],
-                                     {"category": "printing", "severity": "minor", "description": "Skrivaren"})
+    _rollout, wave = open_anonymous_wave(lead, 5)
+    report = feedback.report_problem(members(wave)[0][1], {"category": "printing", "severity": "minor",
+                                                           "description": "Skrivaren"})
     assert (report.created_at.hour, report.created_at.minute, report.created_at.second) == (0, 0, 0)
     assert report.person_id is None

@@ -45,6 +45,11 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"report_{report.when}", report)
 
 
+def overflow(page) -> int:
+    """How many CSS pixels the page is wider than its window (WCAG 1.4.10 wants none at 320 px)."""
+    return page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+
+
 @dataclass
 class LiveServer:
     app: Flask

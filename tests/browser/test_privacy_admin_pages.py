@@ -12,7 +12,7 @@ from rollout.extensions import db
 from rollout.models import Person, User
 from rollout.services import demo
 
-from .conftest import SKIP_REASON, chromium_path
+from .conftest import SKIP_REASON, chromium_path, overflow
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(chromium_path() is None, reason=SKIP_REASON)]
 
@@ -47,8 +47,7 @@ def test_the_personal_data_pages_are_accessible_and_reflow(browser, demo_server,
                      "/people/import", "/admin/outbox"):
             page.goto(demo_server(path))
             expect(page.locator("html")).to_have_attribute("lang", language)
-            overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-            assert overflow <= 0, f"{path} is {overflow}px wider than a 320px screen"
+            assert overflow(page) <= 0, f"{path} is {overflow(page)}px wider than a 320px screen"
             check_a11y(page, f"{path} ({language})")
     finally:
         context.close()

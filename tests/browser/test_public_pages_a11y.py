@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import SKIP_REASON, chromium_path
+from .conftest import SKIP_REASON, chromium_path, overflow
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(chromium_path() is None, reason=SKIP_REASON)]
 
@@ -26,8 +26,7 @@ def test_the_public_page_is_accessible_and_reflows(browser, live_server, check_a
         assert page.evaluate("() => document.documentElement.lang") == language
         for landmark in ("banner", "main", "contentinfo"):
             expect(page.get_by_role(landmark)).to_have_count(1)
-        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{path} is {overflow}px wider than a 320px screen"
+        assert overflow(page) <= 0, f"{path} is {overflow(page)}px wider than a 320px screen"
         check_a11y(page, f"the public page {path}")
     finally:
         context.close()
