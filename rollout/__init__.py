@@ -26,7 +26,8 @@ def create_app(config: Optional[dict] = None) -> Flask:
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
-    from . import scheduler
+    from . import scheduler, security
+    security.init_app(app)
     scheduler.init_app(app)
     return app
 

@@ -326,6 +326,9 @@ _RC.update({
     "hatch.linewidth": 1.0,
     "date.epoch": "1970-01-01T00:00:00",
     "timezone": "UTC",
+    # labels are the rollout's own words (categories, options, wave names): drawn as text, never
+    # as mathtext, so that "$5 or $10" is a label and not a formula that breaks the drawing
+    "text.parse_math": False,
 })
 
 

@@ -67,6 +67,9 @@ class Config:
               "tangentbord.",
         "en": "Self-assessment with automated axe-core checks of every page and manual keyboard tests.",
     }
+    # who may show the charts in a frame (CSP frame-ancestors), e.g. "https://intranet.kommun.se";
+    # every other page may never be framed. An <img> of a chart needs no entry.
+    EMBED_FRAME_ANCESTORS = "'none'"
     TESTING = False
 
 

@@ -8,12 +8,16 @@ from flask_babel import gettext as _
 
 # Control characters have no place in names and descriptions; PostgreSQL refuses NUL outright.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# half of a UTF-16 pair on its own ("\ud800" in JSON) is no character: no database can store it
+SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def text_problem(value: str, max_length: int) -> Optional[str]:
     """Why `value` is not acceptable text of at most `max_length` characters, or None."""
     if CONTROL.search(value):
         return _("Remove the control characters (such as NUL) from the text.")
+    if SURROGATE.search(value):
+        return _("The text holds a broken character (half of a pair): type or paste it again.")
     if len(value) > max_length:
         return _("At most %(n)s characters.", n=f"{max_length:,}".replace(",", "\u00a0"))
     return None
@@ -47,4 +51,5 @@ def an_id(value) -> Optional[int]:
 
 
 def without_controls(value: str) -> str:
-    return CONTROL.sub("", value)
+    """`value` without control characters and broken halves of characters (what text_problem refuses)."""
+    return SURROGATE.sub("", CONTROL.sub("", value))

@@ -28,6 +28,7 @@ from ..services import accounts, charting, exports, gates, rollouts, waves
 from ..services.accounts import can_lead, require_lead
 from ..services.errors import NotFound, ValidationFailed
 from ..services.results import category_labels, rollout_results, wave_results
+from ..services.validation import MAX_ID, whole_number
 from .helpers import apply_errors
 
 bp = Blueprint("charts", __name__, url_prefix="/rollouts/<key>")
@@ -84,10 +85,10 @@ def responses_csv(key: str):
     rollout = rollouts.get_rollout(key, actor)
     wave = None
     if request.args.get("wave", "") != "":
-        try:
-            wave = waves.get_wave(rollout, int(request.args["wave"]))
-        except ValueError:
-            raise NotFound(_("No such wave.")) from None
+        number = whole_number(request.args["wave"], 0, MAX_ID)  # beyond a database integer: no such wave
+        if number is None:
+            raise NotFound(_("No such wave."))
+        wave = waves.get_wave(rollout, number)
     excel = "en" if request.args.get("excel") == "en" else "sv"
     name = f"{rollout.key}-responses{'' if wave is None else f'-wave-{wave.number}'}.csv"
     stream = exports.responses_csv(rollout, actor, wave, excel)

@@ -130,13 +130,24 @@ def _keep_evidence(request, page) -> None:
         print(f"the page at the failure: {stem}.png and {stem}.html")
 
 
+def _blocked_by_policy(page) -> list[str]:
+    """The Content-Security-Policy violations the page reports (a script or style the policy stopped)."""
+    blocked: list[str] = []
+    page.on("console", lambda message: blocked.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    return blocked
+
+
 @pytest.fixture
 def page(browser, live_server, request):
-    """A fresh browser context (cookies, storage) per test; closed before the server stops."""
+    """A fresh browser context (cookies, storage) per test; closed before the server stops. The test
+    fails if the page broke the Content-Security-Policy (something inline, or from elsewhere)."""
     context, page = _new_page(browser)
+    blocked = _blocked_by_policy(page)
     yield page
     _keep_evidence(request, page)
     context.close()
+    assert blocked == [], f"the Content-Security-Policy blocked: {blocked}"
 
 
 @pytest.fixture

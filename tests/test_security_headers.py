@@ -1,0 +1,50 @@
+"""Security headers on every kind of response: a page, an API answer, a chart and a personal link."""
+from __future__ import annotations
+
+from rollout.services import waves
+
+from . import builders
+
+
+def _collecting(lead):
+    builders.make_people(2, unit="Pilot", prefix="h")
+    rollout = builders.make_rollout("head-2027", lead)
+    wave = builders.make_wave(rollout, lead, units=["Pilot"])
+    waves.transition(wave, "active", lead)
+    waves.transition(wave, "feedback", lead)
+    return builders.wave_tokens(wave)["h1"]
+
+
+def test_every_kind_of_response_carries_the_headers(logged_in, api, ctx, lead):
+    token = _collecting(lead)
+    responses = {
+        "page": logged_in.get("/rollouts/head-2027"),
+        "api": api.get("/rollouts/head-2027"),
+        "chart": logged_in.get("/rollouts/head-2027/charts/satisfaction.svg"),
+        "personal link": logged_in.get(f"/f/{token}"),
+        "error": logged_in.get("/rollouts/no-such"),
+    }
+    for name, response in responses.items():
+        csp = response.headers.get("Content-Security-Policy", "")
+        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp, name
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, name
+        assert response.headers["X-Content-Type-Options"] == "nosniff", name
+        assert response.headers["X-Frame-Options"] == "DENY", name
+        assert "Strict-Transport-Security" not in response.headers, name  # plain http here
+    assert responses["page"].headers["Referrer-Policy"] == "same-origin"
+    assert responses["personal link"].headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_charts_may_be_framed_by_the_configured_intranet_and_pages_never(app, logged_in, ctx, lead):
+    _collecting(lead)
+    app.config["EMBED_FRAME_ANCESTORS"] = "https://intranet.kommun.example"
+    chart = logged_in.get("/rollouts/head-2027/charts/satisfaction.svg")
+    assert "frame-ancestors https://intranet.kommun.example" in chart.headers["Content-Security-Policy"]
+    assert "X-Frame-Options" not in chart.headers
+    page = logged_in.get("/rollouts/head-2027")
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+
+
+def test_https_requests_get_hsts(client):
+    response = client.get("/login", base_url="https://rollout.kommun.example")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
