@@ -64,11 +64,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     babel.init_app(app, locale_selector=select_locale)
 
-    from .models import User
-
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(User, int(user_id))
+    from . import sessions
+    login_manager.user_loader(sessions.load_user)
+    sessions.init_app(app)
 
     from flask_babel import lazy_gettext
     login_manager.login_message = lazy_gettext("Log in to see this page.")

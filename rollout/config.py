@@ -25,8 +25,16 @@ class Config:
     BABEL_TRANSLATION_DIRECTORIES = "translations"
     LANGUAGES = ("sv", "en")
     SESSION_COOKIE_HTTPONLY = True
+    # a session ends after this long without a request, and after this long in any case
+    SESSION_IDLE_MINUTES = 60
+    SESSION_MAX_HOURS = 12
+    PERMANENT_SESSION_LIFETIME = 12 * 3600
+    # behind a TLS proxy: how many proxies to trust per header, e.g. {"x_for": 1, "x_proto": 1, "x_host": 1}
+    PROXY_FIX: dict | None = None
     SESSION_COOKIE_SAMESITE = "Lax"
-    MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    # a request body: 1 MB, but a people import (CSV) may be as large as IMPORT_MAX_CONTENT_LENGTH
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    IMPORT_MAX_CONTENT_LENGTH = 64 * 1024 * 1024
     PER_PAGE = 50
     # the reconcile tick of the scheduler, in seconds; 0 turns the in-process scheduler off
     SCHEDULER_INTERVAL = 60

@@ -6,13 +6,16 @@ also redirect to https and set cookie flags, which the proxy and the config do h
 - frames: no page may be framed (`frame-ancestors 'none'`, X-Frame-Options DENY), except the
   charts, which intranet pages may embed: their frame ancestors are EMBED_FRAME_ANCESTORS;
 - nosniff, Referrer-Policy same-origin (the participant's pages send none at all);
-- HSTS when the request came over https.
+- HSTS when the request came over https;
+- request bodies of at most MAX_CONTENT_LENGTH (1 MB), but IMPORT_MAX_CONTENT_LENGTH for the
+  people imports, refused with 413 before they are read.
 """
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, request
 
 EMBEDDABLE = {"charts.chart"}  # images an intranet page or a BI tool may show in a frame
+IMPORTS = {"people.import_csv", "api.import_people"}  # the routes that take a whole file
 
 
 def policy(frame_ancestors: str) -> str:
@@ -37,5 +40,12 @@ def add_headers(response: Response) -> Response:
     return response
 
 
+def limit_body() -> None:
+    if request.endpoint in IMPORTS:
+        request.max_content_length = current_app.config["IMPORT_MAX_CONTENT_LENGTH"]
+
+
 def init_app(app: Flask) -> None:
+    # first of all: CSRF protection reads a form body in its own before-request hook
+    app.before_request_funcs.setdefault(None, []).insert(0, limit_body)
     app.after_request(add_headers)

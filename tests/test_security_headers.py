@@ -1,6 +1,8 @@
 """Security headers on every kind of response: a page, an API answer, a chart and a personal link."""
 from __future__ import annotations
 
+import io
+
 from rollout.services import waves
 
 from . import builders
@@ -48,3 +50,26 @@ def test_charts_may_be_framed_by_the_configured_intranet_and_pages_never(app, lo
 def test_https_requests_get_hsts(client):
     response = client.get("/login", base_url="https://rollout.kommun.example")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_bodies_are_limited_to_a_megabyte_but_imports_may_be_larger(app, api, logged_in, ctx, lead):
+    big = {"people": [{"external_id": f"b{i}", "name": "x" * 200, "email": f"b{i}@example.se"} for i in range(6000)]}
+    assert api.post("/people", json=big).status_code == 413  # about 1.5 MB of JSON
+    rows = "".join(f"c{i},Person {i},c{i}@example.se,Enhet\n" for i in range(60_000))
+    csv = ("external_id,name,email,unit\n" + rows).encode()
+    assert len(csv) > 2 * 1024 * 1024
+    response = api.post("/people/import", data=csv, headers={"Content-Type": "text/csv"})
+    assert response.status_code == 200 and response.get_json()["created"] == 60_000
+    app.config["IMPORT_MAX_CONTENT_LENGTH"] = 1024 * 1024
+    assert api.post("/people/import", data=csv, headers={"Content-Type": "text/csv"}).status_code == 413
+    form = logged_in.post("/people/import", data={"file": (io.BytesIO(csv), "people.csv")})
+    assert form.status_code == 413
+
+
+def test_an_unknown_personal_token_is_refused_before_its_body_is_read(client):
+    body = {"answers": {"text": "x" * 900_000}}
+    response = client.post("/api/v1/feedback/" + "x" * 43, json=body)
+    assert response.status_code == 404
+    response = client.post("/api/v1/feedback/" + "x" * 43 + "/problems", data=b"{not json",
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 404  # not a 400 for the body: the link was looked at first

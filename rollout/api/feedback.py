@@ -32,6 +32,7 @@ def feedback_form(token: str):
 
 @api.post("/feedback/<token>")
 def submit_feedback(token: str):
+    feedback.visit(token)  # the personal token before the body: an unknown link reads nothing
     body = typed_body(ANSWER_FIELDS)
     language = body.get("language")
     if language is not None and language not in LANGUAGES:
@@ -45,6 +46,7 @@ def submit_feedback(token: str):
 
 @api.post("/feedback/<token>/problems")
 def report_problem(token: str):
+    feedback.visit(token)  # the personal token before the body
     report = feedback.report_problem(token, typed_body(PROBLEM_FIELDS))
     return serialize.problem_receipt(report), 201
 

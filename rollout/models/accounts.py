@@ -31,12 +31,17 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str] = mapped_column(String(5), default="sv")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # moves on when the user logs out or is deactivated: every session of an older generation ends
+    session_generation: Mapped[int] = mapped_column(Integer, default=0)
 
     roles: Mapped[list["RolloutRole"]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     @property
     def is_active(self) -> bool:  # Flask-Login: a deactivated user cannot log in
         return self.active
+
+    def get_id(self) -> str:  # Flask-Login keeps this in the session (see rollout.sessions)
+        return f"{self.id}.{self.session_generation or 0}"
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"

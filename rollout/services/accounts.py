@@ -7,7 +7,7 @@ from typing import Optional
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
@@ -71,7 +71,25 @@ def set_user_active(user: User, active: bool, actor: User) -> None:
     if user.id == actor.id and not active:
         raise ValidationFailed(_("You cannot deactivate yourself."), [{"field": "active", "message": _("You cannot deactivate yourself.")}])
     user.active = active
-    audit.record(actor, "user.activate" if active else "user.deactivate", subject=user.email)
+    revoked = 0
+    if not active:  # a deactivated account keeps no way in: its sessions end, its tokens are revoked
+        end_sessions(user)
+        revoked = db.session.execute(
+            update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+    audit.record(actor, "user.activate" if active else "user.deactivate", subject=user.email,
+                 details={"tokens_revoked": revoked} if revoked else None)
+    db.session.commit()
+
+
+def end_sessions(user: User) -> None:
+    """Every session of `user`, on every device, worker and host, ends (in the open transaction)."""
+    user.session_generation = (user.session_generation or 0) + 1
+
+
+def log_out(user: User) -> None:
+    """Logging out ends the session on the server too: a copied cookie stops working."""
+    end_sessions(user)
     db.session.commit()
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from ..forms import ActionForm, LoginForm
 from ..services import accounts
@@ -28,6 +28,7 @@ def login():
 @login_required
 def logout():
     if ActionForm().validate_on_submit():
+        accounts.log_out(current_user._get_current_object())
         logout_user()
         flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
