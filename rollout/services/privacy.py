@@ -155,11 +155,6 @@ def _responses(person: Person) -> list[dict]:
 
 # --- erasure -----------------------------------------------------------------------
 
-def _waves_of(person: Person) -> set[int]:
-    return set(db.session.scalars(select(Membership.wave_id).where(Membership.person_id == person.id))) | set(
-        db.session.scalars(select(FeedbackLink.wave_id).where(FeedbackLink.person_id == person.id)))
-
-
 def _response_ids(person: Person) -> list[int]:
     """The person's responses: those linked to them (never an anonymous one, see above)."""
     return sorted(db.session.scalars(select(Response.id).where(Response.person_id == person.id)))

@@ -40,7 +40,7 @@ def index():
     items, total = people.search_people(q, unit, page, per_page, viewer=current_user)
     return render_template("people/index.html", people=items, total=total, q=q, unit=unit,
                            units=people.unit_names(), pager=Pagination(page, per_page, total),
-                           can_edit=can_manage_people(current_user), can_manage=can_manage_people(current_user))
+                           can_manage=can_manage_people(current_user))
 
 
 def _save(form: PersonForm, person=None):
