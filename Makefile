@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgres bench lint translations extract-messages clean
+.PHONY: run test test-sqlite test-postgres bench lint translations extract-messages screenshots clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -20,16 +20,26 @@ compile-translations: $(VENV)/.installed
 
 setup: $(VENV)/.installed compile-translations
 
+# `PORT=8080 make run`, `HOST=0.0.0.0 make run`: the links the demo prints and the e-mails hold
+# follow, unless ROLLOUT_PUBLIC_URL says otherwise (e.g. behind a proxy)
+HOST ?= 127.0.0.1
+PORT ?= 5000
+RUN_ENV := ROLLOUT_PUBLIC_URL=$${ROLLOUT_PUBLIC_URL:-http://$(HOST):$(PORT)}
+
 run: setup
 	$(FLASK) db upgrade
-	$(FLASK) rollout demo --if-empty
-	ROLLOUT_SCHEDULER_IN_PROCESS=true $(FLASK) run --host 127.0.0.1 --port 5000
+	$(RUN_ENV) $(FLASK) rollout demo --if-empty
+	$(RUN_ENV) ROLLOUT_SCHEDULER_IN_PROCESS=true $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: setup
 	$(BIN)/python tests/run_all.py
 
 bench: setup
 	$(BIN)/python benchmarks/run.py
+
+# the README's screenshots, taken anew from the demo with Chromium
+screenshots: setup compile-translations
+	$(BIN)/python benchmarks/screenshots.py
 
 lint: setup
 	$(BIN)/ruff check rollout tests benchmarks

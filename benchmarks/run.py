@@ -7,6 +7,9 @@
 - opening feedback on it (one link per member), and the tick that writes one
   invitation per member (to the outbox: no SMTP server in a benchmark)
 - the results and gate of a wave with N responses, and drawing its charts
+- the results page's charts: their titles, alt texts and tables, made from the
+  data alone, against drawing every figure as well (as the page did before);
+  printed with the ratio of the two
 - the retrospective of that wave: its evidence (N free-text answers, one page
   of them shown), and a board of 1,000 cards with votes
 - the lesson library with N lessons: a full-text search by one word and by two
@@ -32,6 +35,7 @@ from rollout import (
 )
 from rollout.extensions import db  # noqa: E402
 from rollout.services import charting, cohorts, gates, imports, lessons, reconcile, retro, rollouts, waves  # noqa: E402
+from rollout.services.results import rollout_results  # noqa: E402
 from tests.builders import bulk_responses  # noqa: E402
 
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "10000,50000").split(",")]
@@ -93,6 +97,37 @@ def timed(label: str, fn):
     return result
 
 
+def best_of(runs: int, fn) -> float:
+    """The shortest wall time of `runs` calls (the least disturbed by the rest of the machine)."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def compared(label: str, before_label: str, before, after, runs: int = 3) -> None:
+    """Times `after` and `before` (best of `runs` each) and prints both and how many times faster `after` is."""
+    after_s, before_s = best_of(runs, after), best_of(runs, before)
+    print(f"  {label:<42} {after_s:8.3f} s", flush=True)
+    print(f"  {before_label:<42} {before_s:8.3f} s", flush=True)
+    print(f"  {'(ratio, before / now)':<42} {before_s / after_s:8.1f} x", flush=True)
+
+
+def describe_charts(rollout, draw: bool) -> list:
+    """What the results page asks: every chart's title, alt text and table; with `draw`, also
+    every figure, as describing a chart cost before the figures were drawn on demand."""
+    all_results = rollout_results(rollout, None)
+    described = []
+    for name in charting.chart_names(rollout):
+        data = charting.gather(rollout, name, "sv", None, all_results=all_results)
+        described.append(charting.describe(data))
+        if draw:
+            data.chart().figure  # noqa: B018 -- drawing it is the point
+    return described
+
+
 def bench(url: str, label: str, n: int) -> None:
     print(f"{label}, {n} people")
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
@@ -120,6 +155,8 @@ def bench(url: str, label: str, n: int) -> None:
         timed("draw every chart (SVG)", lambda: [
             charts.render(charting.gather(rollout, name, "sv", None).chart(), "svg")
             for name in charting.chart_names(rollout)])
+        compared("results page: describe every chart", "(before: drawing every figure too)",
+                 lambda: describe_charts(rollout, draw=True), lambda: describe_charts(rollout, draw=False))
         waves.transition(third, "review", None)
         bulk_texts(third)
         timed("retrospective evidence (texts, changes)", lambda: retro.seed(third, None, "sv"))

@@ -2,17 +2,21 @@
 
 Each builder (`satisfaction`, `response_rate`, `problems`, `lessons`,
 `timeline`, `distribution`) takes plain Python data -- the dataclasses below,
-lists, dicts, dates -- and returns a `Chart`: a matplotlib `Figure`, the plain
-text alternative for the image (`alt`) and the same numbers as a data table
-(`table`) to show beside it. `render(chart, "svg" | "png")` turns the figure
-into bytes. Nothing here knows about Flask, the database or the request, so a
-chart can be tested, benchmarked or rendered from the CLI without an app.
+lists, dicts, dates -- and returns a `Chart`: its title, the plain text
+alternative for the image (`alt`), the same numbers as a data table (`table`)
+to show beside it, and the matplotlib `Figure`, drawn only when first asked
+for (a results page needs the texts of every chart, not their pictures).
+`render(chart, "svg" | "png")` turns the figure into bytes. Nothing here knows
+about Flask, the database or the request, so a chart can be tested,
+benchmarked or rendered from the CLI without an app.
 
 All human-readable text comes from a `Labels` mapping passed by the caller
-(the web app passes its translated strings); every key has an English default
-in `DEFAULT_LABELS`, so a caller passes only what it translates. Values are
-`str.format` templates; the placeholders each key may use are the ones in its
-default (an unknown placeholder is left as is instead of failing the page).
+(the web app passes its translated strings and its locale's separators);
+every key has an English default in `DEFAULT_LABELS` (rollout.chart_text), so
+a caller passes only what it translates. Values are `str.format` templates;
+the placeholders each key may use are the ones in its default (an unknown
+placeholder is left as is instead of failing the page). Every number, in the
+picture as in the texts, is written with the labels' separators.
 
 Output is deterministic: the same data and labels give byte-identical SVG and
 PNG (fixed figure size, fixed rc settings, a fixed SVG hash salt, no dates or
@@ -27,9 +31,9 @@ import json
 import math
 import textwrap
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -39,7 +43,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgb
 from matplotlib.dates import AutoDateLocator, DateFormatter
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator, ScalarFormatter
+
+from .chart_text import DEFAULT_LABELS, ChartText, Labels, Withheld, alt_text, sentence
 
 __all__ = [
     "CHART_VERSION",
@@ -51,6 +57,7 @@ __all__ = [
     "Table",
     "TimelineRow",
     "WaveShare",
+    "Withheld",
     "distribution",
     "fingerprint",
     "lessons",
@@ -63,7 +70,7 @@ __all__ = [
 
 #: Bump whenever a change here changes the pictures, so cached charts and
 #: their ETags (see `fingerprint`) are invalidated.
-CHART_VERSION = 2
+CHART_VERSION = 3
 
 FORMATS = ("svg", "png")
 MEDIA_TYPES: Mapping[str, str] = {"svg": "image/svg+xml", "png": "image/png"}
@@ -83,7 +90,6 @@ HATCHES = ("", "//", "..", "xx", "\\\\", "oo", "--", "++")
 GRID_COLOUR = "#DDDDDD"
 MUTED_TEXT = "#444444"
 
-Labels = Mapping[str, str]
 #: (header row, data rows); every cell is display text, formatted like the alt text.
 Table = tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]
 
@@ -94,6 +100,8 @@ class WaveShare:
 
     `value` is None when there is nothing to divide by yet (n = 0); `low` and
     `high` are the interval's ends (e.g. Wilson), both given or both None.
+    `withheld` says why a wave has no value although it may have an n (it has
+    not started; its anonymous answers are hidden): then `value` is None.
     """
 
     label: str
@@ -101,6 +109,7 @@ class WaveShare:
     value: float | None
     low: float | None = None
     high: float | None = None
+    withheld: Withheld | None = None
 
     def __post_init__(self) -> None:
         if self.n < 0:
@@ -114,6 +123,8 @@ class WaveShare:
         if self.value is not None and self.low is not None and self.high is not None:
             if not self.low - 1e-9 <= self.value <= self.high + 1e-9:
                 raise ValueError(f"{self.label}: the interval {self.low}..{self.high} must contain {self.value}")
+        if self.withheld is not None and (self.value is not None or self.low is not None):
+            raise ValueError(f"{self.label}: a withheld wave ({self.withheld.reason}) has no value to show")
 
 
 @dataclass(frozen=True)
@@ -131,159 +142,34 @@ class TimelineRow:
     actual_end: date | None
 
 
-@dataclass
+@dataclass(eq=False)
 class Chart:
-    """A built chart: the figure to render, its title, text alternative and data table."""
+    """A built chart: its title, text alternative and data table, and its figure, drawn on first use.
 
-    figure: Figure
+    `draw(figure, axes)` fills a new figure (already titled); the title, alt
+    text and table never need it, so describing a chart costs no drawing.
+    """
+
     title: str
     alt: str
     table: Table
+    draw: Callable[[Figure, Axes], None] = field(repr=False)
+    _figure: Figure | None = field(default=None, init=False, repr=False)
 
+    @property
+    def drawn(self) -> bool:
+        """Whether the figure has been drawn yet."""
+        return self._figure is not None
 
-# --- labels -----------------------------------------------------------------
-
-_COMMON_LABELS: dict[str, str] = {
-    "no_data": "No data yet",
-    "col_wave": "Wave",
-    "percent": "{value} %",
-    "decimal_separator": ".",
-    "missing": "–",  # a table cell without a value
-}
-
-DEFAULT_LABELS: Mapping[str, Mapping[str, str]] = {
-    "satisfaction": {
-        "title": "Satisfied share per wave",
-        "xlabel": "",
-        "ylabel": "Satisfied (rating 4 or 5)",
-        "n_tick": "n = {n}",
-        "value_legend": "Satisfied share (95 % interval)",
-        "gate_legend": "Gate {gate}",
-        "no_value": "no answers",
-        "alt_value": "{wave}: {value} satisfied (95 % interval {low} to {high}, n = {n}).",
-        "alt_value_no_interval": "{wave}: {value} satisfied (n = {n}).",
-        "alt_no_value": "{wave}: no answers yet (n = {n}).",
-        "alt_gate": "Gate: {gate}.",
-        "col_n": "Responses",
-        "col_value": "Satisfied",
-        "col_low": "95 % interval, low",
-        "col_high": "95 % interval, high",
-    },
-    "response_rate": {
-        "title": "Response rate per wave",
-        "xlabel": "",
-        "ylabel": "Responded",
-        "n_tick": "{n} invited",
-        "value_legend": "Response rate",
-        "interval_legend": "95 % interval",
-        "gate_legend": "Gate {gate}",
-        "no_value": "nobody invited",
-        "alt_value": "{wave}: {value} responded (95 % interval {low} to {high}, {n} invited).",
-        "alt_value_no_interval": "{wave}: {value} responded ({n} invited).",
-        "alt_no_value": "{wave}: nobody invited yet.",
-        "alt_gate": "Gate: {gate}.",
-        "col_n": "Invited",
-        "col_value": "Response rate",
-        "col_low": "95 % interval, low",
-        "col_high": "95 % interval, high",
-    },
-    "problems": {
-        "title": "Problem reports per 100 members",
-        "xlabel": "",
-        "ylabel": "Reports per 100 members",
-        "legend_title": "",
-        "no_value": "no members",
-        "all_zero": "No problem reports",
-        "alt_wave": "{wave}: {total} per 100 members in total ({parts}).",
-        "alt_part": "{category} {value}",
-        "alt_wave_zero": "{wave}: no problem reports.",
-        "alt_no_value": "{wave}: no members yet.",
-        "col_total": "Total",
-    },
-    "lessons": {
-        "title": "Lessons per wave",
-        "xlabel": "",
-        "ylabel": "Lessons",
-        "raised": "Raised",
-        "applied": "Applied",
-        "verified": "Verified",
-        "all_zero": "No lessons yet",
-        "alt_wave": "{wave}: {raised} raised, {applied} applied, {verified} verified.",
-    },
-    "timeline": {
-        "title": "Planned and actual schedule",
-        "xlabel": "",
-        "planned": "Planned",
-        "actual": "Actual",
-        "running": "Running (until today)",
-        "today": "Today ({date})",
-        "not_scheduled": "not scheduled",
-        "alt_row": "{wave}: planned {planned}; actual {actual}.",
-        "alt_span": "{start} to {end}",
-        "alt_running": "{start} to today, still running",
-        "alt_not_set": "not set",
-        "alt_start_late": "Started {days} days late.",
-        "alt_start_late_one": "Started 1 day late.",
-        "alt_start_early": "Started {days} days early.",
-        "alt_start_early_one": "Started 1 day early.",
-        "alt_start_on_time": "Started on time.",
-        "alt_today": "Today is {date}.",
-        "col_planned_start": "Planned start",
-        "col_planned_end": "Planned end",
-        "col_actual_start": "Actual start",
-        "col_actual_end": "Actual end",
-        "col_delay": "Start delay (days)",
-        "cell_running": "running",
-    },
-    "distribution": {
-        "title": "Answer distribution per wave",
-        "xlabel": "Share of answers",
-        "n_tick": "n = {n}",
-        "legend_title": "",
-        "no_value": "no answers",
-        "alt_wave": "{wave} (n = {n}): {parts}.",
-        "alt_part": "{option} {percent} ({count})",
-        "alt_no_value": "{wave}: no answers yet.",
-        "col_n": "Answers",
-        "cell": "{count} ({percent})",
-    },
-}
-
-
-class _KeepUnknown(dict[str, object]):
-    """format_map namespace that leaves an unknown {placeholder} as written."""
-
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-class _Text:
-    """The labels of one chart, with the caller's over the English defaults."""
-
-    def __init__(self, chart: str, labels: Labels | None) -> None:
-        self._labels: dict[str, str] = {**_COMMON_LABELS, **DEFAULT_LABELS[chart], **(labels or {})}
-
-    def __call__(self, key: str, **values: object) -> str:
-        return self._labels[key].format_map(_KeepUnknown(values))
-
-    def number(self, value: float, digits: int = 1) -> str:
-        return f"{value:.{digits}f}".replace(".", self._labels["decimal_separator"])
-
-    def percent(self, share: float) -> str:
-        """`share` (0..1) as a whole percentage, rounded half up: 0.625 -> "63 %"."""
-        return self("percent", value=math.floor(share * 100 + 0.5 + 1e-9))
-
-    def axis_percent(self, value: float, _position: object = None) -> str:
-        return self("percent", value=f"{value:.0f}")
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text if not text or text[-1] in ".!?" else text + "."
-
-
-def _alt(title: str, sentences: Sequence[str]) -> str:
-    return " ".join(_sentence(s) for s in [title, *sentences] if s.strip())
+    @property
+    def figure(self) -> Figure:
+        if self._figure is None:
+            with _matplotlib():
+                if self._figure is None:  # another thread may have drawn it while this one waited
+                    figure, axes = _new_figure(self.title)
+                    self.draw(figure, axes)
+                    self._figure = figure
+        return self._figure
 
 
 # --- matplotlib state ---------------------------------------------------------
@@ -294,12 +180,14 @@ def _alt(title: str, sentences: Sequence[str]) -> str:
 # the SVG backend reads only from the global rcParams (savefig has no
 # parameter for it). `rc_context` sets and restores those global rcParams, so
 # two threads inside it would restore each other's values half-way through a
-# draw. We therefore guard every piece of matplotlib work -- building a figure
-# and rendering it -- with one module-level lock and apply our settings with
-# rc_context inside it. Rendering is CPU-bound Python under the GIL, so the
-# lock costs little throughput, and the rendered bytes are cached by the app
-# anyway. Only this module uses matplotlib in the app, so nothing else sees our
-# rc values while the lock is held.
+# draw. We therefore guard every piece of matplotlib work -- drawing a figure
+# (on the first use of `Chart.figure`) and rendering it -- with one
+# module-level lock and apply our settings with rc_context inside it. The lock
+# is not reentrant: `render` has the figure drawn first and takes the lock for
+# saving after, never the one inside the other. Rendering is CPU-bound Python
+# under the GIL, so the lock costs little throughput, and the rendered bytes
+# are cached by the app anyway. Only this module uses matplotlib in the app,
+# so nothing else sees our rc values while the lock is held.
 _LOCK = threading.Lock()
 
 # Start from matplotlib's built-in defaults rather than whatever matplotlibrc
@@ -415,6 +303,18 @@ def _legend(figure: Figure, axes: Axes, title: str = "", *, beside: bool = False
                     loc="lower left", bbox_to_anchor=(0.0, 1.02), borderaxespad=0.0, ncols=min(len(handles), 4))
 
 
+class _LocaleTicks(ScalarFormatter):
+    """matplotlib's usual tick numbers (as many decimals as the step needs), in the chart's locale."""
+
+    def __init__(self, text: ChartText) -> None:
+        super().__init__(useOffset=False)
+        self.set_scientific(False)
+        self._text = text
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return self._text.localise(super().__call__(x, pos))
+
+
 def _check_lengths(waves: Sequence[str], **series: Sequence[object]) -> None:
     for name, values in series.items():
         if len(values) != len(waves):
@@ -442,10 +342,11 @@ def render(chart: Chart, fmt: str) -> bytes:
         {"Date": None, "Creator": None, "Title": chart.title} if fmt == "svg" else {"Software": None}
     )
     buffer = io.BytesIO()
+    figure = chart.figure  # drawn now if not yet, under the lock, which is free again before we take it below
     with _matplotlib():
         # savefig hands SVG to backend_svg's FigureCanvasSVG and PNG to Agg, then
         # puts the figure's FigureCanvasAgg back.
-        chart.figure.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata)
+        figure.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata)
     return buffer.getvalue()
 
 
@@ -495,45 +396,50 @@ def response_rate(waves: Sequence[WaveShare], gate: float | None = None, labels:
 
 def _share_chart(kind: str, waves: Sequence[WaveShare], gate: float | None, labels: Labels | None, *, bars: bool) -> Chart:
     _check_gate(gate)
-    text = _Text(kind, labels)
+    text = ChartText(kind, labels)
     title = text("title")
     header = (text("col_wave"), text("col_n"), text("col_value"), text("col_low"), text("col_high"))
 
     def cell(share: float | None) -> str:
         return text("missing") if share is None else text.percent(share)
 
-    rows = tuple((w.label, str(w.n), cell(w.value), cell(w.low), cell(w.high)) for w in waves)
+    rows = tuple((w.label, text.integer(w.n), text.withheld(w.withheld) if w.withheld else cell(w.value),
+                  cell(w.low), cell(w.high)) for w in waves)
     sentences = []
     for w in waves:
-        if w.value is None:
-            sentences.append(text("alt_no_value", wave=w.label, n=w.n))
+        n = text.integer(w.n)
+        if w.withheld is not None:
+            sentences.append(text.withheld_alt(w.label, w.withheld))
+        elif w.value is None:
+            sentences.append(text("alt_no_value", wave=w.label, n=n))
         elif w.low is None or w.high is None:
-            sentences.append(text("alt_value_no_interval", wave=w.label, n=w.n, value=text.percent(w.value)))
+            sentences.append(text("alt_value_no_interval", wave=w.label, n=n, value=text.percent(w.value)))
         else:
-            sentences.append(text("alt_value", wave=w.label, n=w.n, value=text.percent(w.value),
+            sentences.append(text("alt_value", wave=w.label, n=n, value=text.percent(w.value),
                                   low=text.percent(w.low), high=text.percent(w.high)))
     if not waves:
         sentences.append(text("no_data"))
     if gate is not None:
         sentences.append(text("alt_gate", gate=text.percent(gate)))
 
-    with _matplotlib():
-        figure, axes = _new_figure(title)
+    def draw(figure: Figure, axes: Axes) -> None:
         if not waves:
             _show_message(axes, text("no_data"), hide_axes=True)
-        else:
-            _draw_shares(axes, text, waves, bars=bars)
-            if gate is not None:
-                axes.axhline(gate * 100, color=VERMILLION, linestyle="--", linewidth=2,
-                             label=text("gate_legend", gate=text.percent(gate)), zorder=1.5)
-            if all(w.value is None for w in waves):
-                _show_message(axes, text("no_data"), hide_axes=False)
-            _legend(figure, axes)
-    return Chart(figure, title, _alt(title, sentences), (header, rows))
+            return
+        _draw_shares(axes, text, waves, bars=bars)
+        if gate is not None:
+            axes.axhline(gate * 100, color=VERMILLION, linestyle="--", linewidth=2,
+                         label=text("gate_legend", gate=text.percent(gate)), zorder=1.5)
+        if all(w.value is None for w in waves):
+            _show_message(axes, text("no_data"), hide_axes=False)
+        _legend(figure, axes)
+
+    return Chart(title, alt_text(title, sentences), (header, rows), draw)
 
 
-def _draw_shares(axes: Axes, text: _Text, waves: Sequence[WaveShare], *, bars: bool) -> None:
-    _wave_axis(axes, [w.label for w in waves], text("xlabel"), [text("n_tick", n=w.n) for w in waves])
+def _draw_shares(axes: Axes, text: ChartText, waves: Sequence[WaveShare], *, bars: bool) -> None:
+    ticks = [text.withheld_tick(w.withheld) if w.withheld else text("n_tick", n=text.integer(w.n)) for w in waves]
+    _wave_axis(axes, [w.label for w in waves], text("xlabel"), ticks)
     axes.set_ylim(0, 100)
     axes.yaxis.set_major_locator(MultipleLocator(20))
     axes.yaxis.set_major_formatter(FuncFormatter(text.axis_percent))
@@ -565,7 +471,8 @@ def _draw_shares(axes: Axes, text: _Text, waves: Sequence[WaveShare], *, bars: b
                               va="center", fontsize=9, color=BLACK, zorder=4)
     for x, w in enumerate(waves):
         if w.value is None and known:  # with no value at all, one "no data yet" says it
-            axes.text(x, 3, text("no_value"), rotation=90, ha="center", va="bottom", fontsize=9,
+            note = _wrap(text.withheld(w.withheld), 28) if w.withheld else text("no_value")
+            axes.text(x, 3, note, rotation=90, ha="center", va="bottom", fontsize=9,
                       color=MUTED_TEXT, style="italic")
 
 
@@ -574,32 +481,46 @@ def problems(
     categories: Sequence[str],
     per_100: Mapping[str, Sequence[float | None]],
     labels: Labels | None = None,
+    *,
+    totals: Sequence[float | None] | None = None,
+    withheld: Sequence[Withheld | None] | None = None,
 ) -> Chart:
     """Problem reports per 100 members, by category, per wave: stacked bars with the total on top.
 
     `per_100[category][i]` belongs to `waves[i]`; a category missing from
     `per_100` counts as no reports, and None means no members to divide by.
+    `totals[i]` is the wave's total per 100 members as the caller shows it
+    elsewhere: from the wave's count of reports, rounded once -- not the sum of
+    the rounded parts, which may differ by a tenth or two. Without `totals`
+    the parts are added up. `withheld[i]` says why wave i has no members yet
+    (it has not started), in place of "no members".
     """
-    text = _Text("problems", labels)
+    text = ChartText("problems", labels)
     title = text("title")
     series = {category: list(per_100.get(category, [0.0] * len(waves))) for category in categories}
     _check_lengths(waves, **series)
     for category, values in series.items():
         if any(v is not None and (v < 0 or math.isnan(v)) for v in values):
             raise ValueError(f"{category}: problems per 100 members must not be negative")
+    why = _per_wave(waves, withheld)
+    if totals is not None:
+        _check_lengths(waves, totals=totals)
+    wave_totals = [_problem_total(wave, [series[c][i] for c in categories], totals is not None,
+                                  None if totals is None else totals[i], why[i])
+                   for i, wave in enumerate(waves)]
 
     header = (text("col_wave"), *categories, text("col_total"))
     rows = []
     sentences = []
-    totals: list[float | None] = []
     for i, wave in enumerate(waves):
         known = [(c, series[c][i]) for c in categories if series[c][i] is not None]
-        total = sum(v for _, v in known if v is not None) if known else None
-        totals.append(total)
+        total = wave_totals[i]
         rows.append((wave, *(text("missing") if series[c][i] is None else text.number(series[c][i] or 0.0)
                              for c in categories),
-                     text("missing") if total is None else text.number(total)))
-        if total is None:
+                     text.withheld(why[i]) if why[i] else text("missing") if total is None else text.number(total)))
+        if why[i] is not None:
+            sentences.append(text.withheld_alt(wave, why[i]))
+        elif total is None:
             sentences.append(text("alt_no_value", wave=wave))
         elif total == 0:
             sentences.append(text("alt_wave_zero", wave=wave))
@@ -609,38 +530,66 @@ def problems(
     if not waves or not categories:
         sentences.append(text("no_data"))
 
-    with _matplotlib():
-        figure, axes = _new_figure(title)
+    def draw(figure: Figure, axes: Axes) -> None:
         if not waves or not categories:
             _show_message(axes, text("no_data"), hide_axes=True)
-        else:
-            _wave_axis(axes, waves, text("xlabel"))
-            axes.set_ylabel(text("ylabel"))
-            axes.yaxis.grid(True, color=GRID_COLOUR)
-            bottoms = [0.0] * len(waves)
-            for index, category in enumerate(categories):
-                colour, hatch = _style(index)
-                heights = [v or 0.0 for v in series[category]]
-                axes.bar(range(len(waves)), heights, bottom=bottoms, width=0.6, color=colour, hatch=hatch,
-                         edgecolor="white", hatchcolor=_ink_on(colour), linewidth=0.8, label=category, zorder=2)
-                bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
-            highest = max((t for t in totals if t is not None), default=0.0)
-            axes.set_ylim(0, highest * 1.15 if highest > 0 else 1.0)
-            any_known = any(t is not None for t in totals)
-            for x, total in enumerate(totals):
-                if total is None:
-                    if any_known:  # with no value at all, one "no data yet" says it
-                        axes.text(x, 0.03, text("no_value"), rotation=90, ha="center", va="bottom", fontsize=9,
-                                  color=MUTED_TEXT, style="italic", transform=axes.get_xaxis_transform())
-                elif highest > 0:
-                    axes.annotate(text.number(total), (x, total), xytext=(0, 3), textcoords="offset points",
-                                  ha="center", va="bottom", fontsize=9)
-            if not any_known:
-                _show_message(axes, text("no_data"), hide_axes=False)
-            elif highest == 0:
-                _show_message(axes, text("all_zero"), hide_axes=False)
-            _legend(figure, axes, text("legend_title"))
-    return Chart(figure, title, _alt(title, sentences), (header, tuple(rows)))
+            return
+        _wave_axis(axes, waves, text("xlabel"))
+        axes.set_ylabel(text("ylabel"))
+        axes.yaxis.grid(True, color=GRID_COLOUR)
+        axes.yaxis.set_major_formatter(_LocaleTicks(text))
+        bottoms = [0.0] * len(waves)
+        for index, category in enumerate(categories):
+            colour, hatch = _style(index)
+            heights = [v or 0.0 for v in series[category]]
+            axes.bar(range(len(waves)), heights, bottom=bottoms, width=0.6, color=colour, hatch=hatch,
+                     edgecolor="white", hatchcolor=_ink_on(colour), linewidth=0.8, label=category, zorder=2)
+            bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
+        highest = max((t for t in wave_totals if t is not None), default=0.0)
+        axes.set_ylim(0, highest * 1.15 if highest > 0 else 1.0)
+        any_known = any(t is not None for t in wave_totals)
+        for x, total in enumerate(wave_totals):
+            if total is None:
+                if any_known:  # with no value at all, one "no data yet" says it
+                    note = _wrap(text.withheld(why[x]), 28) if why[x] else text("no_value")
+                    axes.text(x, 0.03, note, rotation=90, ha="center", va="bottom", fontsize=9,
+                              color=MUTED_TEXT, style="italic", transform=axes.get_xaxis_transform())
+            elif highest > 0:
+                # at the top of the stacked parts, which may add up to a tenth more or less than the total
+                axes.annotate(text.number(total), (x, max(total, bottoms[x])), xytext=(0, 3),
+                              textcoords="offset points", ha="center", va="bottom", fontsize=9)
+        if not any_known:
+            _show_message(axes, text("no_data"), hide_axes=False)
+        elif highest == 0:
+            _show_message(axes, text("all_zero"), hide_axes=False)
+        _legend(figure, axes, text("legend_title"))
+
+    return Chart(title, alt_text(title, sentences), (header, tuple(rows)), draw)
+
+
+def _problem_total(wave: str, parts: Sequence[float | None], given: bool, total: float | None,
+                   why: Withheld | None) -> float | None:
+    known = [part for part in parts if part is not None]
+    if why is not None and (known or total is not None):
+        raise ValueError(f"{wave}: a withheld wave ({why.reason}) has no problems per 100 members to show")
+    if not given:
+        return sum(known) if known else None
+    if total is None:
+        if known:
+            raise ValueError(f"{wave}: problems per 100 members {known} without a total")
+        return None
+    if parts and not known:
+        raise ValueError(f"{wave}: a total of {total} for a wave without members")
+    if total < 0 or math.isnan(total) or abs(total - sum(known)) > 0.05 * (len(known) + 1) + 1e-9:
+        raise ValueError(f"{wave}: the total {total} is not the sum of its parts {known}, each rounded")
+    return total
+
+
+def _per_wave(waves: Sequence[str], withheld: Sequence[Withheld | None] | None) -> list[Withheld | None]:
+    if withheld is None:
+        return [None] * len(waves)
+    _check_lengths(waves, withheld=withheld)
+    return list(withheld)
 
 
 def lessons(
@@ -657,45 +606,47 @@ def lessons(
     it (verified ones included) and that were verified in it, either way. Read
     along the waves, the bars show lessons carried forward.
     """
-    text = _Text("lessons", labels)
+    text = ChartText("lessons", labels)
     title = text("title")
     _check_lengths(waves, raised=raised, applied=applied, verified=verified)
     groups = (("raised", raised), ("applied", applied), ("verified", verified))
     if any(count < 0 for _, counts in groups for count in counts):
         raise ValueError("lesson counts must not be negative")
 
+    number = text.integer
     header = (text("col_wave"), text("raised"), text("applied"), text("verified"))
-    rows = tuple((wave, str(raised[i]), str(applied[i]), str(verified[i])) for i, wave in enumerate(waves))
-    sentences = [text("alt_wave", wave=wave, raised=raised[i], applied=applied[i], verified=verified[i])
-                 for i, wave in enumerate(waves)]
+    rows = tuple((wave, number(raised[i]), number(applied[i]), number(verified[i])) for i, wave in enumerate(waves))
+    sentences = [text("alt_wave", wave=wave, raised=number(raised[i]), applied=number(applied[i]),
+                      verified=number(verified[i])) for i, wave in enumerate(waves)]
     if not waves:
         sentences.append(text("no_data"))
 
-    with _matplotlib():
-        figure, axes = _new_figure(title)
+    def draw(figure: Figure, axes: Axes) -> None:
         if not waves:
             _show_message(axes, text("no_data"), hide_axes=True)
-        else:
-            _wave_axis(axes, waves, text("xlabel"))
-            axes.set_ylabel(text("ylabel"))
-            axes.yaxis.grid(True, color=GRID_COLOUR)
-            axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-            width = 0.8 / len(groups)
-            for index, (key, counts) in enumerate(groups):
-                colour, hatch = _style(index)
-                xs = [x + (index - 1) * width for x in range(len(waves))]
-                axes.bar(xs, counts, width=width, color=colour, hatch=hatch, edgecolor="white",
-                         hatchcolor=_ink_on(colour), linewidth=0.8, label=text(key), zorder=2)
-                for x, count in zip(xs, counts, strict=True):
-                    if count:
-                        axes.annotate(str(count), (x, count), xytext=(0, 2), textcoords="offset points",
-                                      ha="center", va="bottom", fontsize=8)
-            highest = max(max(counts, default=0) for _, counts in groups)
-            axes.set_ylim(0, highest * 1.15 if highest > 0 else 1.0)
-            if highest == 0:
-                _show_message(axes, text("all_zero"), hide_axes=False)
-            _legend(figure, axes)
-    return Chart(figure, title, _alt(title, sentences), (header, rows))
+            return
+        _wave_axis(axes, waves, text("xlabel"))
+        axes.set_ylabel(text("ylabel"))
+        axes.yaxis.grid(True, color=GRID_COLOUR)
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.yaxis.set_major_formatter(_LocaleTicks(text))
+        width = 0.8 / len(groups)
+        for index, (key, counts) in enumerate(groups):
+            colour, hatch = _style(index)
+            xs = [x + (index - 1) * width for x in range(len(waves))]
+            axes.bar(xs, counts, width=width, color=colour, hatch=hatch, edgecolor="white",
+                     hatchcolor=_ink_on(colour), linewidth=0.8, label=text(key), zorder=2)
+            for x, count in zip(xs, counts, strict=True):
+                if count:
+                    axes.annotate(number(count), (x, count), xytext=(0, 2), textcoords="offset points",
+                                  ha="center", va="bottom", fontsize=8)
+        highest = max(max(counts, default=0) for _, counts in groups)
+        axes.set_ylim(0, highest * 1.15 if highest > 0 else 1.0)
+        if highest == 0:
+            _show_message(axes, text("all_zero"), hide_axes=False)
+        _legend(figure, axes)
+
+    return Chart(title, alt_text(title, sentences), (header, rows), draw)
 
 
 def timeline(rows: Sequence[TimelineRow], today: date, labels: Labels | None = None) -> Chart:
@@ -704,7 +655,7 @@ def timeline(rows: Sequence[TimelineRow], today: date, labels: Labels | None = N
     A wave that started but has not ended is drawn up to and including
     `today`, hatched. Dates are shown as ISO dates (same in every language).
     """
-    text = _Text("timeline", labels)
+    text = ChartText("timeline", labels)
     title = text("title")
 
     def iso(day: date | None) -> str:
@@ -726,26 +677,26 @@ def timeline(rows: Sequence[TimelineRow], today: date, labels: Labels | None = N
         running = row.actual_start is not None and row.actual_end is None
         table_rows.append((row.label, iso(row.planned_start), iso(row.planned_end), iso(row.actual_start),
                            text("cell_running") if running else iso(row.actual_end),
-                           text("missing") if delay is None else str(delay)))
-        sentence = text("alt_row", wave=row.label, planned=span(row.planned_start, row.planned_end),
-                        actual=span(row.actual_start, row.actual_end))
+                           text("missing") if delay is None else text.integer(delay)))
+        said = text("alt_row", wave=row.label, planned=span(row.planned_start, row.planned_end),
+                    actual=span(row.actual_start, row.actual_end))
         if delay is not None:
             key = ("alt_start_on_time" if delay == 0 else
                    ("alt_start_late" if delay > 0 else "alt_start_early") + ("_one" if abs(delay) == 1 else ""))
-            sentence = f"{_sentence(sentence)} {text(key, days=abs(delay))}"
-        sentences.append(sentence)
+            said = f"{sentence(said)} {text(key, days=text.integer(abs(delay)))}"
+        sentences.append(said)
     if not rows:
         sentences.append(text("no_data"))
     elif any(row.actual_start is not None and row.actual_end is None for row in rows):
         sentences.append(text("alt_today", date=today.isoformat()))
 
-    with _matplotlib():
-        figure, axes = _new_figure(title)
+    def draw(figure: Figure, axes: Axes) -> None:
         if not rows:
             _show_message(axes, text("no_data"), hide_axes=True)
         else:
             _draw_timeline(figure, axes, text, rows, today)
-    return Chart(figure, title, _alt(title, sentences), (header, tuple(table_rows)))
+
+    return Chart(title, alt_text(title, sentences), (header, tuple(table_rows)), draw)
 
 
 _EPOCH = date(1970, 1, 1)  # matches the rc "date.epoch", so DateFormatter reads our numbers
@@ -755,7 +706,7 @@ def _day(day: date) -> float:
     return float((day - _EPOCH).days)
 
 
-def _draw_timeline(figure: Figure, axes: Axes, text: _Text, rows: Sequence[TimelineRow], today: date) -> None:
+def _draw_timeline(figure: Figure, axes: Axes, text: ChartText, rows: Sequence[TimelineRow], today: date) -> None:
     axes.set_yticks(range(len(rows)), [_wrap(row.label, 18) for row in rows])
     _centre_rows(axes, len(rows))
     axes.tick_params(axis="y", length=0)
@@ -809,54 +760,74 @@ def distribution(
     options: Sequence[str],
     counts: Mapping[str, Sequence[int]],
     labels: Labels | None = None,
+    *,
+    withheld: Sequence[Withheld | None] | None = None,
 ) -> Chart:
     """How one question was answered, per wave: 100 %-stacked horizontal bars, first wave on top.
 
     `options` are the answer options in their natural order (e.g. rating 1..5);
     `counts[option][i]` is how many chose it in `waves[i]`; a missing option counts 0.
+    `withheld[i]` says why wave i shows no answers (not started; hidden, with
+    how many have answered), in place of "n = 0"; its counts must be 0.
     """
-    text = _Text("distribution", labels)
+    text = ChartText("distribution", labels)
     title = text("title")
     series = {option: list(counts.get(option, [0] * len(waves))) for option in options}
     _check_lengths(waves, **series)
     if any(count < 0 for values in series.values() for count in values):
         raise ValueError("answer counts must not be negative")
     totals = [sum(series[option][i] for option in options) for i in range(len(waves))]
+    why = _per_wave(waves, withheld)
+    for wave, total, reason in zip(waves, totals, why, strict=True):
+        if reason is not None and total:
+            raise ValueError(f"{wave}: a withheld wave ({reason.reason}) has no answers to show")
 
     def share(option: str, i: int) -> float:
         return series[option][i] / totals[i]
 
+    def answers(i: int) -> str:
+        reason = why[i]
+        if reason is None:
+            return text.integer(totals[i])
+        if reason.reason == "hidden":
+            return text("cell_n_hidden", n=text.integer(reason.answered), hidden=text.withheld(reason))
+        return text.withheld(reason)
+
     header = (text("col_wave"), text("col_n"), *options)
     rows = tuple(
-        (wave, str(totals[i]), *(text("cell", count=series[o][i], percent=text.percent(share(o, i)))
-                                 if totals[i] else text("missing") for o in options))
+        (wave, answers(i), *(text("cell", count=text.integer(series[o][i]), percent=text.percent(share(o, i)))
+                             if totals[i] else text("missing") for o in options))
         for i, wave in enumerate(waves)
     )
     sentences = []
     for i, wave in enumerate(waves):
-        if totals[i] == 0:
+        if why[i] is not None:
+            sentences.append(text.withheld_alt(wave, why[i]))
+        elif totals[i] == 0:
             sentences.append(text("alt_no_value", wave=wave))
         else:
-            parts = ", ".join(text("alt_part", option=o, count=series[o][i], percent=text.percent(share(o, i)))
-                              for o in options)
-            sentences.append(text("alt_wave", wave=wave, n=totals[i], parts=parts))
+            parts = ", ".join(text("alt_part", option=o, count=text.integer(series[o][i]),
+                                   percent=text.percent(share(o, i))) for o in options)
+            sentences.append(text("alt_wave", wave=wave, n=text.integer(totals[i]), parts=parts))
     if not waves or not options:
         sentences.append(text("no_data"))
 
-    with _matplotlib():
-        figure, axes = _new_figure(title)
+    def draw(figure: Figure, axes: Axes) -> None:
         if not waves or not options:
             _show_message(axes, text("no_data"), hide_axes=True)
         else:
-            _draw_distribution(figure, axes, text, waves, options, series, totals)
-    return Chart(figure, title, _alt(title, sentences), (header, rows))
+            _draw_distribution(figure, axes, text, waves, options, series, totals, why)
+
+    return Chart(title, alt_text(title, sentences), (header, rows), draw)
 
 
 def _draw_distribution(
-    figure: Figure, axes: Axes, text: _Text, waves: Sequence[str], options: Sequence[str],
-    series: Mapping[str, Sequence[int]], totals: Sequence[int],
+    figure: Figure, axes: Axes, text: ChartText, waves: Sequence[str], options: Sequence[str],
+    series: Mapping[str, Sequence[int]], totals: Sequence[int], why: Sequence[Withheld | None],
 ) -> None:
-    tick_labels = [f"{_wrap(wave, 18)}\n{text('n_tick', n=n)}" for wave, n in zip(waves, totals, strict=True)]
+    ticks = [text.withheld_tick(reason) if reason else text("n_tick", n=text.integer(n))
+             for n, reason in zip(totals, why, strict=True)]
+    tick_labels = [f"{_wrap(wave, 18)}\n{tick}" for wave, tick in zip(waves, ticks, strict=True)]
     axes.set_yticks(range(len(waves)), tick_labels)
     _centre_rows(axes, len(waves))
     axes.tick_params(axis="y", length=0)
@@ -885,6 +856,6 @@ def _draw_distribution(
     else:
         for y, total in enumerate(totals):
             if total == 0:
-                axes.text(50, y, text("no_value"), ha="center", va="center", fontsize=9, color=MUTED_TEXT,
-                          style="italic")
+                note = text.withheld(why[y]) if why[y] else text("no_value")
+                axes.text(50, y, note, ha="center", va="center", fontsize=9, color=MUTED_TEXT, style="italic")
     _legend(figure, axes, text("legend_title"), beside=True)

@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .services import accounts, demo, imports
+from .services import accounts, demo, imports, signin
 from .services.errors import DomainError, ValidationFailed
 
 cli = AppGroup("rollout", help="Rollout: accounts, tokens, people, the demo.")
@@ -48,6 +48,23 @@ def create_user(email: str, name: str, admin: bool, people_manager: bool, rollou
     except ValidationFailed as error:
         _fail(error)
     click.echo(f"Created {'administrator' if user.is_admin else 'user'} {user.email}.")
+
+
+@user_cli.command("set-password")
+@click.argument("email")
+@click.option("--password", help="Prompted for (hidden, twice) when not given.")
+def set_password(email: str, password: str | None) -> None:
+    """Give a user a new password: their sessions end, their API tokens are revoked, and a
+    pause on signing in to the account after failed attempts is lifted."""
+    try:
+        user = accounts.get_user_by_email(email)
+        if password is None:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        revoked = accounts.set_password(user, password, None)
+    except DomainError as error:
+        _fail(error)
+    signin.clear(user.email)
+    click.echo(f"New password set for {user.email}; every session ended, {revoked} API token(s) revoked.")
 
 
 @token_cli.command("create")

@@ -28,6 +28,12 @@ class Config:
     # a session ends after this long without a request, and after this long in any case
     SESSION_IDLE_MINUTES = 60
     SESSION_MAX_HOURS = 12
+    # failed sign-ins (counted in the database, see services.signin): from this many failures
+    # within the window on, each further one pauses sign-in, 1 minute at first, doubling, up to the maximum
+    SIGNIN_FREE_FAILURES = 5  # per account (the e-mail address as typed)
+    SIGNIN_ADDRESS_FREE_FAILURES = 30  # per client address (an office behind one address shares it)
+    SIGNIN_WINDOW_MINUTES = 15
+    SIGNIN_MAX_PAUSE_MINUTES = 30
     PERMANENT_SESSION_LIFETIME = 12 * 3600
     # behind a TLS proxy: how many proxies to trust per header, e.g. {"x_for": 1, "x_proto": 1, "x_host": 1}
     PROXY_FIX: dict | None = None

@@ -63,7 +63,7 @@ class SingleScheduler:
             engine = db.engine
             if engine.dialect.name != "postgresql":
                 return True  # SQLite is one host's file: one scheduler by construction
-            if self.holding:
+            if self.holding and self._still_held():
                 return True
             if self.connection is None:
                 self.connection = engine.connect()
@@ -73,6 +73,29 @@ class SingleScheduler:
             if not self.holding:
                 log.info("another scheduler holds the lock; this one stays idle")
             return self.holding
+
+    def _still_held(self) -> bool:
+        """Checked before every tick: a dropped connection (a restarted database, a network
+        cut, a terminated backend) releases the lock, and another scheduler may have taken it."""
+        try:
+            held = bool(self.connection.execute(text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+                " AND classid = 0 AND objid = :key AND objsubid = 1 AND granted"), {"key": LOCK_KEY}).scalar())
+            self.connection.commit()
+        except Exception:  # noqa: BLE001  (any failure of the connection means the lock is gone)
+            held = False
+        if not held:
+            log.warning("this scheduler lost its lock; it stops ticking until it holds the lock again")
+            self.release()
+        return held
+
+    def release(self) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.close()
+            except Exception:  # noqa: BLE001  (closing a dead connection)
+                pass
+        self.connection, self.holding = None, False
 
     def __call__(self) -> Optional[dict]:
         if not self._hold_lock():

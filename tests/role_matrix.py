@@ -36,6 +36,7 @@ ACCESS: dict[str, str | dict[str, str]] = {
     "main.language": "public",
     "auth.login": "public",
     "auth.logout": "signed_in",
+    "auth.password": "signed_in",
     "public.privacy": "public",
     "public.accessibility": "public",
     # the participant's pages and API
@@ -120,6 +121,7 @@ ACCESS: dict[str, str | dict[str, str]] = {
     "api.results_of_rollout": "team_a",
     "api.results_of_wave": "team_a",
     "api.gate_of_wave": "team_a",
+    "api.decisions": "team_a",
     "api.set_wave_gate": "lead_a",
     # retrospectives: the whole team takes part
     "retro.show": "team_a",
@@ -201,8 +203,17 @@ FORMS: dict[tuple[str, str], dict] = {
     ("rollouts.new", "POST"): {"key": "new-2027", "name": "New"},
     ("rollouts.edit", "POST"): {"name": "Renamed", "reminder_days": "2", "anonymity_k": "5", "vote_budget": "5"},
     ("rollouts.team", "POST"): {"email": "none@example.se", "role": "reviewer"},
-    ("waves.transition", "POST"): {"to": "done"},
-    ("waves.decision", "POST"): {"decision": "go", "rationale": "Vi såg det själva"},
+    # confirmed=1: the second step of an action that cannot be undone (the first only asks)
+    ("waves.transition", "POST"): {"to": "cancelled", "confirmed": "1"},
+    ("waves.decision", "POST"): {"decision": "go", "rationale": "Vi såg det själva", "confirmed": "1"},
+    ("waves.new_link", "POST"): {"confirmed": "1"},
+    ("waves.revoke_link", "POST"): {"confirmed": "1"},
+    ("retro.delete_card", "POST"): {"confirmed": "1"},
+    ("retro.delete_theme", "POST"): {"confirmed": "1"},
+    ("lessons.delete", "POST"): {"confirmed": "1"},
+    ("admin.revoke_token", "POST"): {"confirmed": "1"},
+    ("admin.toggle_active", "POST"): {"confirmed": "1"},
+    ("rollouts.remove_member", "POST"): {"confirmed": "1"},
     ("retro.add_card", "POST"): {"kind": "went_well", "text": "Bra"},
     ("retro.edit_card", "POST"): {"kind": "better", "text": "Ändrad"},
     ("retro.rename_theme", "POST"): {"title": "Nytt namn"},
@@ -215,6 +226,8 @@ FORMS: dict[tuple[str, str], dict] = {
     ("admin.organisation_roles", "POST"): {"is_people_manager": "y"},
     ("problems.triage", "POST"): {"status": "acknowledged", "note": "Vi tittar"},
     ("feedback.form", "POST"): {"satisfaction": "4"},
+    ("auth.password", "POST"): {"current_password": "correct horse battery", "password": "a new passphrase",
+                                "repeat": "a new passphrase"},
     ("feedback.problem", "POST"): {"category": "printing", "severity": "minor", "description": "Skrivaren"},
 }
 

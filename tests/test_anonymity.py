@@ -296,7 +296,7 @@ def test_a_renewed_link_never_shows_the_answers_given_before(client, auth, ctx, 
     auth.login()
     client.post(f"/people/{eva.id}/edit", data={"external_id": eva.external_id, "name": eva.name, "unit": "Pilot",
                                                "email": "attacker@evil.example", "language": "sv", "attributes": ""})
-    client.post(f"/rollouts/{KEY}/waves/0/members/{eva.id}/new-link")
+    client.post(f"/rollouts/{KEY}/waves/0/members/{eva.id}/new-link", data={"confirmed": "1"})
     token = dict((p.external_id, t) for p, t in members(wave))[eva.external_id]
     for path in (f"/f/{token}", f"/api/v1/feedback/{token}"):
         page = client.get(path).get_data(as_text=True)

@@ -486,7 +486,9 @@ def test_starting_a_wave_whose_selection_takes_nobody_is_409(api, rollout, ctx):
 @pytest.mark.parametrize("paused_in", ["planned", "active", "feedback", "review"])
 def test_pause_and_resume_to_the_state_it_was_paused_in(api, rollout, ctx, paused_in):
     builders.make_people(3)
-    ok(post_wave(api, "Pilot", units=["Enhet A"]), 201)
+    # a planned wave is paused only when it would start by itself (see the test below)
+    ok(api.post(f"/rollouts/{KEY}/waves", json={"name": "Pilot", "selection": {"units": ["Enhet A"]},
+                                                "auto_advance": True, "planned_start": "2030-01-10"}), 201)
     path = ["planned", "active", "feedback", "review"]
     for to in path[1:path.index(paused_in) + 1]:
         ok(move(api, 0, to))
@@ -500,6 +502,20 @@ def test_pause_and_resume_to_the_state_it_was_paused_in(api, rollout, ctx, pause
 
     resumed = ok(move(api, 0, paused_in))
     assert (resumed["state"], resumed["paused_from"]) == (paused_in, None)
+
+
+def test_a_planned_wave_that_starts_only_by_hand_has_nothing_to_pause(api, client, auth, rollout, ctx):
+    builders.make_people(3)
+    ok(post_wave(api, "Pilot", units=["Enhet A"]), 201)
+    assert error_of(move(api, 0, "paused"), 409)["details"]["guard"] == "not_allowed"
+    auth.login()
+    client.get("/language/en")
+    page = client.get(f"/rollouts/{KEY}/waves/0").get_data(as_text=True)
+    assert 'value="paused"' not in page and "Pause" not in page  # not offered either
+    ok(api.patch(f"/rollouts/{KEY}/waves/0", json={"auto_advance": True, "planned_start": "2030-01-10"}))
+    page = client.get(f"/rollouts/{KEY}/waves/0").get_data(as_text=True)
+    assert "Hold: do not start on the planned date" in page
+    assert ok(move(api, 0, "paused"))["state"] == "paused"
 
 
 def test_pausing_an_active_wave_keeps_its_members(api, rollout, ctx):

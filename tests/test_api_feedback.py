@@ -400,8 +400,16 @@ def test_a_bad_triage_is_422_and_changes_nothing(api, client, survey):
 
 
 @pytest.mark.parametrize("to", ["review", "paused"])
-def test_reporting_when_the_wave_is_not_running_is_409(api, client, lead, survey, to):
+def test_problems_are_reported_while_paused_and_in_review(api, client, lead, survey, to):
     waves.transition(survey.wave, to, lead)
+    assert form(client, survey.token)["can_report"] is True
+    ok(report(client, survey.token), 201)
+    assert ok(api.get(f"/rollouts/{KEY}/problems"))["total"] == 1
+
+
+def test_reporting_once_the_team_has_decided_is_409(api, client, lead, survey):
+    waves.transition(survey.wave, "review", lead)
+    waves.decide(survey.wave, "go", "Good enough", lead)
     assert error_of(report(client, survey.token), 409)["code"] == "feedback_closed"
     assert form(client, survey.token)["can_report"] is False
     assert ok(api.get(f"/rollouts/{KEY}/problems"))["total"] == 0

@@ -9,6 +9,7 @@ data table must carry the numbers the picture shows.
 from __future__ import annotations
 
 import ast
+import gc
 import re
 import struct
 import sys
@@ -22,9 +23,10 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from matplotlib.figure import Figure
 
-from rollout import charts
-from rollout.charts import Chart, TimelineRow, WaveShare
+from rollout import chart_text, charts
+from rollout.charts import Chart, TimelineRow, WaveShare, Withheld
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SIZES = (0, 1, 10)
@@ -402,3 +404,194 @@ def test_charts_module_uses_neither_pyplot_nor_flask() -> None:
             imported.add(node.module or "")
             imported.update(f"{node.module}.{alias.name}" for alias in node.names)
     assert not any("pyplot" in name or name.split(".")[0] in {"flask", "flask_babel"} for name in imported)
+
+
+# --- texts without drawing; the figure drawn on demand -------------------------
+
+
+def live_figures() -> int:
+    gc.collect()
+    return sum(isinstance(thing, Figure) for thing in gc.get_objects())
+
+
+def test_building_a_chart_gives_its_texts_without_drawing_a_figure() -> None:
+    before = live_figures()
+    made = [MAKERS[name](10, True)[0] for name in MAKERS] + [MAKERS[name](0, False)[0] for name in MAKERS]
+    assert all(chart.alt and chart.table[0] for chart in made)
+    assert live_figures() == before  # not one matplotlib Figure for the titles, alt texts and tables
+    assert not any(chart.drawn for chart in made)
+
+
+def test_rendering_draws_the_figure_once_and_does_not_wait_for_itself() -> None:
+    chart, _ = MAKERS["problems"](10, True)
+    result: list[bytes] = []
+    worker = threading.Thread(target=lambda: result.append(charts.render(chart, "svg")), daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive(), "render() deadlocked drawing the figure under the chart lock"
+    assert chart.drawn and result == [rendered("problems", 10, True, "svg")]
+    figure = chart.figure
+    assert charts.render(chart, "png") == rendered("problems", 10, True, "png") and chart.figure is figure
+
+
+def test_threads_rendering_one_undrawn_chart_draw_it_once_and_agree() -> None:
+    chart, _ = MAKERS["distribution"](10, True)
+    start = threading.Barrier(6)
+
+    def render_svg(_index: int) -> tuple[bytes, int]:
+        start.wait()
+        return charts.render(chart, "svg"), id(chart.figure)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = [future.result(timeout=120) for future in [pool.submit(render_svg, i) for i in range(6)]]
+    assert {svg for svg, _ in results} == {rendered("distribution", 10, True, "svg")}
+    assert len({figure for _, figure in results}) == 1
+
+
+def test_the_text_module_needs_neither_matplotlib_nor_flask() -> None:
+    source = Path(chart_text.__file__).read_text(encoding="utf-8")
+    imported = {alias.name for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Import)
+                for alias in node.names}
+    imported |= {node.module or "" for node in ast.walk(ast.parse(source)) if isinstance(node, ast.ImportFrom)}
+    assert not any(name.split(".")[0] in {"matplotlib", "flask", "flask_babel"} for name in imported)
+
+
+# --- totals that agree with the parts' table ------------------------------------
+
+
+def test_problem_totals_are_the_callers_not_the_sum_of_rounded_parts() -> None:
+    # 1 + 1 reports among 6 members: 16.7 each, 33.3 in all -- not 33.4
+    chart = charts.problems(["Wave 0"], ["Login", "Printing"], {"Login": [16.7], "Printing": [16.7]},
+                            totals=[33.3])
+    assert chart.table[1] == (("Wave 0", "16.7", "16.7", "33.3"),)
+    assert "Wave 0: 33.3 per 100 members in total (Login 16.7, Printing 16.7)." in chart.alt
+    assert "33.3" in [t.get_text() for t in chart.figure.axes[0].texts]
+    assert "33.4" not in chart.alt
+
+
+@pytest.mark.parametrize("totals", [[50.0], [None], [33.3, 1.0]], ids=["not-the-parts", "missing", "length"])
+def test_a_total_that_cannot_belong_to_its_parts_is_rejected(totals: list[float | None]) -> None:
+    with pytest.raises(ValueError):
+        charts.problems(["Wave 0"], ["Login", "Printing"], {"Login": [16.7], "Printing": [16.7]}, totals=totals)
+
+
+# --- waves without values say why ------------------------------------------------
+
+NOT_STARTED = Withheld("not_started")
+HIDDEN = Withheld("hidden", answered=2, k=5)
+HIDDEN_ALT = "Wave 1: 2 have answered; the answers stay hidden until 5 have, to keep them anonymous."
+
+
+def tick_texts(chart: Chart, axis: str = "x") -> list[str]:
+    axes = chart.figure.axes[0]
+    return [t.get_text() for t in (axes.get_xticklabels() if axis == "x" else axes.get_yticklabels())]
+
+
+def note_texts(chart: Chart) -> list[str]:
+    return [t.get_text().replace("\n", " ") for t in chart.figure.axes[0].texts]
+
+
+def test_satisfaction_says_a_wave_is_hidden_or_not_started_instead_of_n_0() -> None:
+    waves = [WaveShare("Wave 0", 10, 0.6, 0.3, 0.85), WaveShare("Wave 1", 2, None, withheld=HIDDEN),
+             WaveShare("Wave 2", 0, None, withheld=NOT_STARTED)]
+    chart = charts.satisfaction(waves, 0.7)
+    assert HIDDEN_ALT in chart.alt and "Wave 2: not started yet." in chart.alt
+    assert "n = 0" not in chart.alt
+    assert chart.table[1][1:] == (("Wave 1", "2", "hidden until 5 have answered", "–", "–"),
+                                  ("Wave 2", "0", "not started yet", "–", "–"))
+    assert tick_texts(chart) == ["Wave 0\nn = 10", "Wave 1\nn = 2, hidden", "Wave 2\nnot started"]
+    assert {"hidden until 5 have answered", "not started yet"} <= set(note_texts(chart))
+
+
+def test_response_rate_says_a_wave_has_not_started_instead_of_nobody_invited() -> None:
+    chart = charts.response_rate([WaveShare("Wave 0", 8, 0.25, 0.07, 0.59),
+                                  WaveShare("Wave 1", 0, None, withheld=NOT_STARTED)], 0.6)
+    assert "Wave 1: not started yet." in chart.alt and "nobody invited" not in chart.alt
+    assert chart.table[1][1] == ("Wave 1", "0", "not started yet", "–", "–")
+    assert tick_texts(chart)[1] == "Wave 1\nnot started"
+
+
+def test_problems_say_a_wave_has_not_started_instead_of_no_members() -> None:
+    chart = charts.problems(["Wave 0", "Wave 1", "Wave 2"], ["Login"], {"Login": [12.5, None, None]},
+                            totals=[12.5, None, None], withheld=[None, NOT_STARTED, Withheld("cancelled")])
+    assert "Wave 1: not started yet." in chart.alt and "Wave 2: cancelled before it started." in chart.alt
+    assert "no members" not in chart.alt
+    assert chart.table[1][1:] == (("Wave 1", "–", "not started yet"), ("Wave 2", "–", "cancelled"))
+    assert {"not started yet", "cancelled"} <= set(note_texts(chart))
+
+
+def test_a_distribution_says_a_wave_is_hidden_with_the_real_number_of_answers() -> None:
+    chart = charts.distribution(["Wave 0", "Wave 1", "Wave 2"], ["Yes", "No"], {"Yes": [3, 0, 0], "No": [1, 0, 0]},
+                                withheld=[None, HIDDEN, NOT_STARTED])
+    assert HIDDEN_ALT in chart.alt and "Wave 2: not started yet." in chart.alt and "n = 0" not in chart.alt
+    assert chart.table[1][1:] == (("Wave 1", "2 (hidden until 5 have answered)", "–", "–"),
+                                  ("Wave 2", "not started yet", "–", "–"))
+    assert tick_texts(chart, "y") == ["Wave 0\nn = 4", "Wave 1\nn = 2, hidden", "Wave 2\nnot started"]
+    assert {"hidden until 5 have answered", "not started yet"} <= set(note_texts(chart))
+
+
+@pytest.mark.parametrize("bad", [
+    lambda: WaveShare("Wave 0", 2, 0.5, withheld=HIDDEN),
+    lambda: Withheld("hidden", answered=5, k=5),
+    lambda: Withheld("later"),
+    lambda: charts.problems(["Wave 0"], ["A"], {"A": [1.0]}, withheld=[NOT_STARTED]),
+    lambda: charts.distribution(["Wave 0"], ["Yes"], {"Yes": [1]}, withheld=[HIDDEN]),
+    lambda: charts.distribution(["Wave 0"], ["Yes"], {"Yes": [1]}, withheld=[]),
+], ids=["share-with-value", "hidden-at-k", "unknown-reason", "problems-with-value", "answers-shown", "length"])
+def test_a_withheld_wave_with_values_is_rejected(bad: Callable[[], object]) -> None:
+    with pytest.raises(ValueError):
+        bad()
+
+
+# --- every number in the page's locale ---------------------------------------------
+
+SWEDISH_NUMBERS = {"decimal_separator": ",", "group_separator": "\N{NO-BREAK SPACE}"}
+
+
+def formatted_ticks(chart: Chart, axis: str) -> list[str]:
+    axes = chart.figure.axes[0]
+    which = axes.yaxis if axis == "y" else axes.xaxis
+    low, high = sorted(which.get_view_interval())
+    return which.get_major_formatter().format_ticks([x for x in which.get_majorticklocs() if low <= x <= high])
+
+
+def test_problem_ticks_and_totals_use_the_decimal_comma() -> None:
+    chart = charts.problems(["Våg 0", "Våg 1"], ["Hårdvara", "Mjukvara"],
+                            {"Hårdvara": [2.5, 8.3], "Mjukvara": [12.5, 8.3]}, SWEDISH_NUMBERS, totals=[15.0, 16.7])
+    ticks = formatted_ticks(chart, "y")
+    assert "2,5" in ticks and "17,5" in ticks and not any("." in tick for tick in ticks)
+    assert {"15,0", "16,7"} <= {t.get_text() for t in chart.figure.axes[0].texts}
+    assert chart.table[1][1] == ("Våg 1", "8,3", "8,3", "16,7")
+    english = charts.problems(["Wave 0"], ["A"], {"A": [17.5]})
+    assert "17.5" in formatted_ticks(english, "y")
+
+
+def test_counts_are_grouped_in_thousands_as_the_locale_writes_them() -> None:
+    nbsp = "\N{NO-BREAK SPACE}"
+    waves = [WaveShare("Våg 0", 1234, 0.5, 0.47, 0.53)]
+    satisfied = charts.satisfaction(waves, None, SWEDISH_NUMBERS)
+    assert f"n = 1{nbsp}234" in satisfied.alt and tick_texts(satisfied) == [f"Våg 0\nn = 1{nbsp}234"]
+    assert satisfied.table[1][0][1] == f"1{nbsp}234"
+    lessons = charts.lessons(["Våg 0"], [1500], [2], [0], SWEDISH_NUMBERS)
+    assert f"1{nbsp}500" in lessons.alt and f"1{nbsp}500" in [t.get_text() for t in lessons.figure.axes[0].texts]
+    assert charts.distribution(["Våg 0"], ["Ja"], {"Ja": [1200]}, SWEDISH_NUMBERS).table[1][0][1] == f"1{nbsp}200"
+    english = charts.satisfaction(waves, None, {"group_separator": ","})
+    assert "n = 1,234" in english.alt
+
+
+def test_percent_ticks_and_timeline_dates_read_the_same_in_swedish() -> None:
+    share_ticks = formatted_ticks(charts.satisfaction(shares(SATISFIED, 3, True), 0.7, SWEDISH_NUMBERS), "y")
+    assert share_ticks == ["0 %", "20 %", "40 %", "60 %", "80 %", "100 %"]
+    rows = [TimelineRow("Våg 0", FIRST_DAY, FIRST_DAY + timedelta(days=40), FIRST_DAY, None)]
+    for labels in (SWEDISH_NUMBERS, None):
+        dates = formatted_ticks(charts.timeline(rows, TODAY, labels), "x")
+        assert dates and all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", tick) for tick in dates)
+
+
+@pytest.mark.parametrize(("value", "digits", "written"), [
+    (1234.5, 1, "1\N{NO-BREAK SPACE}234,5"), (-0.04, 1, "0,0"), (12.0, 0, "12"), (1234567, 0, "1 234 567"),
+])
+def test_numbers_are_written_with_the_labels_separators(value: float, digits: int, written: str) -> None:
+    swedish = chart_text.ChartText("problems", SWEDISH_NUMBERS)
+    assert swedish.number(value, digits) == written.replace(" ", "\N{NO-BREAK SPACE}")
+    assert chart_text.ChartText("problems", None).number(1234.5) == "1234.5"  # the defaults do not group

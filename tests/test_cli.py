@@ -71,6 +71,10 @@ def test_the_demo_is_a_realistic_rollout(runner, ctx):
     assert waves[0].state == "feedback" and 8 <= waves[0].members_count <= 15
     assert 0 < waves[0].responses_count < waves[0].members_count  # most, not all, have answered
     assert "/f/" in result.output  # personal links to try the participant's side
+    from rollout.models import FeedbackLink
+    opened = db.session.query(FeedbackLink).filter(FeedbackLink.wave_id == waves[0].id,
+                                                   FeedbackLink.last_opened_at.is_not(None)).count()
+    assert opened == waves[0].responses_count  # who answered had opened the link ("answered" beside "not opened")
     assert db.session.query(Membership).join(Wave).filter(Wave.rollout_id == rollout.id).count() \
         == waves[0].members_count
     assert retro.board(waves[0], None).cards_total >= 3  # the team has started the pilot's retrospective
@@ -101,3 +105,24 @@ def test_the_demo_is_a_realistic_rollout(runner, ctx):
     again = runner.invoke(args=["rollout", "demo", "--if-empty"])
     assert again.exit_code == 0 and db.session.query(Rollout).count() == 2
     assert runner.invoke(args=["rollout", "demo"]).exit_code == 1
+
+
+def test_make_run_takes_the_port_and_host_and_the_demo_prints_links_for_them(app, runner, ctx):
+    """`PORT=8123 make run` serves on 8123, and the links the demo prints point there."""
+    import os
+    import subprocess
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PORT="8123", HOST="127.0.0.2")
+    env.pop("ROLLOUT_PUBLIC_URL", None)
+    plan = subprocess.run(["make", "-n", "run"], cwd=root, env=env, capture_output=True, text=True, check=True).stdout
+    serve = next(line for line in plan.splitlines() if " run --host" in line)
+    assert "--host 127.0.0.2 --port 8123" in serve
+    demo_line = next(line for line in plan.splitlines() if "rollout demo" in line)
+    public = subprocess.run(["bash", "-c", demo_line.split(" .venv/bin/flask")[0] + ' bash -c \'echo "$ROLLOUT_PUBLIC_URL"\''],
+                            env=env, capture_output=True, text=True, check=True).stdout.strip()
+    assert public == "http://127.0.0.2:8123"
+    app.config["PUBLIC_URL"] = public  # what ROLLOUT_PUBLIC_URL does to the app (see test_config)
+    output = runner.invoke(args=["rollout", "demo"]).output
+    assert "Open http://127.0.0.2:8123/ and log in." in output
+    assert "http://127.0.0.2:8123/f/" in output and ":5000" not in output

@@ -104,6 +104,27 @@ def test_reminders_reach_exactly_the_non_responders(ctx, lead, mailbox):
     assert len(mailbox.messages) == 8
 
 
+def test_a_short_window_sends_no_reminder_with_the_invitation(ctx, lead, mailbox):
+    """A two-day window with the default two reminder days: the invitation goes out when feedback
+    opens, the reminder a day later at the earliest, never in the same minute."""
+    builders.make_people(3, prefix="short")
+    rollout = builders.make_rollout("short-2027", lead=lead)
+    wave = builders.make_wave(rollout, lead, percentage=100, feedback_days=2)
+    waves.transition(wave, "active", lead)
+    waves.transition(wave, "feedback", lead)
+    opened = wave.feedback_opened_at
+    first = reconcile.tick(opened + timedelta(minutes=1))
+    assert first.reminders == 0 and len(mailbox.messages) == 3  # the invitations alone
+    assert reconcile.tick(opened + timedelta(hours=23)).reminders == 0
+    assert reconcile.tick(opened + timedelta(days=1, minutes=1)).reminders == 3
+    other = builders.make_rollout("oneday-2027", lead=lead)
+    one_day = builders.make_wave(other, lead, percentage=100, feedback_days=1)
+    waves.transition(one_day, "active", lead)
+    waves.transition(one_day, "feedback", lead)
+    for hours in (0, 12, 23):  # a one-day window has no time for a reminder
+        assert reconcile.tick(one_day.feedback_opened_at + timedelta(hours=hours)).reminders == 0
+
+
 def test_the_window_closes_by_itself(ctx, lead):
     rollout, wave = open_wave(lead, n=2)
     report = reconcile.tick(wave.feedback_closes_at + timedelta(seconds=1))
@@ -223,12 +244,14 @@ def test_bad_problem_reports_store_nothing(ctx, lead, data, field):
     assert db.session.query(ProblemReport).count() == 0
 
 
-def test_problems_can_be_reported_while_active_but_not_once_in_review(ctx, lead):
+def test_problems_can_be_reported_in_review_but_not_once_decided(ctx, lead):
     rollout, wave = open_wave(lead, n=1)
     token = next(iter(tokens(wave).values()))
     waves.transition(wave, "review", lead)
+    feedback.report_problem(token, {"category": "login", "severity": "minor", "description": "x"})
+    waves.decide(wave, "no_go", "Not yet", lead)
     with pytest.raises(feedback.FeedbackClosed):
-        feedback.report_problem(token, {"category": "login", "severity": "minor", "description": "x"})
+        feedback.report_problem(token, {"category": "login", "severity": "minor", "description": "y"})
 
 
 def test_extend_reopens_the_window_for_another_period(ctx, lead):

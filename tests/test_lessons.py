@@ -266,3 +266,51 @@ def test_a_lesson_without_an_origin_is_learnt_in_the_latest_wave_that_was_heard(
     with pytest.raises(NotFound):  # a theme of another rollout is not this rollout's to use
         lessons.create_lesson(rollout, {"title": "x"}, lead, theme=theme)
     assert isinstance(theme, RetroTheme)
+
+
+def test_proven_lessons_are_suggested_first_even_when_an_open_one_shares_more_tags(ctx, lead):
+    from rollout.extensions import db
+    from rollout.services import rollouts
+    old, _pilot, _wave1 = builders.pilot_in_review(lead, key="pc-2025")
+    open_one = lessons.create_lesson(old, {"title": "Open, three tags", "origin_wave": 0}, lead)
+    proven = lessons.create_lesson(old, {"title": "Proven, one tag", "origin_wave": 0}, lead)
+    planned = lessons.create_lesson(old, {"title": "Planned, three tags", "origin_wave": 0}, lead)
+    rollouts.update_rollout(old, {"name": old.name, "tags": "windows"}, lead)
+    lessons.update_lesson(open_one, {"tags": "pc, imaging"}, lead)
+    lessons.update_lesson(planned, {"tags": "pc, imaging"}, lead)
+    proven.status, planned.status = "verified_effective", "planned"  # as after a wave proved it
+    db.session.commit()
+    new = rollouts.create_rollout({"key": "win12", "name": "Windows 12", "tags": "Windows, pc, imaging"}, lead)
+    assert [lesson.title for lesson, _shared in lessons.suggestions(new, lead)] == [
+        "Proven, one tag", "Planned, three tags", "Open, three tags"]
+
+
+def test_a_lesson_carried_in_before_the_rollout_has_waves_targets_its_first_wave(ctx, lead):
+    old, pilot, _wave1 = builders.pilot_in_review(lead, key="pc-2025")
+    source = lessons.create_lesson(old, {"title": "Image the PCs before", "origin_wave": 0}, lead)
+    from rollout.services import rollouts
+    new = rollouts.create_rollout({"key": "win12", "name": "Windows 12"}, lead)
+    carried = lessons.carry(new, source, lead)
+    assert carried.target_wave is None
+    first = builders.make_wave(new, lead, name="Pilot", units=["Pilot"])
+    from rollout.extensions import db
+    db.session.refresh(carried)
+    assert carried.target_wave == first  # no longer "no wave yet" for ever
+    with pytest.raises(GuardFailed) as refused:
+        waves.transition(first, "active", lead)  # and, like any lesson for a wave, it must be dealt with
+    assert "Image the PCs before" in refused.value.message
+    later = builders.make_wave(new, lead, name="Wave 1", units=["Rest"])
+    db.session.refresh(carried)
+    assert carried.target_wave == first and lessons.pending_for(later) == []
+
+
+def test_a_carried_lesson_is_listed_once_in_the_library(ctx, lead):
+    old, pilot, _wave1 = builders.pilot_in_review(lead, key="pc-2025")
+    source = lessons.create_lesson(old, {"title": "Skrivare", "origin_wave": 0, "action": "Drivrutinen först",
+                                         "tags": "utskrift"}, lead)
+    from rollout.services import rollouts
+    new = rollouts.create_rollout({"key": "win12", "name": "Windows 12"}, lead)
+    lessons.carry(new, source, lead)
+    found, total = lessons.library(lead, q="drivrutinen")
+    assert total == 1 and [lesson.id for lesson in found] == [source.id]
+    assert lessons.library_tags() == [("utskrift", 1)]

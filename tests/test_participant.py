@@ -216,6 +216,8 @@ def test_a_missing_required_answer_is_said_for_every_such_question(english, lead
     assert error_of(html, "q_worked_day_one") == "Error: Answer this question."
     assert error_of(html, "q_information") == ""
     assert 'aria-describedby="q_satisfaction-hint q_satisfaction-error"' in html
+    # the summary: a question's own "?" takes no colon after it (not "overall?: Answer…")
+    assert 'href="#q_satisfaction-0">How satisfied are you with the change overall? Answer this question.</a>' in html
     assert responses(wave) == 0
 
 
@@ -244,9 +246,9 @@ def test_a_closed_window_shows_the_answers_read_only_and_refuses_changes(english
     # someone who never answered sees the message and no form
     other = html_of(english.get(link_path(mailbox, "p2@example.se")))
     assert "The feedback window closed on" in other and "You did not send any answers" in other
-    # problems are no longer reported through the link either
+    # but problems are, until the team has decided (see the test below)
     assert english.post(path + "/problem", data={"category": "login", "severity": "minor",
-                                                 "description": "x"}).status_code == 409
+                                                 "description": "x"}).status_code == 303
 
 
 def test_the_window_shuts_at_its_closing_time_and_while_paused(english, lead, mailbox):
@@ -353,3 +355,25 @@ def test_a_blocker_emails_the_leads_at_once(client, lead, mailbox):
     client.get("/language/en")
     assert "the leads of the rollout have been told at once" in html_of(client.get(sent.headers["Location"]))
     assert db.session.scalar(select(ProblemReport.wave_id)) == wave.id
+
+
+def test_problems_are_reported_until_the_team_has_decided_and_the_invitation_says_so(english, lead, mailbox):
+    """The invitation promised "at any time" while the link refused after the window closed: now a
+    problem counts until the decision (the team is still reviewing), and the e-mail says exactly that."""
+    wave = feedback_wave(lead, 1)
+    path = link_path(mailbox)
+    invitation = mailbox.text(mailbox.to("p1@example.se")[0])
+    assert "until the team has decided on this wave" in invitation or "tills teamet har beslutat" in invitation
+    waves.transition(wave, "review", lead)
+    page = english.get(path + "/problem")
+    assert page.status_code == 200 and 'name="description"' in html_of(page)
+    sent = english.post(path + "/problem", data={"category": "printing", "severity": "major",
+                                                 "description": "Found after I had answered."})
+    assert sent.status_code == 303
+    assert db.session.scalar(select(ProblemReport.description)) == "Found after I had answered."
+    waves.decide(wave, "go", "It went well", lead)
+    refused = english.post(path + "/problem", data={"category": "printing", "severity": "minor",
+                                                    "description": "Too late"})
+    assert refused.status_code == 409
+    assert "until the team has decided on the wave, and it has" in html_of(refused)
+    assert db.session.scalar(select(func.count()).select_from(ProblemReport)) == 1

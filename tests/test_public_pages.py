@@ -261,3 +261,17 @@ def test_every_email_template_ends_with_the_privacy_line():
     for kind in kinds:
         for body in (f"{kind}.txt", f"{kind}.html"):
             assert '{% include "email/_privacy.' in (EMAIL_TEMPLATES / body).read_text(), body
+
+
+def test_an_anonymous_form_says_what_anonymity_means_before_the_questions(client, lead, mailbox):
+    feedback_wave(lead, anonymous=True, people_=[{"external_id": "emma", "name": "Emma", "email": "emma@example.se",
+                                                   "unit": "Enhet A", "language": "en"}])
+    form = html_of(client.get(path_of(mailbox, "emma@example.se")))
+    assert form.index('<h2 id="anonymity-title">Your answers are anonymous</h2>') < form.index("<form")
+    assert "only once at least 5 people in your wave have answered" in form
+
+
+def test_a_named_form_has_no_anonymity_notice(client, lead, mailbox):
+    feedback_wave(lead, people_=[{"external_id": "emma", "name": "Emma", "email": "emma@example.se",
+                                  "unit": "Enhet A", "language": "en"}])
+    assert "anonymity-title" not in html_of(client.get(path_of(mailbox, "emma@example.se")))

@@ -125,7 +125,7 @@ def test_the_decision_shows_the_verdict_and_asks_why_when_going_against_it(clien
     assert "say why you decide otherwise" in response.get_data(as_text=True)
     assert db.session.query(Decision).count() == 0
     client.post("/rollouts/win11-2027/waves/0/decision",
-                data={"decision": "go", "rationale": "The IT unit is the whole pilot; we trust it."})
+                data={"decision": "go", "rationale": "The IT unit is the whole pilot; we trust it.", "confirmed": "1"})
     decision = db.session.query(Decision).one()
     assert decision.against_verdict and decision.verdict == "insufficient_evidence"
     results_page = client.get("/rollouts/win11-2027/waves/0/results").get_data(as_text=True)

@@ -4,10 +4,11 @@ from __future__ import annotations
 import threading
 
 import pytest
+from sqlalchemy import text
 
 from rollout.extensions import db
 from rollout.models import FeedbackLink, Notification, Response
-from rollout.scheduler import SingleScheduler, run_tick
+from rollout.scheduler import LOCK_KEY, SingleScheduler, run_tick
 from rollout.services import feedback, reconcile
 
 from .test_feedback import GOOD, open_wave
@@ -77,6 +78,33 @@ def test_a_second_scheduler_stays_idle(app, is_postgres, lead):
                 s.connection.close()
 
 
+@pytest.mark.postgres_only
+def test_a_scheduler_that_lost_its_lock_stops_ticking(app, is_postgres, lead):
+    """Its connection dropped (here: the backend terminated), so the lock went to another
+    scheduler: the first notices before its next tick and stays idle while the other holds it."""
+    if not is_postgres:
+        pytest.skip("the advisory lock is PostgreSQL's")
+    first, second = SingleScheduler(app), SingleScheduler(app)
+    try:
+        assert first() is not None
+        pid = first.connection.execute(text("SELECT pg_backend_pid()")).scalar()
+        first.connection.commit()
+        with app.app_context(), db.engine.connect() as other:
+            assert other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+            other.commit()
+        assert second() is not None  # the lock was free: the second takes over
+        assert first() is None and not first.holding  # the first noticed and does not tick
+        assert first() is None  # nor on the tick after
+        # the lock released while the connection lives (e.g. by an operator) is noticed too
+        second.connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
+        second.connection.commit()
+        assert first() is not None  # the first holds it now
+        assert second() is None and not second.holding
+    finally:
+        for s in (first, second):
+            s.release()
+
+
 def test_messages_wait_while_the_mail_server_is_down(app, ctx, lead, mailbox):
     open_wave(lead, n=3)
     port = app.config["MAIL_PORT"]
@@ -100,3 +128,18 @@ def test_the_tick_command(runner, ctx, lead):
     result = runner.invoke(args=["rollout", "tick"])
     assert result.exit_code == 0 and "outbox: 3" in result.output
     assert "outbox" not in runner.invoke(args=["rollout", "tick"]).output
+
+
+def test_a_message_sent_again_after_a_crash_has_the_same_message_id(app, ctx, lead, mailbox):
+    """At least once: a worker that dies after the SMTP server accepted a message but before it
+    recorded so sends it again ten minutes later. The second copy carries the same Message-ID,
+    so mail systems that drop duplicates show it once; different messages never share one."""
+    from rollout.services import notify
+    open_wave(lead, n=3)
+    assert run_tick(app)["sent"] == 3
+    sent = {m["To"]: m["Message-ID"] for m in mailbox.messages}
+    assert len(set(sent.values())) == 3
+    for row in db.session.query(Notification):
+        again = notify._message(row, app.config["MAIL_DEFAULT_SENDER"])
+        assert again["Message-ID"] == sent[row.to_address]
+        assert again["Message-ID"].endswith("@kommun.example>")

@@ -73,3 +73,43 @@ def test_an_unknown_personal_token_is_refused_before_its_body_is_read(client):
     response = client.post("/api/v1/feedback/" + "x" * 43 + "/problems", data=b"{not json",
                            headers={"Content-Type": "application/json"})
     assert response.status_code == 404  # not a 400 for the body: the link was looked at first
+
+
+def test_under_gunicorn_the_server_header_names_no_version(tmp_path):
+    """The production server: `Server: gunicorn`, no version of it or of Python, and the app's headers."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'g.db'}", SECRET_KEY="gunicorn-test")
+    root = os.path.dirname(os.path.dirname(__file__))
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], env=env, cwd=root,
+                   check=True, capture_output=True)
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
+                               "wsgi:app"], env=env, cwd=root,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                response = urllib.request.urlopen(f"http://127.0.0.1:{port}/privacy", timeout=5)
+                break
+            except urllib.error.HTTPError:
+                raise
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("gunicorn did not answer")
+        assert response.status == 200
+        assert response.headers["Server"] == "gunicorn"
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -53,7 +53,7 @@ def test_deactivating_a_user_ends_their_sessions_and_revokes_their_tokens(app, c
     lead_session = _cookie(client)
     admin_client = app.test_client()
     admin_client.post("/login", data={"email": admin.email, "password": builders.PASSWORD})
-    assert admin_client.post(f"/admin/users/{lead.id}/active").status_code == 302
+    assert admin_client.post(f"/admin/users/{lead.id}/active", data={"confirmed": "1"}).status_code == 302
     assert admin_client.post(f"/admin/users/{lead.id}/active").status_code == 302  # and active again
     again = app.test_client()
     again.set_cookie("session", lead_session)

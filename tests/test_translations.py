@@ -102,6 +102,19 @@ def test_extraction_sees_python_templates_and_plurals(extracted):
     assert any(m.pluralizable for m in extracted)
 
 
+def test_no_message_hides_inside_an_f_string():
+    """The extractor does not look inside f-strings: "Themes, by votes" was written as
+    f"## {md(_('Themes, by votes'))}", never extracted, so never translated."""
+    import re
+    hidden = []
+    pattern = re.compile(r"""f(["'])(?:(?!\1).)*\{[^}]*\b(?:_|gettext|ngettext|pgettext|lazy_gettext|_l)\(""")
+    for path in sorted(ROOT.joinpath("rollout").rglob("*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if pattern.search(line):
+                hidden.append(f"  {path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert hidden == [], "gettext inside an f-string is never extracted:\n" + "\n".join(hidden)
+
+
 def test_every_message_has_a_swedish_translation(extracted, swedish):
     missing, fuzzy = [], []
     for message in extracted:

@@ -121,11 +121,12 @@ def test_plan_preview_and_start_the_pilot(logged_in):
     response = logged_in.post("/rollouts/win11-2027/waves/1/transition", data={"to": "active"}, follow_redirects=True)
     assert "Wave 0 (Pilot) must be done" in response.get_data(as_text=True)
     assert db.session.query(Wave).filter_by(number=1).one().state == "planned"
-    response = logged_in.post("/rollouts/win11-2027/waves/0/transition", data={"to": "active"}, follow_redirects=True)
+    response = logged_in.post("/rollouts/win11-2027/waves/0/transition", data={"to": "active", "confirmed": "1"},
+                              follow_redirects=True)
     html = response.get_data(as_text=True)
     assert "Members (3)" in html
     audit = logged_in.get("/rollouts/win11-2027/audit").get_data(as_text=True)
-    assert "wave.transition" in audit and "wave.create" in audit
+    assert "Moved wave 0 from “Planned” to “Active”" in audit and "Planned wave 0" in audit
 
 
 def test_a_bad_wave_form_shows_errors_next_to_the_fields(logged_in):
@@ -143,10 +144,11 @@ def test_a_bad_wave_form_shows_errors_next_to_the_fields(logged_in):
 def test_the_decision_form_ends_the_wave(logged_in):
     _plan(logged_in)
     for state in ("active", "feedback", "review"):
-        logged_in.post("/rollouts/win11-2027/waves/0/transition", data={"to": state})
+        logged_in.post("/rollouts/win11-2027/waves/0/transition", data={"to": state, "confirmed": "1"})
     page = logged_in.get("/rollouts/win11-2027/waves/0").get_data(as_text=True)
     assert 'name="decision"' in page
-    logged_in.post("/rollouts/win11-2027/waves/0/decision", data={"decision": "go", "rationale": "All good"})
+    logged_in.post("/rollouts/win11-2027/waves/0/decision",
+                   data={"decision": "go", "rationale": "All good", "confirmed": "1"})
     pilot = db.session.query(Wave).filter_by(number=0).one()
     assert pilot.state == "done" and pilot.decision == "go"
 

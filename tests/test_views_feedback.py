@@ -315,7 +315,8 @@ def test_sending_a_new_link_stops_the_old_one_and_queues_an_email(logged_in, lea
     wave = wave_collecting_feedback(lead)
     old_token = token_of(link_of(wave, "p2"))
     person_id = link_of(wave, "p2").person_id
-    response = logged_in.post(f"/rollouts/win11-2027/waves/0/members/{person_id}/new-link", follow_redirects=True)
+    response = logged_in.post(f"/rollouts/win11-2027/waves/0/members/{person_id}/new-link",
+                              data={"confirmed": "1"}, follow_redirects=True)
     assert response.status_code == 200 and "A new link is on its way to Person p2" in response.get_data(as_text=True)
     db.session.expire_all()
     with pytest.raises(feedback.LinkNotValid):
@@ -327,7 +328,8 @@ def test_sending_a_new_link_stops_the_old_one_and_queues_an_email(logged_in, lea
     assert new_token in mail[0].body_text
     assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.action == "link.renew")) == "link.renew"
     # revoking stops the link without a new one
-    response = logged_in.post(f"/rollouts/win11-2027/waves/0/members/{person_id}/revoke-link", follow_redirects=True)
+    response = logged_in.post(f"/rollouts/win11-2027/waves/0/members/{person_id}/revoke-link",
+                              data={"confirmed": "1"}, follow_redirects=True)
     assert "no longer works" in response.get_data(as_text=True)
     db.session.expire_all()
     with pytest.raises(feedback.LinkNotValid):

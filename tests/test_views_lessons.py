@@ -96,7 +96,7 @@ def test_a_lesson_written_directly_defaults_to_the_next_wave_and_tells_its_owner
     assert (lesson.origin_wave_id, lesson.target_wave_id, lesson.owner_id) == (pilot.id, wave1.id, reviewer.id)
     assert lesson.tags == ["drivers", "printing"] and lesson.status == "open"
     assert "The lesson was saved. Rita Reviewer, its owner, was told by e-mail." in html
-    assert "<h1>Fix the printer driver</h1>" in html and "Ship the new driver before wave 1" in html
+    assert '<h1 lang="sv">Fix the printer driver</h1>' in html and "Ship the new driver before wave 1" in html
     assert f'href="/rollouts/{KEY}/waves/1"' in html and "Problem reports: Printing" in text_of(html)
     assert db.session.scalar(select(func.count()).select_from(Notification).where(
         Notification.kind == "lesson_owner", Notification.to_address == reviewer.email)) == 1
@@ -211,9 +211,11 @@ def test_an_open_lesson_can_be_deleted_and_a_planned_one_cannot(logged_in, lead)
     mistake = lessons.create_lesson(rollout, {"title": "A mistake", "origin_wave": 0}, lead)
     assert "Delete this lesson" in html_of(logged_in.get(f"/rollouts/{KEY}/lessons/{mistake.id}"))
     assert "Delete this lesson" not in html_of(logged_in.get(f"/rollouts/{KEY}/lessons/{planned.id}"))
-    response = logged_in.post(f"/rollouts/{KEY}/lessons/{mistake.id}/delete", follow_redirects=True)
+    response = logged_in.post(f"/rollouts/{KEY}/lessons/{mistake.id}/delete", data={"confirmed": "1"},
+                              follow_redirects=True)
     assert "The lesson A mistake was deleted." in html_of(response)
-    response = logged_in.post(f"/rollouts/{KEY}/lessons/{planned.id}/delete", follow_redirects=True)
+    response = logged_in.post(f"/rollouts/{KEY}/lessons/{planned.id}/delete", data={"confirmed": "1"},
+                              follow_redirects=True)
     assert "Only an open lesson can be deleted" in html_of(response)
     assert the_lesson().title == "Keep me"
 
@@ -230,7 +232,7 @@ def test_the_wave_page_says_why_a_wave_cannot_start_while_its_lesson_is_open(log
     db.session.expire_all()
     assert db.session.get(Wave, wave1.id).state == "planned"
     logged_in.post(f"/rollouts/{KEY}/lessons/{lesson.id}/status", data={"status": "applied"})
-    logged_in.post(f"/rollouts/{KEY}/waves/1/transition", data={"to": "active"})
+    logged_in.post(f"/rollouts/{KEY}/waves/1/transition", data={"to": "active", "confirmed": "1"})
     db.session.expire_all()
     assert db.session.get(Wave, wave1.id).state == "active"
 

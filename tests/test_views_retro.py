@@ -220,7 +220,8 @@ def test_a_card_can_be_edited_and_deleted(logged_in, lead):
     assert re.search(r'<details class="card-edit" open>\s*<summary>Edit', html)  # the form with the error is open
     assert fresh(RetroCard, card.id).text == "Videos!"
     retro.vote(card, lead)
-    page = logged_in.post(f"{RETRO}/cards/{card.id}/delete", follow_redirects=True).get_data(as_text=True)
+    page = logged_in.post(f"{RETRO}/cards/{card.id}/delete", data={"confirmed": "1"},
+                          follow_redirects=True).get_data(as_text=True)
     assert cards_of(pilot) == [] and "The card was deleted." in page
     assert "You have 5 of 5 votes left." in visible_text(page)  # the dot on it came back
 
@@ -287,10 +288,11 @@ def test_a_theme_is_renamed_deleted_and_lists_the_lessons_made_of_it(logged_in, 
     logged_in.post(f"{RETRO}/themes/{theme.id}", data={f"{prefix}-title": "Printing at the office"})
     assert fresh(RetroTheme, theme.id).title == "Printing at the office"
     html = logged_in.get(RETRO).get_data(as_text=True)
-    assert f'<a href="/rollouts/win11-2027/lessons/{lesson.id}">Printers</a>' in html
+    # the lesson keeps the theme's title, in the rollout's language (Swedish here, on an English page)
+    assert f'<a href="/rollouts/win11-2027/lessons/{lesson.id}"><span lang="sv">Printers</span></a>' in html
     failed = logged_in.post(f"{RETRO}/themes/{theme.id}", data={f"{prefix}-title": " "})
     assert failed.status_code == 422 and f'id="{prefix}-title-error"' in failed.get_data(as_text=True)
-    logged_in.post(f"{RETRO}/themes/{theme.id}/delete")
+    logged_in.post(f"{RETRO}/themes/{theme.id}/delete", data={"confirmed": "1"})
     assert fresh(RetroTheme, theme.id) is None and fresh(RetroCard, card.id).theme_id is None
     assert fresh(Lesson, lesson.id).theme_id is None  # the lesson stays, without its theme
 

@@ -97,7 +97,11 @@ def test_pause_resumes_to_where_it_was(planned, lead):
 
 def test_a_paused_planned_wave_resumes_to_planned_without_members(planned, lead):
     _, pilot, _ = planned
-    waves.transition(pilot, "paused", lead)
+    with pytest.raises(GuardFailed):  # it starts only by hand: nothing to pause
+        waves.transition(pilot, "paused", lead)
+    waves.update_wave(pilot, {"name": pilot.name, "selection": {**pilot.selection, "percentage": pilot.percentage},
+                              "auto_advance": True, "planned_start": "2030-01-10"}, lead)
+    waves.transition(pilot, "paused", lead)  # held: it will not start by itself on its date
     waves.transition(pilot, "planned", lead)
     assert pilot.state == "planned" and pilot.members_count == 0
 

@@ -95,6 +95,8 @@ def check_types(data: dict, fields: Fields, problems: list[dict], prefix: str = 
     """Note each field of `data` whose JSON type is not the one `fields` gives it."""
     for name, kind in fields.items():
         value = data.get(name)
+        if kind == "integer" and isinstance(value, float) and value.is_integer():
+            data[name] = value = int(value)  # JSON has one kind of number: 5.0 is the whole number 5
         if message := _type_problem(kind, value):
             problems.append({"field": prefix + name, "message": message, **where})
         elif isinstance(kind, dict) and value is not None:

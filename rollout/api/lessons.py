@@ -16,7 +16,8 @@ from . import MAX_ID, api, language, listing, no_content, paging, rollout_for, t
 # tags: a list of words (or one text of words separated by commas); the service checks them
 LESSON_FIELDS = {"title": "text", "action": "text", "owner": "text", "origin_wave": "integer",
                  "target_wave": "integer", "metric": "text", "status": "text", "reason": "text"}
-NEW_LESSON_FIELDS = {**LESSON_FIELDS, "theme": "integer"}
+# a new lesson is open: its status and reason are not read, so not checked either
+NEW_LESSON_FIELDS = {**{k: v for k, v in LESSON_FIELDS.items() if k not in ("status", "reason")}, "theme": "integer"}
 CARRY_FIELDS = {"lesson": "integer"}
 # the fields of the comparison when there is none (no metric, or no origin or target wave)
 NO_COMPARISON = {"label": None, "measure": None, "higher_is_better": None, "before": None, "after": None,

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from ..models import CARD_KINDS, LESSON_STATUSES, PROBLEM_STATUSES, QUESTION_KINDS, SEVERITIES
+from ..models import CARD_KINDS, DECISIONS, LESSON_STATUSES, PROBLEM_STATUSES, QUESTION_KINDS, SEVERITIES, WAVE_STATES
+from ..models.rollouts import ROLLOUT_LANGUAGES
 from . import MAX_ID, MAX_PAGE, MAX_PER_PAGE, api
+from . import openapi_parts as parts
+from .openapi_parts import labels, text
 
 
 def _ref(name: str) -> dict:
@@ -25,12 +28,14 @@ ERRORS = {str(code): {"$ref": f"#/components/responses/{name}"} for code, name i
           ((400, "BadRequest"), (401, "Unauthorized"), (403, "Forbidden"), (404, "NotFound"), (422, "Invalid"))}
 PAGING = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}},
           {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}}]
-KEY = {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}
-NUMBER = {"name": "n", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}
-TOKEN = {"name": "token", "in": "path", "required": True, "schema": {"type": "string"},
+KEY = {"name": "key", "in": "path", "required": True, "schema": {"type": "string", "pattern": parts.KEY}}
+NUMBER = {"name": "n", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID}}
+TOKEN = {"name": "token", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 100},
          "description": "the personal token: the last part of the participant's link /f/<token>"}
-PROBLEM_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
-ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
+PROBLEM_ID = ID
+# a query parameter naming a wave by its number; empty, as a form sends it, for none
+WAVE_FILTER = {"anyOf": [{"type": "integer", "minimum": 0, "maximum": MAX_ID}, {"type": "string", "enum": [""]}]}
 NO_CONTENT = {"204": {"description": "Done; no body."}}
 CONFLICT = {"409": {"$ref": "#/components/responses/Conflict"}}
 # the personal token is the credential: no 401 or 403, and 404 says only that the link does not work
@@ -39,29 +44,33 @@ PERSONAL_ERRORS = {"400": ERRORS["400"], "404": {"$ref": "#/components/responses
 
 
 def document() -> dict:
-    selection = {"type": "object", "properties": {
-        "people": {"type": "array", "items": {"type": "string"}, "description": "external ids, always included"},
-        "units": {"type": "array", "items": {"type": "string"}},
-        "attributes": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
-        "percentage": {"type": ["integer", "null"], "minimum": 1, "maximum": 100,
-                       "description": "cumulative; Unleash bucket of '<rollout key>:<external id>'"}}}
-    labels = {"type": "object", "required": ["sv", "en"],
-              "properties": {"sv": {"type": "string"}, "en": {"type": "string"}}}
+    rollout_fields, wave_fields = parts.rollout_fields(), parts.wave_fields()
+    rollout_fields["language"] = {"type": ["string", "null"], "enum": [*ROLLOUT_LANGUAGES, None], "default": "sv",
+                                  "description": "the language the team writes the rollout's texts in; null: "
+                                                 "unchanged (a new rollout's is sv)"}
     feedback_schemas = {
         "Question": {"type": "object", "required": ["code", "kind", "prompt"], "properties": {
-            "code": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,49}$",
-                     "description": "stable; a code keeps its kind in every version (a new meaning needs a new code)"},
+            "code": {"type": "string", "pattern": parts.QUESTION_CODE,
+                     "description": "stable and unique; a code keeps its kind in every version (a new meaning "
+                                    "needs a new code)"},
             "kind": {"type": "string", "enum": list(QUESTION_KINDS),
                      "description": "rating 1-5, nps 0-10, choice, multi, yes_no, number (min-max), text"},
-            "prompt": {**labels, "properties": {"sv": {"type": "string", "maxLength": 500},
-                                                "en": {"type": "string", "maxLength": 500}}},
-            "options": {"type": "array", "description": "choice and multi: at least two",
-                        "items": {"type": "object", "required": ["value", "sv", "en"], "properties": {
-                            "value": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,49}$"},
-                            "sv": {"type": "string", "maxLength": 200}, "en": {"type": "string", "maxLength": 200}}}},
+            "prompt": labels(500),
+            "options": {"description": "choice and multi: at least two, each value once; ignored for the "
+                                       "other kinds (which have none)"},
             "required": {"type": "boolean", "default": False},
-            "min": {"type": ["number", "null"], "description": "number only"},
-            "max": {"type": ["number", "null"], "description": "number only"}}},
+            "min": {"description": "number only (ignored for the other kinds)"},
+            "max": {"description": "number only (ignored for the other kinds); not below min"}},
+            "allOf": [
+                {"if": {"required": ["kind"], "properties": {"kind": {"enum": ["choice", "multi"]}}},
+                 "then": {"required": ["options"], "properties": {"options": {
+                     "type": "array", "minItems": 2, "items": {
+                         "type": "object", "required": ["value", "sv", "en"], "properties": {
+                             "value": {"type": "string", "pattern": parts.OPTION_VALUE},
+                             **labels(200)["properties"]}}}}}},
+                {"if": {"required": ["kind"], "properties": {"kind": {"const": "number"}}},
+                 "then": {"properties": {"min": {"type": ["number", "null"], "minimum": -1e9, "maximum": 1e9},
+                                         "max": {"type": ["number", "null"], "minimum": -1e9, "maximum": 1e9}}}}]},
         "Questionnaire": {"type": "object", "required": ["questions"], "properties": {
             "version": {"type": "integer", "minimum": 1, "readOnly": True,
                         "description": "a save with other questions makes a new version; the same ones change nothing"},
@@ -71,7 +80,8 @@ def document() -> dict:
                     "boolean), number a number, text at most 2000 characters. Unknown codes are refused.",
                     "additionalProperties": {"type": ["integer", "number", "string", "boolean", "array", "null"]}},
         "Submission": {"type": "object", "required": ["answers"], "properties": {
-            "answers": _ref("Answers"), "language": {"type": "string", "enum": ["sv", "en"], "default": "sv"}}},
+            "answers": _ref("Answers"),
+            "language": {"type": ["string", "null"], "enum": ["sv", "en", None], "default": "sv"}}},
         "Receipt": {"type": "object", "required": ["wave", "rollout", "submitted_at", "updated_at", "answers"],
                     "properties": {"wave": {"type": "integer"}, "rollout": {"type": "string"},
                                    "submitted_at": {"type": "string", "format": "date-time"},
@@ -92,11 +102,15 @@ def document() -> dict:
             "answers": _ref("Answers"),
             "submitted_at": {"type": ["string", "null"], "format": "date-time"},
             "updated_at": {"type": ["string", "null"], "format": "date-time"}}},
+        "NewProblemReport": {"type": "object", "required": ["category", "severity", "description"], "properties": {
+            "category": {"type": "string", "description": "a code of the rollout's problem categories"},
+            "severity": {"type": "string", "enum": list(SEVERITIES)},
+            "description": text(2000, required=True)}},
         "ProblemReport": {"type": "object", "required": ["category", "severity", "description"], "properties": {
             "id": {"type": "integer", "readOnly": True},
             "category": {"type": "string", "description": "a code of the rollout's problem categories"},
             "severity": {"type": "string", "enum": list(SEVERITIES)},
-            "description": {"type": "string", "maxLength": 2000},
+            "description": {"type": "string", "maxLength": 2000, "description": "empty once free texts are purged"},
             "status": {"type": "string", "enum": list(PROBLEM_STATUSES), "readOnly": True},
             "note": {"type": "string", "readOnly": True, "description": "the team's note (not for the reporter)"},
             "wave": {"type": "integer", "readOnly": True},
@@ -113,7 +127,7 @@ def document() -> dict:
                                           "created_at": {"type": "string", "format": "date-time"}}},
         "Triage": {"type": "object", "properties": {
             "status": {"type": "string", "enum": list(PROBLEM_STATUSES)},
-            "note": {"type": "string", "maxLength": 2000}}},
+            "note": text(2000, nullable=True, description="the team's note; null keeps none")}},
     }
     schemas = {
         "Error": {"type": "object", "required": ["error"], "properties": {"error": {
@@ -121,46 +135,34 @@ def document() -> dict:
             "properties": {"code": {"type": "string"}, "message": {"type": "string"},
                            "details": {"type": ["array", "object"]}}}}},
         "Person": {"type": "object", "required": ["external_id", "name", "email"], "properties": {
-            "external_id": {"type": "string"}, "name": {"type": "string"}, "email": {"type": "string", "format": "email"},
-            "unit": {"type": ["string", "null"]}, "language": {"type": "string", "enum": ["sv", "en"]},
-            "attributes": {"type": "object", "additionalProperties": {"type": ["string", "number", "null"]}}}},
+            "external_id": {"type": "string", "pattern": parts.EXTERNAL_ID},
+            "name": text(200, required=True),
+            "email": {"type": "string", "format": "email", "maxLength": 254, "not": {"pattern": parts.SPECIAL_USE},
+                      "description": "not at a special-use domain such as .test or .local"},
+            "unit": text(200, nullable=True, description="the unit's name; created when new"),
+            "language": {"type": ["string", "null"], "enum": ["sv", "en", None], "default": "sv"},
+            "attributes": {"type": ["object", "null"], "description": "free attributes; null or \"\" removes one",
+                           "propertyNames": {"pattern": parts.ATTRIBUTE_NAME,
+                                             "not": {"enum": ["external_id", "name", "email", "unit", "language"]}},
+                           "additionalProperties": {"anyOf": [text(200, nullable=True), {"type": "number"}]}}}},
         "UpsertResult": {"type": "object", "required": ["created", "updated"],
                          "properties": {"created": {"type": "integer"}, "updated": {"type": "integer"}}},
         "Rollout": {"type": "object", "required": ["key", "name"], "properties": {
-            "key": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"},
-            "name": {"type": "string"}, "description": {"type": "string"}, "anonymous": {"type": "boolean"},
-            "reminder_days": {"type": "integer", "minimum": 0, "maximum": 30,
-                              "description": "reminders go this many days before the feedback window closes"},
-            "anonymity_k": {"type": "integer", "minimum": 2, "maximum": 50,
-                            "description": "anonymous rollouts hide results of smaller groups"},
-            "problem_categories": {"type": "array", "minItems": 1, "maxItems": 30, "items": {
-                "type": "object", "required": ["code", "sv", "en"], "properties": {
-                    "code": {"type": "string"}, "sv": {"type": "string"}, "en": {"type": "string"}}}},
-            "tags": _ref("Tags"),
-            "vote_budget": {"type": "integer", "minimum": 1, "maximum": 50, "default": 5,
-                            "description": "dots each team member has per wave's retrospective"},
-            "retention_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 3650,
-                               "description": "personal data is purged this many days after the last wave is "
-                                              "done; null: the organisation's default"},
-            "text_retention_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 3650,
-                                    "description": "free texts and problem descriptions are erased this many days "
-                                                   "after the last wave is done (at most retention_days); null: "
-                                                   "the organisation's default"},
-            "texts_purged_at": {"type": ["string", "null"], "format": "date-time", "readOnly": True},
-            "purged_at": {"type": ["string", "null"], "format": "date-time", "readOnly": True},
-            "created_at": {"type": "string", "format": "date-time", "readOnly": True},
-            "waves": {"type": "integer", "readOnly": True}}},
-        "Selection": selection,
+            "key": {"type": "string", "pattern": parts.KEY, "description": "unique; never changes"},
+            **rollout_fields}},
+        "RolloutChange": {"type": "object", "properties": {
+            "key": {"type": ["string", "null"], "description": "ignored: a rollout's key never changes"},
+            **rollout_fields}},
+        "Selection": parts.selection(),
         "Wave": {"type": "object", "required": ["name", "selection"], "properties": {
-            "number": {"type": "integer", "readOnly": True}, "name": {"type": "string"},
-            "state": {"type": "string", "readOnly": True,
-                      "enum": ["planned", "active", "feedback", "review", "done", "paused", "cancelled"]},
-            "selection": _ref("Selection"), "members_count": {"type": "integer", "readOnly": True},
-            "planned_start": {"type": ["string", "null"], "format": "date-time"},
-            "planned_end": {"type": ["string", "null"], "format": "date-time"},
-            "feedback_days": {"type": "integer", "minimum": 1, "maximum": 90},
-            "auto_advance": {"type": "boolean"},
+            "number": {"type": "integer", "readOnly": True},
+            "state": {"type": "string", "readOnly": True, "enum": list(WAVE_STATES)},
+            "members_count": {"type": "integer", "readOnly": True}, **wave_fields,
+            "selection": _ref("Selection"),
             "decision": {"type": ["string", "null"], "enum": ["go", "no_go", "extend", None], "readOnly": True}}},
+        "WaveChange": {"type": "object", "properties": {
+            **wave_fields, "selection": {**_nullable(_ref("Selection")), "description": (
+                "null or left out: unchanged; once the wave has started, only the same selection (409 otherwise)")}}},
         "Member": {"type": "object", "required": ["external_id"], "properties": {
             "external_id": {"type": "string"}, "name": {"type": "string"}, "email": {"type": "string"},
             "unit": {"type": ["string", "null"]}, "bucket": {"type": "integer"}, "explicit": {"type": "boolean"}}},
@@ -185,17 +187,38 @@ def document() -> dict:
                 "low": {"type": ["number", "null"]}, "high": {"type": ["number", "null"]},
                 "detail": {"type": "string"}}}},
             "settings": _ref("GateSettings")}},
-        "GateSettings": {"type": "object", "properties": {
-            "min_responses": {"type": ["integer", "null"], "minimum": 0},
+        "GateSettings": {"type": "object", "additionalProperties": False,
+                         "description": "in a change, null sets a criterion back to the default; other names are "
+                                        "refused", "properties": {
+            "min_responses": {"type": ["integer", "null"], "minimum": 0, "maximum": 100000},
             "min_response_rate": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
             "min_satisfied": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
-            "max_open_blockers": {"type": ["integer", "null"], "minimum": 0},
+            "max_open_blockers": {"type": ["integer", "null"], "minimum": 0, "maximum": 100000},
             "lessons_ready": {"type": ["boolean", "null"]}}},
         "Transition": {"type": "object", "required": ["to"], "properties": {
-            "to": {"type": "string", "enum": ["active", "feedback", "review", "done", "paused", "cancelled", "planned"],
+            "to": {"type": "string", "enum": list(WAVE_STATES),
                    "description": "to resume a paused wave, the state it was paused in (paused_from)"},
-            "decision": {"type": "string", "enum": ["go", "no_go", "extend"], "description": "with to=done"},
-            "rationale": {"type": "string"}}},
+            "decision": {"type": ["string", "null"], "description": "with to=done: go, no_go or extend"},
+            "rationale": {"type": ["string", "null"], "description": "with to=done: why (at most 5000 characters)"}},
+            "if": {"required": ["to"], "properties": {"to": {"const": "done"}}},
+            "then": {"required": ["decision"], "properties": {"decision": {"enum": list(DECISIONS)},
+                                                              "rationale": text(5000, nullable=True)}}},
+        "Decision": {"type": "object", "required": ["decision"], "properties": {
+            "decision": {"type": "string", "enum": list(DECISIONS)},
+            "rationale": text(5000, nullable=True, description="required when the decision goes against the "
+                                                               "gate's verdict")}},
+        "RecordedDecision": {"type": "object", "required": [
+                "decision", "rationale", "verdict", "against_verdict", "decided_by", "decided_at", "snapshot"],
+            "properties": {
+                "decision": {"type": "string", "enum": list(DECISIONS)}, "rationale": {"type": "string"},
+                "verdict": {"type": "string", "enum": ["go", "no_go", "insufficient_evidence"]},
+                "against_verdict": {"type": "boolean"},
+                "decided_by": {"type": ["string", "null"], "description": "the lead's e-mail address"},
+                "decided_at": {"type": "string", "format": "date-time"},
+                "snapshot": {"type": "object", "description": "the results, the gate's evaluation and the criteria "
+                                                              "as they stood when the decision was made",
+                             "properties": {"results": {"type": "object"}, "gate": {"type": "object"},
+                                            "criteria": {"type": "object"}}}}},
         **feedback_schemas,
         **retro_schemas(),
         **lesson_schemas(),
@@ -221,8 +244,9 @@ def document() -> dict:
             "post": {"summary": "Create or update people by external_id (all or nothing)",
                      "requestBody": {"required": True, "content": {"application/json": {"schema": {
                          "type": "object", "required": ["people"],
-                         "properties": {"people": {"type": "array", "items": _ref("Person")},
-                                        "rollout": FOR_ROLLOUT}}}}},
+                         "properties": {"people": {"type": "array", "minItems": 1, "items": _ref("Person"),
+                                                   "description": "each external_id once"},
+                                        "rollout": {**FOR_ROLLOUT, "type": ["string", "null"]}}}}}},
                      "responses": {"200": _json(_ref("UpsertResult")), **ERRORS}},
             "get": {"summary": "List and search people",
                     "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}},
@@ -233,8 +257,13 @@ def document() -> dict:
             "description": "Header external_id,name,email,unit[,language][,attribute...]. On error, details lists "
                            "{line, field, message}; line 1 is the header.",
             "parameters": [{"name": "rollout", "in": "query", "schema": FOR_ROLLOUT}],
-            "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}},
-            "responses": {"200": _json(_ref("UpsertResult")), **ERRORS}}},
+            "requestBody": {"required": True, "content": {
+                media_type: {"schema": {"type": "string", "description": "UTF-8 (or Windows-1252), commas or "
+                                                                          "semicolons; every line is checked"}}
+                for media_type in ("text/csv", "application/csv", "text/plain")}},
+            "responses": {"200": _json(_ref("UpsertResult")), **ERRORS, "413": {
+                "description": "The file is too large (64 MB unless IMPORT_MAX_CONTENT_LENGTH says otherwise).",
+                "content": {"application/json": {"schema": _ref("Error")}}}}}},
         **person_data_paths(),
         "/rollouts": {
             "post": {"summary": "Create a rollout (the caller becomes its lead)",
@@ -244,8 +273,8 @@ def document() -> dict:
                     "responses": {"200": _json(_list_of("Rollout")), **ERRORS}}},
         "/rollouts/{key}": {
             "get": {"summary": "One rollout", "parameters": [KEY], "responses": {"200": _json(_ref("Rollout")), **ERRORS}},
-            "patch": {"summary": "Change name, description or anonymity", "parameters": [KEY],
-                      "requestBody": {"content": {"application/json": {"schema": _ref("Rollout")}}},
+            "patch": {"summary": "Change a rollout's fields (those left out keep their values)", "parameters": [KEY],
+                      "requestBody": _body("RolloutChange"),
                       "responses": {"200": _json(_ref("Rollout")), **ERRORS}}},
         "/rollouts/{key}/waves": {
             "post": {"summary": "Plan the next wave (numbered from 0, the pilot)", "parameters": [KEY],
@@ -256,7 +285,7 @@ def document() -> dict:
         "/rollouts/{key}/waves/{n}": {
             "get": {"summary": "One wave", "parameters": wave_path, "responses": {"200": _json(_ref("Wave")), **ERRORS}},
             "patch": {"summary": "Change a wave (the selection only before it starts)", "parameters": wave_path,
-                      "requestBody": {"content": {"application/json": {"schema": _ref("Wave")}}},
+                      "requestBody": _body("WaveChange"),
                       "responses": {"200": _json(_ref("Wave")), "409": {"$ref": "#/components/responses/Conflict"},
                                     **ERRORS}}},
         "/rollouts/{key}/waves/{n}/preview": {"get": {
@@ -271,11 +300,14 @@ def document() -> dict:
             "responses": {"200": _json(_ref("Wave")), "409": {"$ref": "#/components/responses/Conflict"}, **ERRORS}}},
         "/rollouts/{key}/waves/{n}/decision": {"post": {
             "summary": "Record go / no-go / extend for a wave in review", "parameters": wave_path,
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                "type": "object", "required": ["decision"], "properties": {
-                    "decision": {"type": "string", "enum": ["go", "no_go", "extend"]},
-                    "rationale": {"type": "string"}}}}}},
+            "requestBody": _body("Decision"),
             "responses": {"200": _json(_ref("Wave")), "409": {"$ref": "#/components/responses/Conflict"}, **ERRORS}}},
+        "/rollouts/{key}/waves/{n}/decisions": {"get": {
+            "summary": "Every decision on the wave, oldest first, with the snapshot of the evidence it was made on",
+            "parameters": wave_path,
+            "responses": {"200": _json({"type": "object", "required": ["items", "total"], "properties": {
+                "items": {"type": "array", "items": _ref("RecordedDecision")}, "total": {"type": "integer"}}}),
+                **ERRORS}}},
         "/rollouts/{key}/results": {"get": {
             "summary": "Every wave's results", "parameters": [KEY],
             "responses": {"200": _json(_list_of("Results")), **ERRORS}}},
@@ -296,7 +328,7 @@ def document() -> dict:
         "/rollouts/{key}/questionnaire": {
             "get": {"summary": "The current questionnaire, or an older version", "parameters": [
                         KEY, {"name": "version", "in": "query",
-                              "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}],
+                              "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}],
                     "responses": {"200": _json(_ref("Questionnaire")), **ERRORS}},
             "put": {"summary": "Save the questions as a new version (waves that opened feedback keep theirs)",
                     "parameters": [KEY],
@@ -313,13 +345,15 @@ def document() -> dict:
         "/feedback/{token}/problems": {"post": {
             "summary": "Report a problem while the wave is active or collecting feedback", "security": [],
             "parameters": [TOKEN],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ProblemReport")}}},
+            "requestBody": _body("NewProblemReport"),
             "responses": {"201": _json(_ref("ProblemReceipt"), "Created"),
                           **PERSONAL_ERRORS}}},
         "/rollouts/{key}/problems": {"get": {
             "summary": "The rollout's problem reports: open ones first, blockers first", "parameters": [
-                KEY, {"name": "wave", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}},
-                {"name": "status", "in": "query", "schema": {"type": "string", "enum": list(PROBLEM_STATUSES)}},
+                KEY, {"name": "wave", "in": "query", "schema": WAVE_FILTER,
+                      "description": "a wave number of the rollout (422 for another); empty: every wave"},
+                {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["", *PROBLEM_STATUSES]},
+                 "description": "empty: every status"},
                 *PAGING],
             "responses": {"200": _json(_list_of("ProblemReport")), **ERRORS}}},
         "/problems/{id}": {"patch": {
@@ -357,6 +391,7 @@ def _nullable(schema: dict) -> dict:
 def retro_schemas() -> dict:
     kind = {"type": "string", "enum": list(CARD_KINDS),
             "description": "went well, could be better, celebrate, idea"}
+    theme = {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_ID}
     return {
         "Card": {"type": "object", "required": ["id", "kind", "text", "votes"], "properties": {
             "id": {"type": "integer", "readOnly": True}, "kind": kind,
@@ -369,15 +404,19 @@ def retro_schemas() -> dict:
             "my_votes": {"type": "integer", "readOnly": True, "description": "the token's user's dots on it"},
             "created_at": {"type": "string", "format": "date-time", "readOnly": True}}},
         "NewCard": {"type": "object", "properties": {
-            "kind": kind, "text": {"type": "string", "maxLength": 2000},
-            "theme": {"type": ["integer", "null"]},
-            "answer": {"type": "string", "description": "instead of text: the id (an opaque reference) of a participant's "
-                       "free-text answer (GET .../retro, evidence.texts) to copy onto a card, never with a name; "
-                       "kind defaults to the one the question suggests"}},
-            "description": "kind and text; or answer"},
+            "kind": {**kind, "type": ["string", "null"], "enum": [*CARD_KINDS, None]},
+            "text": {"type": ["string", "null"]},
+            "theme": {**theme, "description": "a theme of this retrospective to put it in"},
+            "answer": {"type": ["string", "null"], "description": "instead of text: the id (an opaque reference) of "
+                       "a participant's free-text answer (GET .../retro, evidence.texts) to copy onto a card, never "
+                       "with a name; kind defaults to the one the question suggests; 404 for no such answer"}},
+            "description": "kind and text; or answer",
+            "anyOf": [{"required": ["kind", "text"], "properties": {
+                          "kind": kind, "text": text(2000, required=True), "answer": {"type": "null"}}},
+                      {"required": ["answer"], "properties": {"answer": {"type": "string"}}}]},
         "CardChange": {"type": "object", "properties": {
-            "kind": kind, "text": {"type": "string", "maxLength": 2000},
-            "theme": {"type": ["integer", "null"], "description": "move into this theme; null: into no theme"}}},
+            "kind": kind, "text": text(2000, required=True),
+            "theme": {**theme, "description": "move into this theme of the retrospective; null: into no theme"}}},
         "CardVotes": {"allOf": [_ref("Card"), {"type": "object", "required": ["votes_left"], "properties": {
             "votes_left": {"type": "integer", "description": "the token's user's dots left in this retrospective"}}}]},
         "Theme": {"type": "object", "required": ["id", "title", "votes", "cards"], "properties": {
@@ -387,10 +426,11 @@ def retro_schemas() -> dict:
             "lessons": {"type": "array", "items": {"type": "integer"}, "readOnly": True,
                         "description": "ids of the lessons made of it"}}},
         "NewTheme": {"type": "object", "required": ["title"], "properties": {
-            "title": {"type": "string", "maxLength": 200},
-            "cards": {"type": "array", "maxItems": 1000, "items": {"type": "integer"},
+            "title": text(200, required=True),
+            "cards": {"type": ["array", "null"], "maxItems": 1000,
+                      "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                       "description": "ids of cards of this retrospective to move into it"}}},
-        "ThemeChange": {"type": "object", "properties": {"title": {"type": "string", "maxLength": 200}}},
+        "ThemeChange": {"type": "object", "properties": {"title": text(200, required=True)}},
         "Comparison": {"type": "object", "properties": {
             "metric": {"type": ["string", "null"], "description": "a question code, or problems:<category>"},
             "label": {"type": ["string", "null"]},
@@ -441,25 +481,27 @@ def retro_schemas() -> dict:
 
 
 def lesson_schemas() -> dict:
-    wave_number = {"type": ["integer", "null"], "minimum": 0}
+    wave_number = {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_ID,
+                   "description": "a wave number of the rollout, not cancelled"}
+    fields = {
+        "title": text(200, required=True),
+        "action": text(5000, nullable=True, description="what to do"),
+        "origin_wave": {**wave_number, "description": "the wave it was learnt in"},
+        "target_wave": {**wave_number, "description": "the wave it must change, after the origin; defaults to the "
+                        "one after the origin; a wave that has not started"},
+        "owner": {"type": ["string", "null"], "format": "email",
+                  "description": "a user on the rollout's team; e-mailed when they become the owner"},
+        "metric": {"type": ["string", "null"], "description": "a question code or problems:<category>"},
+        "tags": _ref("Tags")}
     return {
-        "Tags": {"type": "array", "maxItems": 20, "items": {"type": "string", "maxLength": 50},
-                 "description": "lower-cased words; a text of words separated by commas is taken too"},
+        "Tags": parts.tags(),
         "Lesson": {"type": "object", "required": ["title"], "properties": {
             "id": {"type": "integer", "readOnly": True},
             "rollout": {"type": ["string", "null"], "readOnly": True,
                         "description": "the rollout's key; null in the library for a rollout the caller may not open"},
-            "title": {"type": "string", "maxLength": 200},
-            "action": {"type": "string", "maxLength": 5000, "description": "what to do"},
-            "origin_wave": {**wave_number, "description": "the wave it was learnt in"},
-            "target_wave": {**wave_number, "description": "the wave it must change; defaults to the one after "
-                            "the origin; a wave that has not started"},
-            "owner": {"type": ["string", "null"], "format": "email",
-                      "description": "a user on the rollout's team; e-mailed when they become the owner"},
-            "metric": {"type": ["string", "null"], "description": "a question code or problems:<category>"},
+            **fields,
             "status": {"type": "string", "enum": list(LESSON_STATUSES), "readOnly": True},
             "reason": {"type": "string", "readOnly": True, "description": "why it was deferred or dropped"},
-            "tags": _ref("Tags"),
             "theme": {"type": ["integer", "null"], "readOnly": True},
             "source_lesson": {"type": ["integer", "null"], "readOnly": True,
                               "description": "the library lesson it was carried from"},
@@ -467,18 +509,17 @@ def lesson_schemas() -> dict:
                              "description": "the comparison the team confirmed"},
             "created_at": {"type": "string", "format": "date-time", "readOnly": True},
             "updated_at": {"type": "string", "format": "date-time", "readOnly": True}}},
-        "NewLesson": {"allOf": [_ref("Lesson"), {"type": "object", "properties": {
-            "theme": {"type": "integer", "minimum": 1, "description": "a retrospective theme of this rollout: "
-                      "the lesson is made of it (its title and wave by default)"}}}]},
+        "NewLesson": {"type": "object", "description": "a title, or a theme to take it from", "properties": {
+            **fields, "theme": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_ID, "description": (
+                "a retrospective theme of this rollout: the lesson is made of it (its title and wave by default)")}},
+            "anyOf": [{"required": ["title"], "properties": {"title": {"type": "string"}}},
+                      {"required": ["theme"], "properties": {"theme": {"type": "integer"}}}]},
         "LessonChange": {"type": "object", "properties": {
-            "title": {"type": "string", "maxLength": 200}, "action": {"type": "string", "maxLength": 5000},
-            "origin_wave": wave_number, "target_wave": wave_number,
-            "owner": {"type": ["string", "null"], "format": "email"}, "metric": {"type": ["string", "null"]},
-            "tags": _ref("Tags"),
-            "status": {"type": "string", "enum": list(LESSON_STATUSES), "description":
+            **fields,
+            "status": {"type": ["string", "null"], "enum": [*LESSON_STATUSES, None], "description":
                        "open -> planned -> applied -> verified_effective | verified_ineffective; open or planned "
                        "-> deferred | dropped (with a reason); a move the flow does not allow is 409"},
-            "reason": {"type": "string", "maxLength": 2000, "description": "required with deferred and dropped"}}},
+            "reason": text(2000, nullable=True, description="required when the lesson becomes deferred or dropped")}},
         "Verification": {"allOf": [_ref("Comparison"), {"type": "object", "properties": {
             "lesson": {"type": "integer"}, "origin_wave": wave_number, "target_wave": wave_number,
             "confirmed": {"type": ["string", "null"], "enum": ["effective", "ineffective", None]}}}],
@@ -494,7 +535,8 @@ FOR_ROLLOUT = {"type": "string", "description": "the key of the rollout the peop
 
 
 def person_data_paths() -> dict:
-    person = [{"name": "external_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+    person = [{"name": "external_id", "in": "path", "required": True,
+               "schema": {"type": "string", "pattern": parts.EXTERNAL_ID}}]
     export = {"type": "object", "description": "everything stored about the person; never a link's token, and "
               "nothing of an anonymous rollout's responses (not linked to the person)", "properties": {
                   name: {"type": "array", "items": {"type": "object"}} for name in (
@@ -524,7 +566,9 @@ def retro_paths() -> dict:
             "summary": "The wave's retrospective: the board, the caller's votes left, and the evidence",
             "description": "page / per_page page the participants' texts (evidence.texts); code keeps the "
                            "answers to one question. Labels follow Accept-Language (sv or en).",
-            "parameters": [*wave, {"name": "code", "in": "query", "schema": {"type": "string"}}, *PAGING],
+            "parameters": [*wave, {"name": "code", "in": "query", "description": "empty: every question",
+                                   "schema": {"type": "string", "pattern": f"^(?:{parts.QUESTION_CODE[1:-1]})?$"}},
+                           *PAGING],
             "responses": {"200": _json(_ref("Retro")), **ERRORS}}},
         "/rollouts/{key}/waves/{n}/retro/cards": {
             "get": {"summary": "The retrospective's cards, oldest first", "parameters": [*wave, *PAGING],
@@ -563,18 +607,18 @@ def retro_paths() -> dict:
 
 def lesson_paths() -> dict:
     one = [ID]
-    wave_filter = {"type": "integer", "minimum": 0, "maximum": MAX_ID}
-    status = {"name": "status", "in": "query", "schema": {"type": "string", "enum": list(LESSON_STATUSES)}}
+    status = {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["", *LESSON_STATUSES]},
+              "description": "empty: every status"}
     return {
         "/rollouts/{key}/lessons": {
             "get": {"summary": "The rollout's lessons", "parameters": [
-                        KEY, status, {"name": "target_wave", "in": "query", "schema": wave_filter},
-                        {"name": "origin_wave", "in": "query", "schema": wave_filter}, *PAGING],
+                        KEY, status, {"name": "target_wave", "in": "query", "schema": WAVE_FILTER},
+                        {"name": "origin_wave", "in": "query", "schema": WAVE_FILTER}, *PAGING],
                     "responses": {"200": _json(_list_of("Lesson")), **ERRORS}},
             "post": {"summary": "A new lesson (open), written directly or made of a retrospective theme",
                      "parameters": [KEY],
                      "requestBody": _body("NewLesson"),
-                     "responses": {"201": _json(_ref("Lesson"), "Created"), **ERRORS}}},
+                     "responses": {"201": _json(_ref("Lesson"), "Created"), **CONFLICT, **ERRORS}}},
         "/rollouts/{key}/lessons/suggestions": {"get": {
             "summary": "Lessons of other rollouts that share tags with this one (proven ones first)",
             "parameters": [KEY],
@@ -586,7 +630,8 @@ def lesson_paths() -> dict:
             "parameters": [KEY],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["lesson"], "properties": {
-                    "lesson": {"type": "integer", "minimum": 1, "description": "the library lesson's id"}}}}}},
+                    "lesson": {"type": "integer", "minimum": 1, "maximum": MAX_ID,
+                               "description": "the library lesson's id"}}}}}},
             "responses": {"201": _json(_ref("Lesson"), "Created"), **CONFLICT, **ERRORS}}},
         "/lessons": {"get": {
             "summary": "The lesson library: every rollout's lessons, best matches first, then newest",

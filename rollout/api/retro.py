@@ -13,6 +13,7 @@ from . import MAX_ID, api, language, listing, no_content, paging, serialize, tok
 from .waves import _wave
 
 CARD_FIELDS = {"kind": "text", "text": "text", "theme": "integer", "answer": "text"}
+CARD_CHANGE_FIELDS = {"kind": "text", "text": "text", "theme": "integer"}  # a card keeps its source
 THEME_FIELDS = {"title": "text"}
 # a theme is made of the cards on one board: a few dozen, never thousands
 MAX_THEME_CARDS = 1000
@@ -45,6 +46,9 @@ def _check_card_ids(body: dict) -> None:
     cards = body.get("cards")
     if cards is None:
         return
+    if isinstance(cards, list):
+        # JSON has one kind of number: 5.0 is the card 5
+        body["cards"] = cards = [int(c) if isinstance(c, float) and c.is_integer() else c for c in cards]
     if not isinstance(cards, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in cards):
         message = _("Give the cards as a list of card ids.")
     elif len(cards) > MAX_THEME_CARDS:
@@ -70,7 +74,7 @@ def _theme_answer(wave: Wave, theme_id: int) -> dict:
 
 def _code_filter() -> str:
     code = request.args.get("code", "")
-    if code and not QUESTION_CODE.match(code):
+    if code and not QUESTION_CODE.fullmatch(code):
         raise ValidationFailed(_("Bad query parameters."), [{"field": "code", "message": _("No such question code.")}])
     return code
 
@@ -150,7 +154,7 @@ def get_card(key: str, number: int, card_id: int):
 def update_card(key: str, number: int, card_id: int):
     """Change a card's kind or text, or move it: {"theme": id} into a theme, {"theme": null} out."""
     wave, card = _card(key, number, card_id)
-    body = typed_body(CARD_FIELDS)
+    body = typed_body(CARD_CHANGE_FIELDS)
     _check_theme_id(body)
     card = retro.update_card(card, {name: body[name] for name in ("kind", "text", "theme") if name in body}, g.user)
     return _card_with_votes(wave, card)

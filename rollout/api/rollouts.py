@@ -7,7 +7,8 @@ from ..services import rollouts
 from . import api, listing, paging, rollout_for, serialize, token_required, typed_body
 
 # tags: a list of words (or one text of words separated by commas); the service checks them
-ROLLOUT_FIELDS = {"key": "text", "name": "text", "description": "text", "reminder_days": "integer",
+ROLLOUT_FIELDS = {"key": "text", "name": "text", "description": "text", "language": "text",
+                  "reminder_days": "integer",
                   "anonymity_k": "integer", "vote_budget": "integer",
                   # days after the last wave is done; null: the organisation's default
                   "retention_days": "integer", "text_retention_days": "integer"}
@@ -41,6 +42,7 @@ def update_rollout(key: str):
     body = typed_body(ROLLOUT_FIELDS)
     data = {"name": body.get("name", rollout.name), "description": body.get("description", rollout.description),
             "anonymous": body.get("anonymous", rollout.anonymous),
+            "language": body.get("language", rollout.language),
             "reminder_days": body.get("reminder_days", rollout.reminder_days),
             "anonymity_k": body.get("anonymity_k", rollout.anonymity_k),
             "vote_budget": body.get("vote_budget", rollout.vote_budget)}

@@ -21,7 +21,8 @@ def person(p: Person) -> dict:
 
 
 def rollout(r: Rollout) -> dict:
-    return {"key": r.key, "name": r.name, "description": r.description, "anonymous": r.anonymous,
+    return {"key": r.key, "name": r.name, "description": r.description, "language": r.language,
+            "anonymous": r.anonymous,
             "reminder_days": r.reminder_days, "anonymity_k": r.anonymity_k,
             "problem_categories": questionnaires.categories(r), "tags": r.tags, "vote_budget": r.vote_budget,
             "retention_days": r.retention_days, "text_retention_days": r.text_retention_days,

@@ -53,6 +53,8 @@ def get_wave(key: str, number: int):
 def update_wave(key: str, number: int):
     wave = _wave(key, number)
     body = typed_body(WAVE_FIELDS)
+    if body.get("selection") is None:
+        body.pop("selection", None)  # null, as left out: the selection stays (started or not)
     current = serialize.wave(wave)
     data = {name: body.get(name, current[name]) for name in
             ("name", "selection", "planned_start", "planned_end", "feedback_days", "auto_advance")}
@@ -95,3 +97,12 @@ def decision(key: str, number: int):
     body = typed_body(DECISION_FIELDS)
     wave = waves.decide(wave, body.get("decision"), body.get("rationale") or "", g.user)
     return serialize.wave(wave)
+
+
+@api.get("/rollouts/<key>/waves/<int:number>/decisions")
+@token_required
+def decisions(key: str, number: int):
+    """Every decision on the wave, oldest first, each with the evidence it was made on."""
+    wave = _wave(key, number)
+    items = [waves.decision_as_dict(d) for d in waves.decisions(wave)]
+    return {"items": items, "total": len(items)}

@@ -69,6 +69,12 @@ class RolloutForm(FlaskForm):
                                      "hyphens, e.g. win11-2027. It cannot be changed later."))
     name = StringField(_l("Name"), validators=[DataRequired(_l("A name is required.")), Length(max=200)])
     description = TextAreaField(_l("Description"), render_kw={"rows": 4})
+    # language names in their own language, as a reader looks for them
+    language = SelectField(_l("Language of the rollout's texts"), default="sv",
+                           choices=[SelectChoice("sv", "Svenska"), SelectChoice("en", "English")],
+                           description=_l("The language the team writes the rollout's name, waves, retrospective "
+                                          "cards and lessons in. Pages in the other language mark these texts "
+                                          "so that screen readers pronounce them right."))
     anonymous = BooleanField(_l("Anonymous feedback"),
                              description=_l("Responses are stored without a link to the person."))
     tags = StringField(_l("Tags"), render_kw={"autocomplete": "off", "spellcheck": "false"},

@@ -20,10 +20,12 @@ from .people import Person, Unit
 from .retro import CARD_KINDS, RetroCard, RetroTheme, RetroVote
 from .rollouts import DECISIONS, WAVE_STATES, Membership, Rollout, RolloutTag, Wave
 from .settings import Setting
+from .throttle import SignInThrottle
 
 __all__ = [
     "ROLES", "ApiToken", "RolloutRole", "User", "AuditEvent", "Person", "Unit",
     "DECISIONS", "WAVE_STATES", "Membership", "Rollout", "Wave", "PROBLEM_STATUSES", "QUESTION_KINDS", "SEVERITIES",
     "Answer", "FeedbackLink", "ProblemReport", "Question", "Questionnaire", "Response", "Notification", "Decision",
     "LESSON_STATUSES", "Lesson", "LessonTag", "CARD_KINDS", "RetroCard", "RetroTheme", "RetroVote", "RolloutTag", "Setting",
+    "SignInThrottle",
 ]

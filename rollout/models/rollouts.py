@@ -14,15 +14,20 @@ from .types import JSONType, UTCDateTime, utcnow
 
 WAVE_STATES = ("planned", "active", "feedback", "review", "done", "paused", "cancelled")
 DECISIONS = ("go", "no_go", "extend")
+# the language the team writes the rollout's texts in (name, waves, cards, lessons); pages mark
+# those texts with it when the reader's language differs (WCAG 3.1.2)
+ROLLOUT_LANGUAGES = ("sv", "en")
 
 
 class Rollout(db.Model):
     __tablename__ = "rollouts"
+    __table_args__ = (CheckConstraint("language IN ('sv', 'en')", name="language"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(5), default="sv")
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     # results of groups smaller than this are hidden in an anonymous rollout
     anonymity_k: Mapped[int] = mapped_column(Integer, default=5)

@@ -59,9 +59,22 @@ def create_user(email: str, name: str, password: str, *, is_admin: bool = False,
     return user
 
 
+_dummy_hash: list[str] = []
+
+
+def _hash_for_nobody() -> str:
+    """A hash made like every real one: an unknown account costs as much time as a known one."""
+    if not _dummy_hash:
+        _dummy_hash.append(generate_password_hash(secrets.token_urlsafe(16)))
+    return _dummy_hash[0]
+
+
 def authenticate(email: str, password: str) -> Optional[User]:
+    """The active user with this e-mail and password. Always checks one password hash, so
+    the time taken does not tell whether the account exists (see services.signin)."""
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
-    if user is None or not user.active or not check_password_hash(user.password_hash, password or ""):
+    matches = check_password_hash(user.password_hash if user is not None else _hash_for_nobody(), password or "")
+    if user is None or not user.active or not matches:
         return None
     return user
 
@@ -73,10 +86,7 @@ def set_user_active(user: User, active: bool, actor: User) -> None:
     user.active = active
     revoked = 0
     if not active:  # a deactivated account keeps no way in: its sessions end, its tokens are revoked
-        end_sessions(user)
-        revoked = db.session.execute(
-            update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-            .values(revoked_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+        revoked = end_sessions_and_tokens(user)
     audit.record(actor, "user.activate" if active else "user.deactivate", subject=user.email,
                  details={"tokens_revoked": revoked} if revoked else None)
     db.session.commit()
@@ -85,6 +95,27 @@ def set_user_active(user: User, active: bool, actor: User) -> None:
 def end_sessions(user: User) -> None:
     """Every session of `user`, on every device, worker and host, ends (in the open transaction)."""
     user.session_generation = (user.session_generation or 0) + 1
+
+
+def end_sessions_and_tokens(user: User) -> int:
+    """Every session of `user` ends and every token is revoked; the number of tokens revoked."""
+    end_sessions(user)
+    return db.session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+
+
+def set_password(user: User, password: str, actor: Optional[User]) -> int:
+    """A new password (the user's own, or set by an admin from the command line): every session
+    of the user ends and every API token is revoked. The number of tokens revoked."""
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        message = _("The password must be at least %(n)s characters long.", n=MIN_PASSWORD_LENGTH)
+        raise ValidationFailed(message, [{"field": "password", "message": message}])
+    user.password_hash = generate_password_hash(password)
+    revoked = end_sessions_and_tokens(user)
+    audit.record(actor, "user.password", subject=user.email, details={"tokens_revoked": revoked} if revoked else None)
+    db.session.commit()
+    return revoked
 
 
 def log_out(user: User) -> None:

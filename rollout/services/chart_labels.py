@@ -1,17 +1,32 @@
 """The charts' labels in the page's language: every text of rollout.charts,
-marked for translation (generated from charts.DEFAULT_LABELS; keep the two in step)."""
+marked for translation (generated from chart_text.COMMON_LABELS and
+DEFAULT_LABELS; keep them in step), and the page's number separators."""
 from __future__ import annotations
 
+from babel.numbers import get_decimal_symbol, get_group_symbol
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 
 def common() -> dict[str, str]:
+    # the separators from Babel's data for the page's language: "1 234,5" in Swedish, "1,234.5" in English
+    locale = get_locale() or "sv"
     return {
         'no_data': _('No data yet'),
         'col_wave': _('Wave'),
         'percent': _('{value} %'),
-        'decimal_separator': _("."),  # the decimal separator: "," in Swedish
+        'decimal_separator': get_decimal_symbol(locale),
+        'group_separator': get_group_symbol(locale),
         'missing': _('–'),
+        'not_started': _('not started yet'),
+        'cancelled': _('cancelled'),
+        'hidden': _('hidden until {k} have answered'),
+        'tick_not_started': _('not started'),
+        'tick_cancelled': _('cancelled'),
+        'tick_hidden': _('n = {n}, hidden'),
+        'alt_not_started': _('{wave}: not started yet.'),
+        'alt_cancelled': _('{wave}: cancelled before it started.'),
+        'alt_hidden': _('{wave}: {n} have answered; the answers stay hidden until {k} have, to keep them anonymous.'),
     }
 
 
@@ -112,6 +127,7 @@ def labels(chart: str) -> dict[str, str]:
             'alt_no_value': _('{wave}: no answers yet.'),
             'col_n': _('Answers'),
             'cell': _('{count} ({percent})'),
+            'cell_n_hidden': _('{n} ({hidden})'),
         },
     }
     return {**common(), **table[chart]}

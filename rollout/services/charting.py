@@ -1,6 +1,8 @@
 """The data of each chart of a rollout, gathered from the results, and the
 chart built from it in the page's language. The data is gathered first, so
-that a request whose ETag still matches is answered without drawing."""
+that a request whose ETag still matches is answered without drawing; a page
+that shows a chart's title, alt text and table (`describe`) never draws it
+either: the figure is drawn only when its SVG or PNG is asked for."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from ..models import Questionnaire, Rollout, User
 from . import chart_labels, gates, lessons, questionnaires
 from .accounts import require_view
 from .errors import NotFound
-from .results import rollout_results
+from .results import WaveResults, rollout_results
 
 NAMES = ("satisfaction", "response-rate", "problems", "lessons", "timeline")
 LOCAL = ZoneInfo("Europe/Stockholm")
@@ -45,6 +47,21 @@ def _local_date(value) -> Optional[date]:
     return value.astimezone(LOCAL).date() if value else None
 
 
+def _not_started(wave) -> Optional[charts.Withheld]:
+    """Why a wave that has not started has no values: not "no members", it has none yet."""
+    if wave.started_at is not None:
+        return None
+    return charts.Withheld("cancelled" if wave.state == "cancelled" else "not_started")
+
+
+def _withheld(result: WaveResults) -> Optional[charts.Withheld]:
+    """Why a wave's answers are not shown: not started, or hidden to keep an anonymous rollout's
+    answers anonymous (with the number who answered, which every page shows)."""
+    if result.hidden:
+        return charts.Withheld("hidden", answered=result.responded, k=result.wave.rollout.anonymity_k)
+    return _not_started(result.wave)
+
+
 def gather(rollout: Rollout, name: str, language: str, actor: Optional[User], today: Optional[date] = None,
            all_results: Optional[list] = None) -> ChartData:
     """The data of chart `name`; pass `all_results` when the caller has them already."""
@@ -59,23 +76,39 @@ def gather(rollout: Rollout, name: str, language: str, actor: Optional[User], to
     if name == "satisfaction":
         shares = []
         for label, r in zip(names, all_results, strict=True):
-            estimate = r.satisfied()
-            shares.append(charts.WaveShare(label, estimate.n if estimate else 0, estimate.value if estimate else None,
-                                           estimate.low if estimate else None, estimate.high if estimate else None))
+            withheld = _withheld(r)
+            estimate = r.satisfied() if withheld is None else None
+            n = estimate.n if estimate else r.responded if withheld else 0
+            shares.append(charts.WaveShare(label, n, estimate.value if estimate else None,
+                                           estimate.low if estimate else None, estimate.high if estimate else None,
+                                           withheld))
         return ChartData(name, language, (shares,), {"gate": gate["min_satisfied"], "labels": labels},
                          charts.satisfaction)
     if name == "response-rate":
-        shares = [charts.WaveShare(label, r.invited, r.response_rate.value, r.response_rate.low, r.response_rate.high)
-                  for label, r in zip(names, all_results, strict=True)]
+        # who answered is public even while an anonymous wave's answers are hidden: only "not started" is said
+        shares = []
+        for label, r in zip(names, all_results, strict=True):
+            withheld = _not_started(r.wave)
+            rate = r.response_rate if withheld is None else None
+            shares.append(charts.WaveShare(label, r.invited, rate.value if rate else None,
+                                           rate.low if rate else None, rate.high if rate else None, withheld))
         return ChartData(name, language, (shares,), {"gate": gate["min_response_rate"], "labels": labels},
                          charts.response_rate)
     if name == "problems":
         titles = {c["code"]: c.get(language) or c["sv"] for c in questionnaires.categories(rollout)}
-        codes = [c for c in titles if any(c in r.problems["by_category"] for r in all_results)]
-        per_100 = {titles[c]: [r.problems["by_category"].get(c, {}).get("per_100", 0.0)
-                               if r.wave.members_count else None for r in all_results] for c in codes}
-        return ChartData(name, language, (names, [titles[c] for c in codes], per_100), {"labels": labels},
-                         charts.problems)
+        reported = {code for r in all_results for code in r.problems["by_category"]}
+        # a category no longer in the rollout's list still counts in the totals: shown by its code, as on the
+        # wave's page
+        titles.update({code: code for code in sorted(reported - titles.keys())})
+        codes = [c for c in titles if c in reported]
+        withheld = [_not_started(r.wave) for r in all_results]
+        shown = [r.wave.members_count and not why for r, why in zip(all_results, withheld, strict=True)]
+        per_100 = {titles[c]: [(r.problems["by_category"].get(c, {}).get("per_100") or 0.0) if show else None
+                               for r, show in zip(all_results, shown, strict=True)] for c in codes}
+        # the totals the results table shows, from each wave's own count: not the sum of rounded parts
+        totals = [r.problems["per_100"] if show else None for r, show in zip(all_results, shown, strict=True)]
+        return ChartData(name, language, (names, [titles[c] for c in codes], per_100),
+                         {"labels": labels, "totals": totals, "withheld": withheld}, charts.problems)
     if name == "lessons":
         # the carrying forward: raised in a wave's retrospective, applied and verified for a later one
         counts = lessons.chart_counts(rollout)
@@ -101,12 +134,15 @@ def gather(rollout: Rollout, name: str, language: str, actor: Optional[User], to
         keys = list(_keys(question))
         option_labels = [_option_label(question, key, language) for key in keys]
         counts: dict[str, list[int]] = {label: [] for label in option_labels}
-        for r in all_results:
-            distribution = (r.questions.get(code).distribution if r.questions.get(code) else {}) or {}
+        withheld = [_withheld(r) for r in all_results]
+        for r, why in zip(all_results, withheld, strict=True):
+            result = r.questions.get(code)
+            distribution = (result.distribution if result and why is None else {}) or {}
             for key, label in zip(keys, option_labels, strict=True):
                 counts[label].append(int(distribution.get(key, 0)))
         labels = {**labels, "title": question.prompt(language)}
-        return ChartData(name, language, (names, option_labels, counts), {"labels": labels}, charts.distribution)
+        return ChartData(name, language, (names, option_labels, counts), {"labels": labels, "withheld": withheld},
+                         charts.distribution)
     raise NotFound(_("There is no such chart."))
 
 
@@ -135,5 +171,6 @@ def chart_names(rollout: Rollout) -> list[str]:
 
 
 def describe(data: ChartData) -> dict[str, Any]:
+    """A chart's title, text alternative and data table, for a page: made from the data, never drawn."""
     chart = data.chart()
     return {"name": data.name, "title": chart.title, "alt": chart.alt, "table": chart.table}

@@ -47,9 +47,10 @@ def clean_selection(selection, percentage, problems: Problems) -> tuple[dict, Op
     if not isinstance(selection, dict):
         problems.add("selection", _("The selection must be an object."))
         return {}, None
-    people = selection.get("people") or []
-    units = selection.get("units") or []
-    attributes = selection.get("attributes") or {}
+    # null or left out is none; another empty value ("", {}, 0) is the wrong type, not none
+    people = selection.get("people") if selection.get("people") is not None else []
+    units = selection.get("units") if selection.get("units") is not None else []
+    attributes = selection.get("attributes") if selection.get("attributes") is not None else {}
     clean: dict = {"people": [], "units": [], "attributes": {}}
     if not isinstance(people, list) or not all(isinstance(p, str) for p in people):
         problems.add("selection.people", _("People are given as a list of external ids."))

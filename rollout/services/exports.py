@@ -8,12 +8,13 @@ import io
 import re
 from typing import Iterator, Optional
 
-from flask_babel import force_locale, format_datetime, ngettext
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from .. import formatting
 from ..extensions import db
-from ..models import Answer, Decision, Person, ProblemReport, Questionnaire, Response, Rollout, User, Wave
+from ..models import Answer, Person, ProblemReport, Questionnaire, Response, Rollout, User, Wave
 from . import compare, gates, lessons, questionnaires, retro
 from . import waves as wave_service
 from .accounts import require_view
@@ -41,9 +42,19 @@ def _number(value: Optional[float], decimal: str) -> str:
     return text.replace(".", decimal)
 
 
+def _fixed_headings(anonymous: bool) -> list[str]:
+    if anonymous:
+        return [_("Wave"), _("Submitted on")]
+    return [_("Wave"), _("Response"), _("Submitted at"), _("Updated at"), _("Language"), _("External id"),
+            _("Name"), _("Unit")]
+
+
 def responses_csv(rollout: Rollout, actor: Optional[User], wave: Optional[Wave] = None,
-                  excel: str = "sv") -> Iterator[str]:
+                  excel: str = "sv", headings: Optional[str] = None) -> Iterator[str]:
     """The rows of the CSV, streamed: one line per response, one column per question code.
+    With `headings` ("sv" or "en") the columns are headed by the questions' own text in that
+    language, and options and yes/no are written as words in it; otherwise by codes and values,
+    which stay the same from one export to the next (for scripts).
 
     In an anonymous rollout the rows carry no response id, language or time finer than the day,
     come in the order of their respondent key (a keyed hash, unrelated to when they came), and a
@@ -53,17 +64,26 @@ def responses_csv(rollout: Rollout, actor: Optional[User], wave: Optional[Wave] 
     delimiter, decimal = (";", ",") if excel == "sv" else (",", ".")
     waves = [wave] if wave is not None else list(rollout.waves)
     codes: list[str] = []
-    kinds: dict[str, str] = {}
+    questions: dict = {}
     used = {w.questionnaire_id for w in waves if w.questionnaire_id}
     for questionnaire in sorted((db.session.get(Questionnaire, i) for i in used), key=lambda q: q.version):
         for q in questionnaire.questions:
-            if q.code not in kinds:
+            if q.code not in questions:
                 codes.append(q.code)
-                kinds[q.code] = q.kind
+                questions[q.code] = q
     anonymous = rollout.anonymous
-    header = ["wave", "submitted_on"] if anonymous else [
-        "wave", "response", "submitted_at", "updated_at", "language", "external_id", "name", "unit"]
-    header += codes
+    words = None
+    if headings in ("sv", "en"):
+        with force_locale(headings):
+            header = _fixed_headings(anonymous) + [questions[code].prompt(headings) for code in codes]
+            yes_no = {"yes": _("Yes"), "no": _("No")}
+        words = {code: ({**yes_no} if q.kind == "yes_no" else
+                        {o["value"]: q.option_label(o["value"], headings) for o in q.options or []})
+                 for code, q in questions.items()}
+    else:
+        header = ["wave", "submitted_on"] if anonymous else [
+            "wave", "response", "submitted_at", "updated_at", "language", "external_id", "name", "unit"]
+        header += codes
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
 
@@ -88,7 +108,7 @@ def responses_csv(rollout: Rollout, actor: Optional[User], wave: Optional[Wave] 
             rows = db.session.execute(query).all()
             if not rows:
                 break
-            answers = _answers([response.id for response, _ in rows], decimal)
+            answers = _answers([response.id for response, _ in rows], decimal, words)
             for response, person in rows:
                 given = answers.get(response.id, {})
                 if anonymous:
@@ -106,14 +126,17 @@ def responses_csv(rollout: Rollout, actor: Optional[User], wave: Optional[Wave] 
             db.session.expunge_all()
 
 
-def _answers(response_ids: list[int], decimal: str) -> dict[int, dict[str, list[str]]]:
-    """response id -> code -> the answers as cells: numbers as numbers, texts and options made safe."""
+def _answers(response_ids: list[int], decimal: str,
+             words: Optional[dict[str, dict[str, str]]] = None) -> dict[int, dict[str, list[str]]]:
+    """response id -> code -> the answers as cells: numbers as numbers, texts and options made safe;
+    with `words`, options as their labels."""
     answers: dict[int, dict[str, list[str]]] = {}
     for answer in db.session.scalars(select(Answer).where(Answer.response_id.in_(response_ids)).order_by(Answer.id)):
         if answer.text is not None:
             value = spreadsheet_safe(answer.text)
         elif answer.option is not None:
-            value = spreadsheet_safe(answer.option)
+            label = (words or {}).get(answer.code, {}).get(answer.option, answer.option)
+            value = spreadsheet_safe(label)
         else:
             value = _number(answer.number, decimal)
         answers.setdefault(answer.response_id, {}).setdefault(answer.code, []).append(value)
@@ -130,7 +153,7 @@ def rollout_json(rollout: Rollout, actor: Optional[User]) -> dict:
     waves = []
     for wave in rollout.waves:
         people, _ = members(wave, per_page=1_000_000)
-        decisions = list(db.session.scalars(select(Decision).where(Decision.wave_id == wave.id).order_by(Decision.id)))
+        decisions = wave_service.decisions(wave)
         problems = list(db.session.scalars(select(ProblemReport).where(ProblemReport.wave_id == wave.id)
                                            .order_by(ProblemReport.id)))
         results = wave_results(wave, actor)
@@ -145,9 +168,7 @@ def rollout_json(rollout: Rollout, actor: Optional[User]) -> dict:
             "members": [p.external_id for p in people],
             "results": results.as_dict(),
             "gate": gates.evaluate(wave, results).as_dict(),
-            "decisions": [{"decision": d.decision, "rationale": d.rationale, "verdict": d.verdict,
-                           "against_verdict": d.against_verdict, "decided_at": _iso(d.decided_at),
-                           "decided_by": d.decided_by.email if d.decided_by else None} for d in decisions],
+            "decisions": [wave_service.decision_as_dict(d) for d in decisions],
             "problems": [{"id": p.id, "category": p.category, "severity": p.severity, "status": p.status,
                           "description": p.description, "created_at": _iso(p.created_at)} for p in problems],
             "retrospective": _retro_data(wave, actor),
@@ -212,12 +233,18 @@ def _retro_markdown(wave: Wave, actor: Optional[User], language: str) -> str:
     results = wave_results(wave, actor)
 
     def when(value) -> str:
-        return format_datetime(value, "short") if value else "\u2013"
+        return formatting.when(value) if value else "\u2013"
 
     def votes(n: int) -> str:
         return ngettext("%(num)s vote", "%(num)s votes", n)
 
-    lines = [f"# {md(_('Retrospective of wave %(n)s', n=wave.number))}: {md(wave.name)} \u2013 {md(rollout.name)}", ""]
+    title = _("Retrospective of wave %(n)s", n=wave.number)
+    nobody, none, not_yet, gate_said = _("nobody yet"), _("none"), _("not yet"), _("the gate said")
+
+    def wave_label(number: int) -> str:
+        return _("Wave %(n)s", n=number)
+
+    lines = [f"# {md(title)}: {md(wave.name)} \u2013 {md(rollout.name)}", ""]
     facts = [(_("State of the wave"), wave_service.state_label(wave.state)),
              (_("Planned dates"), f"{when(wave.planned_start)} \u2013 {when(wave.planned_end)}"
               if wave.planned_start or wave.planned_end else "\u2013"),
@@ -227,20 +254,20 @@ def _retro_markdown(wave: Wave, actor: Optional[User], language: str) -> str:
              (_("Done"), when(wave.done_at))]
     lines += [f"- {md(label)}: {md(value)}" for label, value in facts] + [""]
 
-    lines += [f"## {md(_('Results'))}", ""]
-    lines.append(f"- {md(_('Invited'))}: {results.invited}")
-    lines.append(f"- {md(_('Responded'))}: {results.responded}")
-    lines.append(f"- {md(_('Response rate'))}: {md(retro.format_estimate(results.response_rate, 'share'))}")
+    lines += ["## " + md(_("Results")), ""]
+    lines.append("- " + md(_("Invited")) + f": {results.invited}")
+    lines.append("- " + md(_("Responded")) + f": {results.responded}")
+    lines.append("- " + md(_("Response rate")) + f": {md(retro.format_estimate(results.response_rate, 'share'))}")
     if results.hidden:
         hidden = _("The answers are hidden: fewer people have answered than the anonymity threshold of %(k)s.",
                    k=rollout.anonymity_k)
         lines.append(f"- {md(hidden)}")
     else:
-        lines.append(f"- {md(_('Satisfied (4 or 5 of 5)'))}: {md(retro.format_estimate(results.satisfied(), 'share'))}")
-    lines.append(f"- {md(_('Problem reports'))}: {results.problems['total']}")
+        lines.append("- " + md(_("Satisfied (4 or 5 of 5)")) + f": {md(retro.format_estimate(results.satisfied(), 'share'))}")
+    lines.append("- " + md(_("Problem reports")) + f": {results.problems['total']}")
     lines.append("")
 
-    lines += [f"## {md(_('Themes, by votes'))}", ""]
+    lines += ["## " + md(_("Themes, by votes")), ""]
     if not board.themes:
         lines += [md(_("No themes.")), ""]
     for view in board.themes:
@@ -255,7 +282,7 @@ def _retro_markdown(wave: Wave, actor: Optional[User], language: str) -> str:
                               titles=", ".join(lesson.title for lesson in view.lessons))))
         lines.append("")
 
-    lines += [f"## {md(_('Cards in no theme'))}", ""]
+    lines += ["## " + md(_("Cards in no theme")), ""]
     for kind in retro.CARD_KINDS:
         lines += [f"### {md(retro.kind_label(kind))}", ""]
         cards = board.loose[kind]
@@ -263,52 +290,52 @@ def _retro_markdown(wave: Wave, actor: Optional[User], language: str) -> str:
         lines.append("")
 
     raised, _total = lessons.for_rollout(rollout, actor, origin=wave, per_page=1000)
-    lines += [f"## {md(_('Lessons raised in this wave'))}", ""]
+    lines += ["## " + md(_("Lessons raised in this wave")), ""]
     for lesson in raised:
         lines.append(f"- **{md(lesson.title)}** ({md(lessons.status_label(lesson.status))})")
         if lesson.action:
-            lines.append(f"  - {md(_('What to do'))}: {md(lesson.action)}")
-        lines.append(f"  - {md(_('Owner'))}: {md(lesson.owner.name if lesson.owner else _('nobody yet'))}")
+            lines.append("  - " + md(_("What to do")) + f": {md(lesson.action)}")
+        lines.append("  - " + md(_("Owner")) + f": {md(lesson.owner.name if lesson.owner else nobody)}")
         target = _("Wave %(n)s", n=lesson.target_wave.number) if lesson.target_wave else _("none yet")
-        lines.append(f"  - {md(_('Target wave'))}: {md(target)}")
+        lines.append("  - " + md(_("Target wave")) + f": {md(target)}")
         metric = compare.label(rollout, lesson.metric, language) if lesson.metric else _("none")
-        lines.append(f"  - {md(_('Metric'))}: {md(metric)}")
+        lines.append("  - " + md(_("Metric")) + f": {md(metric)}")
         if lesson.status_reason:
-            lines.append(f"  - {md(_('Reason'))}: {md(lesson.status_reason)}")
+            lines.append("  - " + md(_("Reason")) + f": {md(lesson.status_reason)}")
     if not raised:
         lines.append(md(_("No lessons yet.")))
     lines.append("")
 
-    lines += [f"## {md(_('Lessons carried into this wave'))}", ""]
+    lines += ["## " + md(_("Lessons carried into this wave")), ""]
     carried = retro.carried_into(wave, results, language)
     for lesson, comparison in carried:
         lines.append(f"- **{md(lesson.title)}** ({md(lessons.status_label(lesson.status))})")
         if lesson.origin_wave is not None:
-            lines.append(f"  - {md(_('Learnt in'))}: {md(_('Wave %(n)s', n=lesson.origin_wave.number))}")
+            lines.append("  - " + md(_("Learnt in")) + f": {md(wave_label(lesson.origin_wave.number))}")
         if comparison is None:
-            lines.append(f"  - {md(_('Metric'))}: {md(_('none') if not lesson.metric else compare.label(rollout, lesson.metric, language))}")
+            lines.append("  - " + md(_("Metric")) + f": {md(none if not lesson.metric else compare.label(rollout, lesson.metric, language))}")
         else:
-            lines.append(f"  - {md(_('Metric'))}: {md(comparison.label)}")
-            lines.append(f"  - {md(_('Before'))}: {md(retro.format_estimate(comparison.before, comparison.measure))}")
-            lines.append(f"  - {md(_('After'))}: {md(retro.format_estimate(comparison.after, comparison.measure))}")
-            lines.append(f"  - {md(_('Change'))}: {md(retro.format_change(comparison.change, comparison.measure))}"
+            lines.append("  - " + md(_("Metric")) + f": {md(comparison.label)}")
+            lines.append("  - " + md(_("Before")) + f": {md(retro.format_estimate(comparison.before, comparison.measure))}")
+            lines.append("  - " + md(_("After")) + f": {md(retro.format_estimate(comparison.after, comparison.measure))}")
+            lines.append("  - " + md(_("Change")) + f": {md(retro.format_change(comparison.change, comparison.measure))}"
                          f" \u2013 {md(retro.outcome_label(comparison.outcome))}")
-            lines.append(f"  - {md(_('The evidence proposes'))}: {md(retro.proposal_label(comparison.proposal))}")
+            lines.append("  - " + md(_("The evidence proposes")) + f": {md(retro.proposal_label(comparison.proposal))}")
         confirmed = (lesson.verification or {}).get("confirmed") if lesson.status in lessons.VERIFIED else None
-        lines.append(f"  - {md(_('Confirmed by the team'))}: "
-                     f"{md(retro.proposal_label(confirmed) if confirmed else _('not yet'))}"
+        lines.append("  - " + md(_("Confirmed by the team")) + f": "
+                     f"{md(retro.proposal_label(confirmed) if confirmed else not_yet)}"
                      + (f" ({md(when(lesson.verified_at))})" if confirmed and lesson.verified_at else ""))
     if not carried:
         lines.append(md(_("No lesson was targeted at this wave.")))
     lines.append("")
 
-    lines += [f"## {md(_('Decisions'))}", ""]
+    lines += ["## " + md(_("Decisions")), ""]
     decisions = wave_service.decisions(wave)
     for d in decisions:
         label = {"go": _("go"), "no_go": _("no go"), "extend": _("extend")}.get(d.decision, d.decision)
-        text = f"- {md(when(d.decided_at))}: **{md(label)}** ({md(_('the gate said'))} {md(wave_service.verdict_label(d.verdict))}"
+        text = f"- {md(when(d.decided_at))}: **{md(label)}** ({md(gate_said)} {md(wave_service.verdict_label(d.verdict))}"
         if d.against_verdict:
-            text += f"; **{md(_('decided against the verdict'))}**"
+            text += "; **" + md(_("decided against the verdict")) + "**"
         text += ")"
         if d.decided_by is not None:
             text += f" \u2013 {md(d.decided_by.name)}"

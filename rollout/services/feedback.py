@@ -42,6 +42,10 @@ from .validation import text_problem, whole_number
 
 MAX_TEXT = 2000
 SCALES = {"rating": (1, 5), "nps": (0, 10)}
+# a reminder never comes sooner than this after the invitation (issue: both arrived in one minute)
+REMINDER_AFTER = timedelta(days=1)
+# a participant reports problems from the wave's start until the team has decided on it
+REPORTING_STATES = ("active", "feedback", "paused", "review")
 
 
 class LinkNotValid(DomainError):
@@ -162,9 +166,15 @@ def queue_reminders(wave: Wave) -> int:
 
 
 def reminders_due(wave: Wave, now: datetime) -> bool:
+    """In the last `reminder_days` of the window, but never before the invitation has been out
+    for REMINDER_AFTER: a reminder is for those who had time to answer and did not. A window
+    no longer than that has no reminder."""
     if wave.state != "feedback" or wave.feedback_closes_at is None:
         return False
-    return wave.feedback_closes_at - timedelta(days=wave.rollout.reminder_days) <= now < wave.feedback_closes_at
+    starts = wave.feedback_closes_at - timedelta(days=wave.rollout.reminder_days)
+    if wave.feedback_opened_at is not None:
+        starts = max(starts, wave.feedback_opened_at + REMINDER_AFTER)
+    return starts <= now < wave.feedback_closes_at
 
 
 def new_link(wave: Wave, person: Person, actor: Optional[User]) -> FeedbackLink:
@@ -258,7 +268,9 @@ class Visit:
 
     @property
     def can_report(self) -> bool:
-        return self.wave.state in ("active", "feedback")
+        # from the start until the team has decided: a problem found after answering, or while
+        # the team reviews the wave, still counts for its decision
+        return self.wave.state in REPORTING_STATES
 
 
 def visit(token: str) -> Visit:
@@ -434,7 +446,8 @@ def submit(token: str, answers, language: str = "sv") -> Response:
 def report_problem(token: str, data: dict) -> ProblemReport:
     v = visit(token)
     if not v.can_report:
-        raise FeedbackClosed(_("Problems are reported while the wave is running or collecting feedback."))
+        raise FeedbackClosed(_("Problems are reported with this link until the team has decided on the wave, "
+                               "and it has. Contact your usual IT support instead."))
     problems = Problems()
     if not isinstance(data, dict):
         data = {}

@@ -17,7 +17,7 @@ from typing import Optional
 
 from flask_babel import gettext as _
 from flask_babel import pgettext
-from sqlalchemy import case, column, func, select, table, text, union_all
+from sqlalchemy import case, column, func, or_, select, table, text, union_all, update
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -188,6 +188,17 @@ def pending_for(wave: Wave) -> list[Lesson]:
     """Lessons targeted at `wave` that keep it from starting (still open or planned)."""
     return list(db.session.scalars(select(Lesson).where(Lesson.target_wave_id == wave.id,
                                                         Lesson.status.in_(BLOCKING)).order_by(Lesson.id)))
+
+
+def target_waiting(wave: Wave) -> int:
+    """A new wave becomes the target of the rollout's open and planned lessons that had none: those
+    carried in before the rollout had waves, and those learnt in what was its last wave. The number."""
+    earlier = select(Wave.id).where(Wave.rollout_id == wave.rollout_id, Wave.number < wave.number)
+    return db.session.execute(
+        update(Lesson).where(Lesson.rollout_id == wave.rollout_id, Lesson.target_wave_id.is_(None),
+                             Lesson.status.in_(("open", "planned")),
+                             or_(Lesson.origin_wave_id.is_(None), Lesson.origin_wave_id.in_(earlier)))
+        .values(target_wave_id=wave.id).execution_options(synchronize_session=False)).rowcount
 
 
 def next_wave(wave: Wave) -> Optional[Wave]:
@@ -554,7 +565,8 @@ def library(actor: Optional[User], *, q: str = "", tag: str = "", status: str = 
     answers stay with the rollout). Matching the words of `q`, best first, then newest."""
     if tag and without_controls(tag) != tag:
         return [], 0  # no tag holds control characters
-    query, rank = _search_filter(select(Lesson), query_words(q))
+    # a lesson carried into another rollout is listed once, as its original
+    query, rank = _search_filter(select(Lesson).where(Lesson.source_lesson_id.is_(None)), query_words(q))
     if tag:
         query = query.where(Lesson.id.in_(select(LessonTag.lesson_id).where(LessonTag.tag == tag.strip().casefold())))
     if status:
@@ -568,14 +580,20 @@ def library(actor: Optional[User], *, q: str = "", tag: str = "", status: str = 
 
 def library_tags(limit: int = 40) -> list[tuple[str, int]]:
     return [(tag, count) for tag, count in db.session.execute(
-        select(LessonTag.tag, func.count()).group_by(LessonTag.tag)
+        select(LessonTag.tag, func.count()).join(Lesson, Lesson.id == LessonTag.lesson_id)
+        .where(Lesson.source_lesson_id.is_(None)).group_by(LessonTag.tag)
         .order_by(func.count().desc(), LessonTag.tag).limit(limit))]
+
+
+# proven first, then those tried, planned, still open, and put off
+SUGGESTION_ORDER = {"verified_effective": 0, "applied": 1, "planned": 2, "open": 3, "deferred": 4}
 
 
 def suggestions(rollout: Rollout, actor: Optional[User], limit: int = 10) -> list[tuple[Lesson, list[str]]]:
     """Lessons of other rollouts that share tags with this one (by the lesson's own tags or
-    its rollout's), with the shared tags; proven lessons first, dropped and disproven ones left out.
-    Lessons already carried into this rollout are left out too."""
+    its rollout's), with the shared tags: proven lessons first, then by how far they got, then by
+    the tags they share; dropped and disproven ones are left out, and so are copies (their
+    original is offered) and lessons already carried into this rollout."""
     require_view(actor, rollout)
     tags = rollout.tags
     if not tags:
@@ -592,9 +610,11 @@ def suggestions(rollout: Rollout, actor: Optional[User], limit: int = 10) -> lis
         select(Lesson.id, shared.label("shared"))
         .join(tagged, tagged.c.lesson_id == Lesson.id)
         .where(tagged.c.tag.in_(tags), Lesson.rollout_id != rollout.id,
-               Lesson.status.not_in(("dropped", "verified_ineffective")), Lesson.id.not_in(carried))
+               Lesson.status.not_in(("dropped", "verified_ineffective")), Lesson.id.not_in(carried),
+               Lesson.source_lesson_id.is_(None))
         .group_by(Lesson.id, Lesson.status)
-        .order_by(shared.desc(), case((Lesson.status == "verified_effective", 0), else_=1), Lesson.id.desc())
+        .order_by(case(SUGGESTION_ORDER, value=Lesson.status, else_=len(SUGGESTION_ORDER)), shared.desc(),
+                  Lesson.id.desc())
         .limit(limit)).all()
     if not rows:
         return []

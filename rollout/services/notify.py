@@ -3,16 +3,18 @@ pending rows over SMTP -- or, with no MAIL_SERVER, leave them in the outbox
 that administrators read in the UI."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
 from typing import Optional
 
 from flask import current_app, render_template
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -53,11 +55,19 @@ def render(template: str, language: str, **context) -> tuple[str, str, str]:
     return subject, text, html
 
 
+def kind_labels() -> dict[str, str]:
+    """Every kind of message, with its name: the one list the outbox and its filter use."""
+    return {"invitation": _("Invitation"), "reminder": _("Reminder"), "new_link": _("New link"),
+            "blocker": _("Blocker alert"), "lesson_owner": _("Lesson to own")}
+
+
 def queue(kind: str, key: str, to_address: str, language: str, template: str, *,
           wave_id: Optional[int] = None, person_id: Optional[int] = None, user_id: Optional[int] = None,
           **context) -> bool:
     """Add a message unless one with the same key exists; True when it was added.
     Runs in the caller's transaction."""
+    if kind not in kind_labels():
+        raise ValueError(f"{kind!r} is no kind of message: add it to notify.kind_labels()")
     subject, text, html = render(template, language, **context)
     values = dict(dedupe_key=key, kind=kind, wave_id=wave_id, person_id=person_id, user_id=user_id,
                   to_address=to_address, language=language, subject=subject[:300], body_text=text,
@@ -94,12 +104,22 @@ def _claim(limit: int, keys: Optional[list[str]] = None) -> list[int]:
     return claimed
 
 
+def _message_id(row: Notification, sender: str) -> str:
+    """The same for every attempt to send one row: should a crash between the SMTP server's
+    acceptance and our commit send it again (see README, at least once), a mail system or
+    client that drops duplicates by Message-ID shows it once. Keyed, so it tells nothing."""
+    domain = sender.rpartition("@")[2].strip(">") or "rollout.local"
+    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), f"message:{row.id}".encode(),
+                      hashlib.sha256).hexdigest()[:32]
+    return f"<{digest}@{domain}>"
+
+
 def _message(row: Notification, sender: str) -> EmailMessage:
     message = EmailMessage()
     message["Subject"] = row.subject
     message["From"] = sender
     message["To"] = row.to_address
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].strip(">") or "rollout.local")
+    message["Message-ID"] = _message_id(row, sender)
     message.set_content(row.body_text)
     if row.body_html:
         message.add_alternative(row.body_html, subtype="html")
@@ -120,7 +140,7 @@ def deliver_pending(limit: int = BATCH, keys: Optional[list[str]] = None) -> Del
         rows = list(db.session.scalars(select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id)))
         if not config.get("MAIL_SERVER"):
             for row in rows:
-                row.status, row.sent_at = "outbox", utcnow()
+                row.status = "outbox"  # kept to be read: never sent, so no time of sending
             result.outbox += len(rows)
             db.session.commit()
             continue
@@ -159,6 +179,12 @@ def _fail(rows: list[Notification], error: Exception) -> None:
         row.status = "failed" if row.attempts >= 5 else "pending"
         row.last_error = f"{error.__class__.__name__}: {error}"[:2000]
     db.session.commit()
+
+
+def delivered(wave_id: int, kind: str) -> int:
+    """How many messages of this kind for a wave a mail server has accepted."""
+    return db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.wave_id == wave_id, Notification.kind == kind, Notification.status == "sent")) or 0
 
 
 def outbox(page: int = 1, per_page: int = 50, kind: str = "") -> tuple[list[Notification], int]:

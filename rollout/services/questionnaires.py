@@ -121,7 +121,7 @@ def _clean_all(items, problems: Problems, rollout: Rollout) -> list[dict]:
         code = item.get("code")
         kind = item.get("kind")
         prompt = item.get("prompt") or {}
-        if not isinstance(code, str) or not CODE.match(code):
+        if not isinstance(code, str) or not CODE.fullmatch(code):
             problems.add(f"{where}.code", _("A code is lower-case letters, digits and _, starting with a letter."))
         elif code in codes:
             problems.add(f"{where}.code", _("The code %(code)s is used twice.", code=code))
@@ -159,7 +159,7 @@ def _clean_all(items, problems: Problems, rollout: Rollout) -> list[dict]:
                         problems.add(f"{where}.options.{number}", _("Each option has a value and labels in Swedish and English."))
                         continue
                     value = option.get("value")
-                    if not isinstance(value, str) or not OPTION_VALUE.match(value) or value in values:
+                    if not isinstance(value, str) or not OPTION_VALUE.fullmatch(value) or value in values:
                         problems.add(f"{where}.options.{number}.value", _(
                             "An option's value is a unique short code: lower-case letters, digits, - and _."))
                         continue
@@ -221,7 +221,7 @@ def clean_categories(items, problems: Problems, field: str = "problem_categories
             problems.add(where, _("Each category has a code and names in Swedish and English."))
             continue
         code = item.get("code")
-        if not isinstance(code, str) or not OPTION_VALUE.match(code) or code in codes:
+        if not isinstance(code, str) or not OPTION_VALUE.fullmatch(code) or code in codes:
             problems.add(f"{where}.code", _("A category's code is a unique short code: lower-case letters, digits, - and _."))
             continue
         codes.add(code)

@@ -3,7 +3,7 @@ tick is caught up by the next, and a repeated tick does nothing twice.
 
 - waves with auto-advance start at their planned start, and open feedback at their planned end
 - feedback windows close when they run out
-- reminders go to non-responders in the last `reminder_days` of the window
+- reminders go to non-responders in the last `reminder_days` of the window, a day after the invitation at the earliest
 - waves collecting feedback get their invitations, one per member, exactly once
 - invitations, reminders and alerts waiting in the queue are delivered
 - personal data is purged when a rollout's retention runs out (rollout.services.retention)

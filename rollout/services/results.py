@@ -4,7 +4,7 @@ problems per 100 members by category, hours lost. A fixed number of queries,
 whatever the number of responses."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from sqlalchemy import case, func, select
@@ -119,7 +119,8 @@ def _question_results(wave: Wave, questionnaire: Questionnaire, hidden: bool) ->
             row = numbers.get(q.code)
             n = row.n if row else 0
             if q.kind in ("rating", "nps", "number"):
-                result.mean = mean_interval(n, float(row.total or 0) if row else 0, float(row.squares or 0) if row else 0)
+                mean = mean_interval(n, float(row.total or 0) if row else 0, float(row.squares or 0) if row else 0)
+                result.mean = within_scale(mean, *_scale(q))
             if q.kind == "rating":
                 result.satisfied = wilson(int(row.high or 0) if row else 0, n)
             if q.kind == "nps" and n:
@@ -135,6 +136,25 @@ def _question_results(wave: Wave, questionnaire: Questionnaire, hidden: bool) ->
     return results
 
 
+def _scale(q) -> tuple[Optional[float], Optional[float]]:
+    """The least and the most an answer can be: 1-5, 0-10, or a number question's own limits."""
+    if q.kind == "rating":
+        return 1.0, 5.0
+    if q.kind == "nps":
+        return 0.0, 10.0
+    return q.min_value, q.max_value
+
+
+def within_scale(estimate: Estimate, least: Optional[float], most: Optional[float]) -> Estimate:
+    """The mean's interval cut to what the scale allows: a mean of answers 1-5 lies in 1-5, hours
+    lost are never below 0 (the t-interval alone said "3.80 (2.2-5.4)" and "(-1.5-6.7)")."""
+    if estimate.low is None or estimate.high is None:
+        return estimate
+    low = estimate.low if least is None else max(estimate.low, least)
+    high = estimate.high if most is None else min(estimate.high, most)
+    return replace(estimate, low=low, high=high)
+
+
 def _ordered(q, counts: dict[str, int]) -> dict[str, int]:
     if q.kind == "rating":
         keys = [str(i) for i in range(1, 6)]
@@ -145,6 +165,14 @@ def _ordered(q, counts: dict[str, int]) -> dict[str, int]:
     else:
         keys = [o["value"] for o in q.options or []]
     return {key: counts.get(key, 0) for key in keys}
+
+
+def per_100(count: int, members: int) -> Optional[float]:
+    """Reports per 100 members, rounded once to the one decimal every page, chart and export shows.
+
+    A wave's total is computed from its own count, never added up from its
+    categories' rounded values (1 + 1 reports in 6 members: 16.7 + 16.7, total 33.3)."""
+    return round(100 * count / members, 1) if members else None
 
 
 def _problems(wave: Wave) -> dict:
@@ -164,7 +192,7 @@ def _problems(wave: Wave) -> dict:
         if severity == "blocker" and status != "resolved":
             open_blockers += count
     for entry in by_category.values():
-        entry["per_100"] = round(100 * entry["count"] / members, 1) if members else None
+        entry["per_100"] = per_100(entry["count"], members)
     # how many people reported (someone may report three times); unknown in an anonymous rollout
     # and once retention has unlinked the reports from the people
     unlinked = wave.rollout.anonymous or wave.rollout.purged_at is not None
@@ -177,7 +205,7 @@ def _problems(wave: Wave) -> dict:
             by_category[category]["reporters"] = count
         reporters = db.session.scalar(select(distinct).where(ProblemReport.wave_id == wave.id))
     return {"total": total, "open_blockers": open_blockers, "by_category": by_category, "by_severity": by_severity,
-            "per_100": round(100 * total / members, 1) if members else None,
+            "per_100": per_100(total, members),
             "reporters": reporters if not unlinked else None}
 
 

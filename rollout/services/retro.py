@@ -80,6 +80,7 @@ class TextAnswer:
     text: str
     respondent: Optional[str]  # None in an anonymous rollout
     suggested_kind: str
+    language: Optional[str] = None  # the response's language (anonymous responses keep none)
 
 
 @dataclass
@@ -148,7 +149,8 @@ def _texts(wave: Wave, language: str, page: int, per_page: int, code: str) -> tu
                    for q in db.session.scalars(select(Question).where(Question.questionnaire_id == wave.questionnaire_id))}
     where = [Answer.wave_id == wave.id, Answer.text.is_not(None), Answer.text != ""] + (
         [Answer.code == code] if code else [])
-    query = select(Answer.id, Answer.code, Answer.text, Person.name).join(Response, Response.id == Answer.response_id) \
+    query = select(Answer.id, Answer.code, Answer.text, Person.name, Response.language) \
+        .join(Response, Response.id == Answer.response_id) \
         .outerjoin(Person, Person.id == Response.person_id).where(*where)
     offset = (max(page, 1) - 1) * per_page
     if anonymous:
@@ -165,7 +167,8 @@ def _texts(wave: Wave, language: str, page: int, per_page: int, code: str) -> tu
         rows = db.session.execute(query.order_by(Answer.code, Response.submitted_at, Answer.id)
                                   .limit(per_page).offset(offset)).all()
     return [TextAnswer(answer_ref(row.id), row.code, prompts.get(row.code, row.code), row.text,
-                       None if anonymous else row.name, KIND_OF_ANSWER.get(row.code, "idea")) for row in rows], total
+                       None if anonymous else row.name, KIND_OF_ANSWER.get(row.code, "idea"),
+                       None if anonymous else row.language) for row in rows], total
 
 
 # --- the board -------------------------------------------------------------------

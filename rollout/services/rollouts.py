@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import ROLES, Rollout, RolloutRole, User, Wave
+from ..models.rollouts import ROLLOUT_LANGUAGES
 from . import audit, lessons, questionnaires, settings
 from .accounts import require_lead, require_rollout_creator, require_view
 from .errors import NotFound, Problems, ValidationFailed
@@ -23,6 +24,9 @@ def _validate(data: dict, problems: Problems, *, rollout: Optional[Rollout] = No
     name = str(data.get("name") or "").strip()
     description = str(data.get("description") or "").strip()
     anonymous = data.get("anonymous", rollout.anonymous if rollout else False)
+    language = data.get("language")
+    if language is None:  # not given: as it was (a new rollout is Swedish)
+        language = rollout.language if rollout else "sv"
     if rollout is None:
         if not key:
             problems.add("key", _("A key is required."))
@@ -38,6 +42,8 @@ def _validate(data: dict, problems: Problems, *, rollout: Optional[Rollout] = No
         problems.add("description", reason)
     if not isinstance(anonymous, bool):
         problems.add("anonymous", _("Must be true or false."))
+    if language not in ROLLOUT_LANGUAGES:
+        problems.add("language", _("Choose Swedish (sv) or English (en)."))
     reminder_days = whole_number(data.get("reminder_days", rollout.reminder_days if rollout else 2), 0, 30)
     if reminder_days is None:
         problems.add("reminder_days", _("Give a number of days from 0 to 30."))
@@ -60,7 +66,7 @@ def _validate(data: dict, problems: Problems, *, rollout: Optional[Rollout] = No
         data.get("retention_days", rollout.retention_days if rollout else None),
         data.get("text_retention_days", rollout.text_retention_days if rollout else None),
         problems, default_allowed=True)
-    return {"key": key, "name": name, "description": description, "anonymous": anonymous,
+    return {"key": key, "name": name, "description": description, "language": language, "anonymous": anonymous,
             "reminder_days": reminder_days, "anonymity_k": anonymity_k, "problem_categories": categories,
             "vote_budget": vote_budget, "tags": tags, "retention_days": retention_days,
             "text_retention_days": text_retention_days}

@@ -5,10 +5,12 @@ function, inverted by bisection (exact to well below the shown precision)."""
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from typing import Optional
 
 Z95 = 1.959963984540054  # the standard normal's 97.5th percentile
+ROUNDING = 4 * sys.float_info.epsilon  # per value summed: the error a float sum of squares may carry
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,12 @@ def mean_interval(n: int, total: float, total_of_squares: float) -> Estimate:
     mean = total / n
     if n == 1:
         return Estimate(mean, None, None, 1)
-    variance = max(0.0, (total_of_squares - n * mean * mean) / (n - 1))
+    spread = total_of_squares - n * mean * mean
+    if spread <= ROUNDING * n * total_of_squares:
+        # below what rounding the sums leaves behind: five answers of 0.1 have no spread, though
+        # their sums say about 1e-17, which would show an interval (and a change) nobody gave
+        spread = 0.0
+    variance = spread / (n - 1)
     half = t_quantile(0.975, n - 1) * math.sqrt(variance / n)
     return Estimate(mean, mean - half, mean + half, n)
 
@@ -135,6 +142,9 @@ def mean_difference(before: Estimate, after: Estimate) -> Estimate:
     if variance == 0:
         # no spread at all (two answers of 4, two of 5): nothing to tell luck from a change
         return Estimate(difference, None, None, min(before.n, after.n))
-    df = variance ** 2 / (se_before ** 4 / (before.n - 1) + se_after ** 4 / (after.n - 1))
+    # Welch-Satterthwaite, written in each side's share of the variance: the same number, but
+    # se ** 4 of small values (hours of 1e-90) underflows to 0 and would divide by zero
+    share_before, share_after = se_before ** 2 / variance, se_after ** 2 / variance
+    df = 1 / (share_before ** 2 / (before.n - 1) + share_after ** 2 / (after.n - 1))
     half = t_quantile(0.975, df) * math.sqrt(variance)
     return Estimate(difference, difference - half, difference + half, min(before.n, after.n))

@@ -43,11 +43,30 @@ def verdict_label(verdict: str) -> str:
     return {"go": _("go"), "no_go": _("no go"), "insufficient_evidence": _("insufficient evidence")}.get(verdict, verdict)
 
 
+def title(wave: Wave) -> str:
+    """"Wave 1: Kundcenter", but "Wave 1" alone when the name only repeats it ("Våg 1", "wave 1")."""
+    label = _("Wave %(n)s", n=wave.number)
+    name = (wave.name or "").strip()
+    repeats = {label.casefold(), f"wave {wave.number}", f"våg {wave.number}"}
+    return label if not name or name.casefold() in repeats else f"{label}: {name}"
+
+
 def decisions(wave: Wave) -> list[Decision]:
     return list(db.session.scalars(select(Decision).where(Decision.wave_id == wave.id).order_by(Decision.id)))
 
 
+def decision_as_dict(decision: Decision) -> dict:
+    """A decision as the API and the JSON export give it, with the evidence it was made on."""
+    return {"decision": decision.decision, "rationale": decision.rationale, "verdict": decision.verdict,
+            "against_verdict": decision.against_verdict,
+            "decided_by": decision.decided_by.email if decision.decided_by else None,
+            "decided_at": decision.decided_at.isoformat() if decision.decided_at else None,
+            "snapshot": decision.snapshot or {}}
+
+
 def action_label(to: str, wave: Optional[Wave] = None) -> str:
+    if to == "paused" and wave is not None and wave.state == "planned":
+        return _("Hold: do not start on the planned date")
     if to == "paused":
         return _("Pause")
     if wave is not None and wave.state == "paused" and to == wave.paused_from:
@@ -131,7 +150,9 @@ def create_wave(rollout: Rollout, data: dict, actor: Optional[User]) -> Wave:
     wave = Wave(rollout_id=rollout.id, number=number, state="planned", **clean)
     db.session.add(wave)
     db.session.flush()
-    audit.record(actor, "wave.create", rollout=rollout, subject=f"{number}", details=_audit_view(clean))
+    targeted = lessons.target_waiting(wave)
+    audit.record(actor, "wave.create", rollout=rollout, subject=f"{number}",
+                 details=dict(_audit_view(clean), **({"lessons_targeted": targeted} if targeted else {})))
     db.session.commit()
     db.session.refresh(rollout)
     return wave
@@ -173,6 +194,9 @@ def targets(wave: Wave) -> list[str]:
         return []
     if wave.state == "paused":
         return [wave.paused_from, "cancelled"]
+    if wave.state == "planned" and not wave.auto_advance:
+        # it starts only when a lead starts it: there is nothing to pause
+        return [FLOW[wave.state], "cancelled"]
     return [FLOW[wave.state], "paused", "cancelled"]
 
 

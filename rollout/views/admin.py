@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from ..extensions import db
@@ -11,7 +12,7 @@ from ..forms import ActionForm, OrganisationRolesForm, TokenForm, UnitForm, User
 from ..models import ApiToken, Notification, User
 from ..services import accounts, audit, notify, people
 from ..services.errors import NotFound, ValidationFailed
-from .helpers import Pagination, apply_errors, page_arg
+from .helpers import Pagination, apply_errors, ask_to_confirm, confirmed, page_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -78,6 +79,18 @@ def organisation_roles(user_id: int):
 def toggle_active(user_id: int):
     account = _user(user_id)
     if ActionForm().validate_on_submit():
+        # deactivating revokes the account's tokens, which activating it again does not bring back
+        tokens = [t for t in accounts.tokens_for(account) if t.revoked_at is None] if account.active else []
+        if tokens and account.id != current_user.id and not confirmed():
+            return ask_to_confirm(_("Deactivate %(name)s?", name=account.name), [
+                _("%(name)s can no longer sign in, and every session they have open ends at once.",
+                  name=account.name),
+                ngettext("Their %(num)s API token is revoked: programs using it can no longer call the API.",
+                         "Their %(num)s API tokens are revoked: programs using them can no longer call the API.",
+                         len(tokens))],
+                _("Yes, deactivate %(name)s", name=account.name), url_for("admin.users"),
+                undo=_("This cannot be undone: activating the account again lets them sign in, but revoked "
+                       "tokens never work again."))
         try:
             accounts.set_user_active(account, not account.active, current_user)
         except ValidationFailed as error:
@@ -91,6 +104,13 @@ def revoke_token(token_id: int):
     if token is None:
         raise NotFound(_("No such token."))
     if ActionForm().validate_on_submit():
+        if not confirmed():
+            return ask_to_confirm(_("Revoke the token %(prefix)s…?", prefix=token.prefix), [
+                _("Programs using the token %(prefix)s… of %(name)s can no longer call the API.",
+                  prefix=token.prefix, name=token.user.name),
+                _("It is for: %(purpose)s.", purpose=token.name) if token.name else "",
+                _("A revoked token never works again; create a new one if it is still needed.")],
+                _("Yes, revoke the token"), url_for("admin.user", user_id=token.user_id))
         accounts.revoke_token(token, current_user)
         flash(_("The token was revoked."), "success")
     return redirect(url_for("admin.user", user_id=token.user_id))
@@ -118,8 +138,7 @@ def audit_log():
 
 
 def message_kinds() -> dict[str, str]:
-    return {"invitation": _("Invitation"), "reminder": _("Reminder"), "new_link": _("New link"),
-            "blocker": _("Blocker alert")}
+    return notify.kind_labels()
 
 
 def message_statuses() -> dict[str, str]:

@@ -91,7 +91,8 @@ def responses_csv(key: str):
         wave = waves.get_wave(rollout, number)
     excel = "en" if request.args.get("excel") == "en" else "sv"
     name = f"{rollout.key}-responses{'' if wave is None else f'-wave-{wave.number}'}.csv"
-    stream = exports.responses_csv(rollout, actor, wave, excel)
+    headings = request.args.get("headings") if request.args.get("headings") in ("sv", "en") else None
+    stream = exports.responses_csv(rollout, actor, wave, excel, headings)
     first = next(stream)  # permissions are checked before the response starts
     response = Response(stream_with_context(part for chunk in ([first], stream) for part in chunk),
                         mimetype="text/csv")
@@ -118,7 +119,7 @@ def results(key: str):
     described = [charting.describe(charting.gather(rollout, name, language, current_user, all_results=all_results))
                  for name in charting.chart_names(rollout)]
     return render_template("results/rollout.html", rollout=rollout, results=all_results, charts=described,
-                           categories=category_labels(rollout, language))
+                           categories=category_labels(rollout, language), can_lead=can_lead(current_user, rollout))
 
 
 @bp.route("/waves/<int:number>/results")
@@ -136,7 +137,7 @@ def wave(key: str, number: int):
                            evaluation=evaluation, criteria=gates.criteria_for(the_wave),
                            decisions=waves.decisions(the_wave),
                            categories=category_labels(rollout, language), language=language,
-                           charts=described)
+                           charts=described, can_lead=can_lead(current_user, rollout))
 
 
 # --- gate criteria: the rollout's defaults and a wave's overrides -----------------

@@ -8,9 +8,10 @@ feedback ("you said, we did")."""
 from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
-from flask_babel import format_datetime, get_locale, refresh
+from flask_babel import get_locale, refresh
 from flask_babel import gettext as _
 
+from .. import formatting
 from ..forms.feedback import field_name, number_text, problem_form, questionnaire_form
 from ..services import feedback, questionnaires
 from ..services.errors import ValidationFailed
@@ -55,7 +56,7 @@ def closed_message(v: Visit) -> str:
     closed_at = wave.closed_at or wave.feedback_closes_at
     if closed_at is None:
         return _("The feedback window for this wave is closed.")
-    return _("The feedback window closed on %(date)s.", date=format_datetime(closed_at, "short"))
+    return _("The feedback window closed on %(date)s.", date=formatting.when(closed_at))
 
 
 def answer_text(question, value, lang: str) -> str:
@@ -132,8 +133,8 @@ def thanks(token: str):
 def problem(token: str):
     v: Visit = g.visit
     if not v.can_report:
-        message = _("Problems can be reported here while the wave is running or collecting feedback. "
-                    "Contact your usual IT support instead.")
+        message = _("Problems are reported with this link until the team has decided on the wave, "
+                    "and it has. Contact your usual IT support instead.")
         return render_template("feedback/problem.html", visit=v, form=None, message=message), \
             409 if request.method == "POST" else 200
     form = problem_form(questionnaires.categories(v.rollout), language())

@@ -4,8 +4,9 @@ from __future__ import annotations
 from math import ceil
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, request, url_for
+from flask import Flask, flash, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from ..services import accounts
@@ -60,6 +61,28 @@ def safe_next(target: str | None, default: str) -> str:
     return target
 
 
+def confirmed() -> bool:
+    """Whether this POST is the second step of an action that cannot be undone: the
+    confirmation page sent it, with `confirmed=1`."""
+    return request.form.get("confirmed") == "1"
+
+
+def ask_to_confirm(title: str, what_happens: list[str], yes: str, back: str, *, undo: str | None = None,
+                   danger: bool = True):
+    """The confirmation page (200) of an action that cannot be undone, instead of doing it (WCAG 3.3.4).
+
+    It says what would happen, in words, and that it cannot be undone; its one button re-posts the
+    same fields to the same address with `confirmed=1` and a fresh CSRF token, and its link goes
+    back to `back`, a page of this site. Plain HTML: it works without JavaScript."""
+    fields = [(name, value) for name, values in request.form.lists()
+              if name != "confirmed" and name != "csrf_token" and not name.endswith("-csrf_token")
+              for value in values]
+    action = request.full_path if request.query_string else request.path
+    return render_template("confirm.html", title=title, what_happens=[line for line in what_happens if line],
+                           undo=undo or _("This cannot be undone."), yes=yes, fields=fields, action=action,
+                           back=safe_next(back, url_for("main.index")), danger=danger), 200
+
+
 MAX_PAGE = 1_000_000  # beyond any real list, and far from an integer overflow in OFFSET
 
 
@@ -101,9 +124,9 @@ def init_app(app: Flask) -> None:
             "may_create_rollouts": accounts.can_create_rollouts,
         }
 
-    @app.template_filter("when")
-    def when(value, with_time: bool = True):
-        from flask_babel import format_date, format_datetime
-        if value is None:
-            return ""
-        return format_datetime(value, "short") if with_time else format_date(value, "medium")
+    from .. import formatting  # numbers and dates in the reader's language (filters: when, decimal, number)
+    from ..services import audit_text  # the audit log in words
+    formatting.init_app(app)
+    audit_text.init_app(app)
+    from . import lang  # texts people wrote, marked with their language (filter: in_lang)
+    lang.init_app(app)

@@ -16,7 +16,7 @@ from ..services.accounts import can_view
 from ..services.errors import GuardFailed, NotFound, ValidationFailed
 from ..services.validation import MAX_ID, an_id, whole_number
 from ..services.waves import state_label
-from .helpers import Pagination, apply_errors, page_arg, submit
+from .helpers import Pagination, apply_errors, ask_to_confirm, confirmed, page_arg, submit
 
 bp = Blueprint("lessons", __name__)
 
@@ -52,7 +52,7 @@ def _rollout_lesson(key: str, lesson_id: int) -> tuple[Rollout, Lesson]:
 # --- the form's choices ---------------------------------------------------------
 
 def _wave_label(wave: Wave) -> str:
-    return f"{_('Wave %(n)s', n=wave.number)}: {wave.name} ({state_label(wave.state).lower()})"
+    return _("Wave %(n)s", n=wave.number) + f": {wave.name} ({state_label(wave.state).lower()})"
 
 
 def _choices(form: LessonForm, rollout: Rollout, lesson: Optional[Lesson] = None) -> None:
@@ -60,7 +60,8 @@ def _choices(form: LessonForm, rollout: Rollout, lesson: Optional[Lesson] = None
     owners: list[tuple[str, str]] = [("", _("No owner yet"))]
     for role in rollouts.team(rollout):
         if role.user.active and role.user.email not in dict(owners):
-            owners.append((role.user.email, f"{role.user.name} ({_('lead') if role.role == 'lead' else _('reviewer')})"))
+            role_name = _("lead") if role.role == "lead" else _("reviewer")
+            owners.append((role.user.email, f"{role.user.name} ({role_name})"))
     if lesson is not None and lesson.owner is not None and lesson.owner.email not in dict(owners):
         owners.append((lesson.owner.email, lesson.owner.name))
     form.owner.choices = owners
@@ -274,6 +275,11 @@ def verify(key: str, lesson_id: int):
 def delete(key: str, lesson_id: int):
     rollout, lesson = _rollout_lesson(key, lesson_id)
     if ActionForm().validate_on_submit():
+        if not confirmed():
+            return ask_to_confirm(_("Delete the lesson “%(title)s”?", title=lesson.title), [
+                _("The lesson is deleted from %(rollout)s, with what to do, its owner and its target wave.",
+                  rollout=rollout.name)], _("Yes, delete the lesson"),
+                url_for("lessons.show", key=rollout.key, lesson_id=lesson.id))
         title = lesson.title
         try:
             lessons.delete_lesson(lesson, current_user)

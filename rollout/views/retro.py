@@ -28,7 +28,7 @@ from ..services import exports, lessons, retro, rollouts, waves
 from ..services.accounts import can_lead
 from ..services.errors import GuardFailed, NotFound, ValidationFailed
 from .charts import _actor
-from .helpers import Pagination, apply_errors, page_arg, submit
+from .helpers import Pagination, apply_errors, ask_to_confirm, confirmed, page_arg, submit
 from .problems import severity_labels
 
 bp = Blueprint("retro", __name__, url_prefix="/rollouts/<key>/waves/<int:number>")
@@ -199,12 +199,15 @@ def edit_card(key: str, number: int, card_id: int):
     return done or _render(rollout, wave, failed_card=(card_id, form))
 
 
-def _card_action(key: str, number: int, card_id: int, action, message: str, anchor_on_card: bool = True):
+def _card_action(key: str, number: int, card_id: int, action, message: str, anchor_on_card: bool = True,
+                 confirmation=None):
     rollout, wave = _wave(key, number)
     card = retro.get_card(wave, card_id, current_user)
     if not ActionForm().validate_on_submit():
         flash(_("The form has expired. Send it again."), "error")
         return _back(wave)
+    if confirmation is not None and not confirmed():
+        return confirmation(wave, card)
     try:
         action(card, current_user)
     except GuardFailed as error:
@@ -217,7 +220,16 @@ def _card_action(key: str, number: int, card_id: int, action, message: str, anch
 @bp.route("/retro/cards/<int:card_id>/delete", methods=["POST"])
 @login_required
 def delete_card(key: str, number: int, card_id: int):
-    return _card_action(key, number, card_id, retro.delete_card, _("The card was deleted."), anchor_on_card=False)
+    return _card_action(key, number, card_id, retro.delete_card, _("The card was deleted."), anchor_on_card=False,
+                        confirmation=_confirm_card_deletion)
+
+
+def _confirm_card_deletion(wave: Wave, card):
+    return ask_to_confirm(_("Delete this card?"), [
+        _("The card “%(text)s” is deleted from the retrospective of wave %(n)s.", text=card.text, n=wave.number),
+        ngettext("Its %(num)s vote goes back to the one who gave it.",
+                 "Its %(num)s votes go back to those who gave them.", card.votes) if card.votes else ""],
+        _("Yes, delete the card"), _show_url(wave, f"card-{card.id}", **_evidence_args()))
 
 
 @bp.route("/retro/cards/<int:card_id>/vote", methods=["POST"])
@@ -283,6 +295,11 @@ def delete_theme(key: str, number: int, theme_id: int):
     rollout, wave = _wave(key, number)
     theme = retro.get_theme(wave, theme_id, current_user)
     if ActionForm().validate_on_submit():
+        if not confirmed():
+            return ask_to_confirm(_("Delete the theme “%(title)s”?", title=theme.title), [
+                _("Its cards stay on the board, in no theme."),
+                _("Lessons made of the theme are kept, without the link to it.")],
+                _("Yes, delete the theme"), _show_url(wave, f"theme-{theme.id}", **_evidence_args()))
         try:
             retro.delete_theme(theme, current_user)
         except GuardFailed as error:

@@ -11,7 +11,7 @@ from ..services import audit, charting, questionnaires, retention, rollouts, set
 from ..services.accounts import can_lead, require_lead, require_rollout_creator
 from ..services.errors import ValidationFailed
 from . import lessons as lesson_views
-from .helpers import Pagination, apply_errors, page_arg
+from .helpers import Pagination, apply_errors, ask_to_confirm, confirmed, page_arg
 
 bp = Blueprint("rollouts", __name__, url_prefix="/rollouts")
 
@@ -43,7 +43,8 @@ def new():
         try:
             rollout = rollouts.create_rollout(
                 {"key": form.key.data, "name": form.name.data, "description": form.description.data,
-                 "anonymous": form.anonymous.data, "tags": _tags(form.tags.data)}, current_user)
+                 "anonymous": form.anonymous.data, "tags": _tags(form.tags.data), "language": form.language.data},
+                current_user)
         except ValidationFailed as error:
             apply_errors(form, error)
         else:
@@ -88,7 +89,7 @@ def edit(key: str):
     if form.validate_on_submit():
         data = {"name": form.name.data, "description": form.description.data, "anonymous": form.anonymous.data,
                 "reminder_days": form.reminder_days.data, "anonymity_k": form.anonymity_k.data,
-                "tags": _tags(form.tags.data)}
+                "tags": _tags(form.tags.data), "language": form.language.data}
         # empty is the organisation's default; a form sent without the fields keeps the rollout's own
         for name in ("retention_days", "text_retention_days"):
             if name in request.form:
@@ -132,6 +133,16 @@ def team(key: str):
 def remove_member(key: str, role_id: int):
     rollout = rollouts.get_rollout(key, current_user)
     if ActionForm().validate_on_submit():
+        # another lead can give a role back, so removing someone asks nothing; removing yourself
+        # is another matter: you cannot undo it yourself
+        own = next((role for role in rollouts.team(rollout) if role.id == role_id
+                    and role.user_id == current_user.id), None)
+        if own is not None and can_lead(current_user, rollout) and not current_user.is_admin and not confirmed():
+            return ask_to_confirm(_("Remove yourself from the team of %(rollout)s?", rollout=rollout.name), [
+                _("You leave the team of %(rollout)s and can no longer open it.", rollout=rollout.name),
+                _("Only another lead of the rollout or an administrator can add you back.")],
+                _("Yes, remove me from the team"), url_for("rollouts.team", key=key),
+                undo=_("You cannot undo this yourself."))
         try:
             rollouts.remove_role(rollout, role_id, current_user)
             flash(_("Removed from the team."), "success")

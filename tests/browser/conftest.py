@@ -82,6 +82,15 @@ def live_server(database_url, tmp_path):
 
 
 @pytest.fixture
+def demo_server(live_server):
+    """The live server with the demo loaded (`make run`'s data)."""
+    from rollout.services import demo
+    with live_server.app.test_request_context():
+        demo.load_demo()
+    return live_server
+
+
+@pytest.fixture
 def lead_user(live_server):
     """A user who may log in, plan rollouts (the first they plan makes them its lead) and keep the
     people directory, as in a small organisation."""

@@ -242,6 +242,9 @@ def test_lead_plans_a_rollout_and_starts_the_pilot(page: Page, live_server, lead
     page.get_by_role("navigation", name="Rollout").get_by_role("link", name="Overview").click()
     page.get_by_role("link", name=re.compile("^Wave 0:")).click()
     page.get_by_role("button", name="Start the wave").click()
+    expect(page.get_by_text("Its members are fixed now: the 5 people its selection takes today.")).to_be_visible()
+    check_a11y(page, "the confirmation to start the pilot")
+    page.get_by_role("button", name="Yes, start the wave").click()
     expect(page.get_by_role("status").filter(has_text="Wave 0 is now: active.")).to_be_visible()
     expect(page.get_by_role("heading", level=2, name="Members (5)")).to_be_visible()
     assert sorted(table_column(page.get_by_role("table", name="Members"), 2)) == sorted(pilot)
@@ -324,7 +327,8 @@ def test_csv_import_works_without_javascript(page_without_js: Page, live_server,
         lead = accounts.authenticate(lead_user["email"], lead_user["password"])
         builders.make_rollout(KEY, lead)   # leading a rollout is what lets a user manage people
     page.goto(live_server("/login"))
-    page.get_by_role("link", name="English").click()
+    with page.expect_navigation():  # under load the click's navigation may take a while to land
+        page.get_by_role("link", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")  # the switch has landed before logging in
     log_in(page, lead_user["email"], lead_user["password"])
     expect(page).to_have_url(live_server("/rollouts/"))

@@ -76,6 +76,7 @@ def test_a_lesson_from_the_pilot_is_applied_before_wave_1_and_verified_after_it(
     log_in(page, live, lead_user["email"], lead_user["password"])
     page.goto(live(f"/rollouts/{KEY}/waves/0"))
     page.get_by_role("button", name="Close feedback").click()
+    page.get_by_role("button", name="Yes, close feedback").click()
     page.get_by_role("link", name="Retrospective").click()
     expect(page.get_by_role("heading", level=1, name=re.compile("^Retrospective of wave 0"))).to_be_visible()
     evidence = page.get_by_role("region", name="Free-text answers")
@@ -125,6 +126,7 @@ def test_a_lesson_from_the_pilot_is_applied_before_wave_1_and_verified_after_it(
     page.get_by_label("Go: the next wave may start").check()
     page.get_by_label("Rationale").fill("The pilot's problem is the printer driver; the lesson fixes it.")
     page.get_by_role("button", name="Record the decision").click()
+    page.get_by_role("button", name="Yes, decide go").click()
     expect(page.get_by_text("The decision was recorded.")).to_be_visible()
 
     # -- wave 1 refuses to start while the lesson is open, and says why
@@ -152,7 +154,9 @@ def test_a_lesson_from_the_pilot_is_applied_before_wave_1_and_verified_after_it(
     page.goto(live(f"/rollouts/{KEY}/waves/1"))
     page.get_by_role("button", name="Start the wave").click()
     expect(page.get_by_text(re.compile("still open or planned"))).to_have_count(0)
+    page.get_by_role("button", name="Yes, start the wave").click()
     page.get_by_role("button", name="Open feedback").click()
+    page.get_by_role("button", name="Yes, open feedback").click()
 
     # -- wave 1: a participant sees what was done since the pilot; the wave answers happily
     with live.app.test_request_context():
@@ -174,6 +178,7 @@ def test_a_lesson_from_the_pilot_is_applied_before_wave_1_and_verified_after_it(
     # -- wave 1's review: the lesson shows its metric before and after, and is verified
     page.goto(live(f"/rollouts/{KEY}/waves/1"))
     page.get_by_role("button", name="Close feedback").click()
+    page.get_by_role("button", name="Yes, close feedback").click()
     page.goto(lesson_url)
     verification = page.locator("section.verification")
     expect(verification).to_contain_text("0 %")  # nobody satisfied in the pilot

@@ -13,13 +13,6 @@ from .conftest import SKIP_REASON, chromium_path
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(chromium_path() is None, reason=SKIP_REASON)]
 
 
-@pytest.fixture
-def demo_server(live_server):
-    with live_server.app.test_request_context():
-        demo.load_demo()
-    return live_server
-
-
 def log_in(page, live, language="en"):
     page.goto(live(f"/language/{language}"))
     page.goto(live("/login"))
@@ -49,6 +42,7 @@ def test_the_lead_decides_with_the_keyboard_beside_the_verdict(page, demo_server
     log_in(page, demo_server)
     page.goto(demo_server("/rollouts/win11-2027/waves/0"))
     page.get_by_role("button", name="Close feedback").click()
+    page.get_by_role("button", name="Yes, close feedback").click()
     expect(page.get_by_text("The gate says:")).to_be_visible()
     check_a11y(page, "wave in review")
     page.get_by_label("Go: the next wave may start").focus()
@@ -59,6 +53,8 @@ def test_the_lead_decides_with_the_keyboard_beside_the_verdict(page, demo_server
     page.get_by_label("Go: the next wave may start").check()
     page.get_by_label("Rationale").fill("The IT unit is the pilot; we know the two problems and have fixed them.")
     page.get_by_role("button", name="Record the decision").click()
+    page.get_by_role("button", name="Yes, decide go").focus()
+    page.keyboard.press("Enter")
     expect(page.get_by_text("The decision was recorded.")).to_be_visible()
     page.goto(demo_server("/rollouts/win11-2027/waves/0/results"))
     expect(page.get_by_text("decided against the verdict")).to_be_visible()

@@ -1,0 +1,67 @@
+"""The language of a passage (WCAG 3.1.2): texts people wrote -- a rollout's name, its waves,
+retrospective cards, lessons, free-text answers, problem descriptions -- are in the language they
+were written in, not necessarily the page's. Templates mark such a passage only when its language
+differs from the page's (`current_locale`), so a Swedish page of Swedish texts stays unmarked.
+
+    {{ wave.name|in_lang(rollout.language) }}          -> <span lang="sv">…</span> (escaped)
+    <p class="answer-text"{{ lang_attr(language) }}>   -> <p class="answer-text" lang="sv">
+
+Neither goes inside an attribute (alt, title, value, aria-label) or <title>: an attribute
+cannot hold markup, and there the passage stays unmarked."""
+from __future__ import annotations
+
+from typing import Optional
+
+from flask import Flask
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup, escape
+
+from ..models import Rollout
+from ..models.rollouts import ROLLOUT_LANGUAGES
+from ..services import questionnaires
+
+
+def _differs(context: Context, language: Optional[str]) -> Optional[str]:
+    """The passage's language when it is a known one and not the page's, else None."""
+    return language if language in ROLLOUT_LANGUAGES and language != context.get("current_locale") else None
+
+
+@pass_context
+def in_lang(context: Context, text, language: Optional[str]) -> Markup:
+    """`text`, escaped, in a <span lang> when `language` is not the page's."""
+    text = "" if text is None else text
+    marked = _differs(context, language)
+    if not marked or not str(text):
+        return escape(text)
+    return Markup('<span lang="{}">{}</span>').format(marked, text)
+
+
+@pass_context
+def lang_attr(context: Context, language: Optional[str]) -> Markup:
+    """` lang="…"` for an element holding a passage, when `language` is not the page's."""
+    marked = _differs(context, language)
+    return Markup(' lang="{}"').format(marked) if marked else Markup("")
+
+
+def answer_language(answer, rollout: Rollout) -> str:
+    """The language of a participant's text: their response's, where one is stored (an anonymous
+    response stores none), else the rollout's."""
+    return getattr(answer, "language", None) or rollout.language
+
+
+@pass_context
+def category_language(context: Context, rollout: Rollout, code: str) -> Optional[str]:
+    """The language a problem category's label is shown in: the page's when the category has a
+    label in it; otherwise the one label there is, written in the rollout's language."""
+    for category in questionnaires.categories(rollout):
+        if category.get("code") == code:
+            return None if category.get(context.get("current_locale")) else rollout.language
+    return None
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(in_lang)
+    app.add_template_global(lang_attr)
+    app.add_template_global(answer_language)
+    app.add_template_global(category_language)
