@@ -278,6 +278,11 @@ def _move(wave: Wave, to: str, actor: Optional[User], extra: Optional[dict] = No
     return wave
 
 
+def against_verdict(decision: Optional[str], verdict: str) -> bool:
+    """Whether a decision goes against the gate's verdict, and so needs a rationale."""
+    return (decision == "go" and verdict != "go") or (decision == "no_go" and verdict == "go")
+
+
 def decide(wave: Wave, decision: Optional[str], rationale: str, actor: Optional[User]) -> Wave:
     """The lead's go / no-go / extend at the end of a wave's review.
 
@@ -295,7 +300,7 @@ def decide(wave: Wave, decision: Optional[str], rationale: str, actor: Optional[
     problems.raise_if_any(_("The decision could not be recorded."))
     results = wave_results(wave)
     evaluation = gates.evaluate(wave, results)
-    against = (decision == "go" and evaluation.verdict != "go") or (decision == "no_go" and evaluation.verdict == "go")
+    against = against_verdict(decision, evaluation.verdict)
     if against and not rationale:
         raise ValidationFailed(_("The decision could not be recorded."), [{"field": "rationale", "message": _(
             "The gate's verdict is %(verdict)s: say why you decide otherwise.",

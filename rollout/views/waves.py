@@ -296,7 +296,7 @@ def _confirm_decision(wave: Wave, form: DecisionForm):
     if decision not in ("go", "no_go") or waves.blockers(wave, "done"):
         return None
     verdict = gates.evaluate(wave).verdict
-    if (decision == "go") != (verdict == "go") and not rationale:
+    if waves.against_verdict(decision, verdict) and not rationale:
         return None
     named = {"n": wave.number, "name": wave.name}
     back = url_for("waves.show", key=wave.rollout.key, number=wave.number) + "#moves-title"
