@@ -54,3 +54,23 @@ def test_every_action_the_code_records_has_words(app):
             swedish = audit_text.sentence(event)
     assert english == "Moved wave 2 from “Collecting feedback” to “In review”"
     assert swedish != english and "2" in swedish  # translated
+
+
+def test_the_problem_categories_in_the_log_read_as_labels_each_in_its_language(client, auth, ctx, lead):
+    from rollout.services import rollouts
+
+    from .test_lang_marking import language_of
+    rollout = builders.make_rollout(lead=lead)
+    rollouts.update_rollout(rollout, {"name": rollout.name, "problem_categories": [
+        {"code": "login", "sv": "Inloggning och behörighet", "en": "Login and access"},
+        {"code": "printing", "sv": "Utskrifter", "en": "Printing"}]}, lead)
+    auth.login()
+    for page_language in ("en", "sv"):
+        client.get(f"/language/{page_language}")
+        html = client.get("/rollouts/win11-2027/audit").get_data(as_text=True)
+        text = _text(html).replace(" ,", ",")
+        assert "login: Inloggning och behörighet / Login and access, printing: Utskrifter / Printing" in text
+        # each label in its own language, whichever the page's is; no field keys
+        assert language_of(html, "Inloggning och behörighet")[0] == "sv"
+        assert language_of(html, "Login and access")[0] == "en"
+        assert "Code:" not in text and "Kod:" not in text and "Sv:" not in text, page_language

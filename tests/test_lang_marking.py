@@ -201,7 +201,9 @@ def test_the_api_reads_and_writes_the_rollouts_language(api):
 def test_the_rollout_form_asks_for_the_language(logged_in):
     html = logged_in.get("/rollouts/new").get_data(as_text=True)
     assert '<select class="' in html or '<select' in html
-    assert 'name="language"' in html and '<option selected value="sv">Svenska</option>' in html
+    # each language's name in that language (WCAG 3.1.2), Swedish chosen unless told
+    assert 'name="language"' in html and '<option lang="sv" selected value="sv">Svenska</option>' in html
+    assert '<option lang="en" value="en">English</option>' in html
 
 
 def test_rollouts_from_before_the_migration_are_swedish(empty_database):  # noqa: F811

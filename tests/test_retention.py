@@ -322,7 +322,7 @@ def test_the_import_form_offers_the_rollouts(logged_in, lead):
     import io
     builders.make_rollout(KEY, lead)
     page = logged_in.get("/people/import")
-    assert b'<option value="win11-2027">' in page.data and b"Imported for a rollout" in page.data
+    assert b'<option lang="sv" value="win11-2027">' in page.data and b"Imported for a rollout" in page.data
     sent = logged_in.post("/people/import", data={"file": (io.BytesIO(CSV.encode()), "people.csv"),
                                                   "rollout": KEY}, content_type="multipart/form-data")
     assert sent.status_code == 302

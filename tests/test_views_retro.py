@@ -256,7 +256,7 @@ def test_chosen_cards_go_into_a_new_theme_then_an_existing_one_then_out(logged_i
                for text in ("Printer in room 3", "Printer drivers", "Scanner too"))
     html = logged_in.get(RETRO).get_data(as_text=True)
     assert f'<input type="checkbox" name="cards" value="{a.id}" id="choose-{a.id}" form="group-form">' in html
-    assert f'<label for="choose-{a.id}">Choose<span class="visually-hidden"> the card: Printer in room 3</span>' in html
+    assert f'<label for="choose-{a.id}">Choose<span class="visually-hidden"> the card: <span lang="sv">Printer in room 3</span></span>' in html
     # a new theme without a title: the error next to the field, the chosen cards still chosen
     failed = logged_in.post(RETRO + "/group", data={"cards": [str(a.id), str(b.id)], "target": "new", "title": ""})
     html = failed.get_data(as_text=True)

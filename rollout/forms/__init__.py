@@ -2,9 +2,11 @@
 the services; these check shape and carry CSRF."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     DateField,
@@ -47,7 +49,7 @@ class PersonForm(FlaskForm):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("An e-mail address is required."))])
     unit = StringField(_l("Unit"), description=_l("A new unit name creates the unit."),
                        render_kw={"list": "unit-names"})
-    language = SelectField(_l("Language for e-mail"), choices=[SelectChoice("sv", "Svenska"), SelectChoice("en", "English")])
+    language = SelectField(_l("Language for e-mail"), choices=[SelectChoice("sv", "Svenska", render_kw={"lang": "sv"}), SelectChoice("en", "English", render_kw={"lang": "en"})])
     attributes = TextAreaField(_l("Attributes"), render_kw={"rows": 4},
                                description=_l("One per line as name=value, e.g. site=Rådhuset."))
 
@@ -71,7 +73,7 @@ class RolloutForm(FlaskForm):
     description = TextAreaField(_l("Description"), render_kw={"rows": 4})
     # language names in their own language, as a reader looks for them
     language = SelectField(_l("Language of the rollout's texts"), default="sv",
-                           choices=[SelectChoice("sv", "Svenska"), SelectChoice("en", "English")],
+                           choices=[SelectChoice("sv", "Svenska", render_kw={"lang": "sv"}), SelectChoice("en", "English", render_kw={"lang": "en"})],
                            description=_l("The language the team writes the rollout's name, waves, retrospective "
                                           "cards and lessons in. Pages in the other language mark these texts "
                                           "so that screen readers pronounce them right."))
@@ -103,10 +105,8 @@ class RolloutEditForm(RolloutForm):
         validators=[Optional(), NumberRange(1, 50, _l("A whole number of votes from 1 to 50."))],
         description=_l("1-50. The dots each member of the team has to vote with on a wave's retrospective cards."),
         render_kw={"inputmode": "numeric"})
-    categories_text = TextAreaField(
-        _l("Problem categories"), render_kw={"rows": 8},
-        description=_l("One per line: code | Svenska | English, e.g. printing | Utskrifter | Printing. "
-                       "Participants choose one when they report a problem."))
+    # the hint's example is in two languages: __init__ writes it with each label marked
+    categories_text = TextAreaField(_l("Problem categories"), render_kw={"rows": 8})
     # empty: the organisation's default; the view puts the default into the hints
     retention_days = IntegerField(
         _l("Keep personal data (days after the last wave is done)"),
@@ -116,6 +116,13 @@ class RolloutEditForm(RolloutForm):
         _l("Keep free texts and problem descriptions (days after the last wave is done)"),
         validators=[Optional(), NumberRange(1, 3650, _l("Give a whole number of days from 1 to 3650."))],
         render_kw={"inputmode": "numeric"})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        example = Markup('printing | <span lang="sv">Utskrifter</span> | <span lang="en">Printing</span>')
+        self.categories_text.description = Markup(escape(_(
+            "One per line: code | Swedish label | English label, e.g. %(example)s. "
+            "Participants choose one when they report a problem."))) % {"example": example}
 
 
 class RoleForm(FlaskForm):
@@ -162,7 +169,7 @@ class UserForm(FlaskForm):
     is_admin = BooleanField(_l("Administrator"))
     is_people_manager = BooleanField(_l("People manager"), description=_l("Keeps the people directory: reads, imports, edits, exports and erases people."))
     is_rollout_creator = BooleanField(_l("Rollout creator"), description=_l("May plan new rollouts and becomes their first lead."))
-    language = SelectField(_l("Language"), choices=[SelectChoice("sv", "Svenska"), SelectChoice("en", "English")])
+    language = SelectField(_l("Language"), choices=[SelectChoice("sv", "Svenska", render_kw={"lang": "sv"}), SelectChoice("en", "English", render_kw={"lang": "en"})])
 
 
 class OrganisationRolesForm(FlaskForm):

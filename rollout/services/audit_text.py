@@ -1,8 +1,12 @@
 """The audit log in words: each entry as a sentence in the reader's language, and its details as
-labelled values ("Percentage: none", "Cards: 3"), never as codes, keys or Python reprs."""
+labelled values ("Percentage: none", "Cards: 3"), never as codes, keys or Python reprs.
+
+A value is a list of pieces, (text, language): the language is None for the reader's own words
+and a language code for what the team wrote (a name, a title, a reason), so that a page can mark
+those with the rollout's language (WCAG 3.1.2)."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -92,12 +96,48 @@ def sentence(event: AuditEvent) -> str:
                                                action=event.action)
 
 
-def details(event: AuditEvent) -> list[tuple[str, str]]:
-    """The details as (label, value) pairs, in words."""
+# the details that hold what the team wrote, in the rollout's language
+WRITTEN = {"name", "description", "title", "action", "reason", "text", "rationale", "note", "tags"}
+Piece = tuple[str, Optional[str]]
+
+
+def details(event: AuditEvent, language: Optional[str] = None) -> list[tuple[str, list[Piece]]]:
+    """The details as (label, pieces) pairs, in words; `language` is that of the team's texts."""
     data = event.details or {}
     if not isinstance(data, dict):
-        return [(_("Details"), value_text(data))]
-    return [(label_for(key), value_text(value, key)) for key, value in sorted(data.items())]
+        return [(_("Details"), [(value_text(data), None)])]
+    return [(label_for(key), pieces(value, key, language)) for key, value in sorted(data.items())]
+
+
+def pieces(value: Any, key: str, language: Optional[str]) -> list[Piece]:
+    """A value as pieces of text: the team's words with their language, the reader's with None."""
+    if value is None or value == "" or value == [] or value == {}:
+        return [(_("none"), None)]
+    if key == "problem_categories" and isinstance(value, list):
+        return _joined([_category(item) for item in value], ", ")
+    if isinstance(value, dict):
+        return _joined([[(f"{label_for(k)}: ", None), *pieces(v, k, language)] for k, v in sorted(value.items())],
+                       "; ")
+    if isinstance(value, list) and key in WRITTEN:
+        return _joined([[(str(item), language)] for item in value], ", ")
+    if isinstance(value, str) and key in WRITTEN:
+        return [(value, language)]
+    return [(value_text(value, key), None)]
+
+
+def _category(item: Any) -> list[Piece]:
+    """A problem category as "printing: Utskrifter / Printing", each label in its language."""
+    if not isinstance(item, dict):
+        return [(value_text(item), None)]
+    labels = [(str(item[code]), code) for code in ("sv", "en") if item.get(code)]
+    return [(f"{item.get('code', '')}: ", None), *_joined([[label] for label in labels], " / ")]
+
+
+def _joined(parts: list[list[Piece]], separator: str) -> list[Piece]:
+    joined: list[Piece] = []
+    for i, part in enumerate(parts):
+        joined.extend(([(separator, None)] if i else []) + part)
+    return joined
 
 
 def label_for(key: str) -> str:

@@ -7,24 +7,48 @@ differs from the page's (`current_locale`), so a Swedish page of Swedish texts s
     <p class="answer-text"{{ lang_attr(language) }}>   -> <p class="answer-text" lang="sv">
 
 Neither goes inside an attribute (alt, title, value, aria-label) or <title>: an attribute
-cannot hold markup, and there the passage stays unmarked."""
+cannot hold markup, and there the passage stays unmarked. A choice in a list (<option>) holds
+text only, so a view gives it the whole passage and nothing else (`choice`, `wave_choice`): the
+page's words around it go into the list's label or an <optgroup>, which the page's language covers."""
 from __future__ import annotations
 
 from typing import Optional
 
 from flask import Flask
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
+from wtforms.fields.choices import SelectChoice
 
-from ..models import Rollout
+from ..models import Rollout, Wave
 from ..models.rollouts import ROLLOUT_LANGUAGES
-from ..services import questionnaires
+from ..services import questionnaires, waves
 
 
 def _differs(context: Context, language: Optional[str]) -> Optional[str]:
     """The passage's language when it is a known one and not the page's, else None."""
     return language if language in ROLLOUT_LANGUAGES and language != context.get("current_locale") else None
+
+
+def other_language(language: Optional[str]) -> Optional[str]:
+    """In a view: `language` when it is a known one and not the page's, else None."""
+    return language if language in ROLLOUT_LANGUAGES and language != str(get_locale()) else None
+
+
+def choice(value: str, text: str, language: Optional[str], optgroup: Optional[str] = None) -> SelectChoice:
+    """A choice in a list whose label is a passage in `language`, marked when it is not the page's."""
+    marked = other_language(language)
+    return SelectChoice(value, text, render_kw={"lang": marked} if marked else {}, optgroup=optgroup)
+
+
+def wave_choice(wave: Wave, rollout: Rollout, optgroup: Optional[str] = None) -> SelectChoice:
+    """A wave in a list labelled "Wave": "1: Kundcenter" with the name marked, or "Wave 1" in the
+    page's words when the wave has no name of its own (a number needs no language)."""
+    if waves.title(wave) == _("Wave %(n)s", n=wave.number):
+        return SelectChoice(str(wave.number), waves.title(wave), optgroup=optgroup)
+    return choice(str(wave.number), f"{wave.number}: {wave.name.strip()}", rollout.language, optgroup)
 
 
 @pass_context
@@ -65,3 +89,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(lang_attr)
     app.add_template_global(answer_language)
     app.add_template_global(category_language)
+    app.add_template_global(wave_choice)

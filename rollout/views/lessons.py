@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from ..forms import ActionForm
 from ..forms.lessons import LessonForm, LessonStatusForm
@@ -16,6 +17,7 @@ from ..services.accounts import can_view
 from ..services.errors import GuardFailed, NotFound, ValidationFailed
 from ..services.validation import MAX_ID, an_id, whole_number
 from ..services.waves import state_label
+from . import lang
 from .helpers import Pagination, apply_errors, ask_to_confirm, confirmed, page_arg, submit
 
 bp = Blueprint("lessons", __name__)
@@ -51,8 +53,9 @@ def _rollout_lesson(key: str, lesson_id: int) -> tuple[Rollout, Lesson]:
 
 # --- the form's choices ---------------------------------------------------------
 
-def _wave_label(wave: Wave) -> str:
-    return _("Wave %(n)s", n=wave.number) + f": {wave.name} ({state_label(wave.state).lower()})"
+def _wave_choice(wave: Wave, rollout: Rollout) -> SelectChoice:
+    """A wave, under its state ("Planned": "2: Kundcenter"), its name marked with its language."""
+    return lang.wave_choice(wave, rollout, optgroup=state_label(wave.state))
 
 
 def _choices(form: LessonForm, rollout: Rollout, lesson: Optional[Lesson] = None) -> None:
@@ -67,10 +70,10 @@ def _choices(form: LessonForm, rollout: Rollout, lesson: Optional[Lesson] = None
     form.owner.choices = owners
     current_origin = lesson.origin_wave if lesson else None
     current_target = lesson.target_wave if lesson else None
-    form.origin_wave.choices = [("", _("No wave"))] + [
-        (str(w.number), _wave_label(w)) for w in rollout.waves if w.state != "cancelled" or w == current_origin]
-    form.target_wave.choices = [("", _("No wave yet"))] + [
-        (str(w.number), _wave_label(w)) for w in rollout.waves
+    form.origin_wave.choices = [SelectChoice("", _("No wave"))] + [
+        _wave_choice(w, rollout) for w in rollout.waves if w.state != "cancelled" or w == current_origin]
+    form.target_wave.choices = [SelectChoice("", _("No wave yet"))] + [
+        _wave_choice(w, rollout) for w in rollout.waves
         if (not w.materialised and w.state != "cancelled") or w == current_target]
     metrics = [("", _("None"))] + compare.metric_choices(rollout, _language())
     if lesson is not None and lesson.metric and lesson.metric not in dict(metrics):

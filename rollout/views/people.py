@@ -4,11 +4,13 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from ..forms import ImportForm, PersonForm
 from ..services import imports, people, rollouts
 from ..services.accounts import can_manage_people, require_people_manager
 from ..services.errors import ValidationFailed
+from . import lang
 from .helpers import Pagination, apply_errors, page_arg
 
 bp = Blueprint("people", __name__, url_prefix="/people")
@@ -97,8 +99,8 @@ def import_csv():
     require_people_manager(current_user)
     form = ImportForm()
     visible, _total = rollouts.list_rollouts(current_user, 1, 500)
-    form.rollout.choices = [("", _("None: people of the organisation"))] + [
-        (r.key, f"{r.name} ({r.key})") for r in visible if r.purged_at is None]
+    form.rollout.choices = [SelectChoice("", _("None: people of the organisation"))] + [
+        lang.choice(r.key, f"{r.name} ({r.key})", r.language) for r in visible if r.purged_at is None]
     problems = []
     if form.validate_on_submit():
         try:

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from ..forms import ActionForm
 from ..forms.retro import (
@@ -27,6 +28,7 @@ from ..models import CARD_KINDS, Rollout, Wave
 from ..services import exports, lessons, retro, rollouts, waves
 from ..services.accounts import can_lead
 from ..services.errors import GuardFailed, NotFound, ValidationFailed
+from . import lang
 from .charts import _actor
 from .helpers import Pagination, apply_errors, ask_to_confirm, confirmed, page_arg, submit
 from .problems import severity_labels
@@ -97,10 +99,12 @@ def _theme_form(view) -> ThemeForm:
 
 
 def _group_choices(form: GroupForm, board: retro.Board) -> None:
-    form.target.choices = ([("new", _("A new theme (give its title below)"))]
-                           + [(str(view.theme.id), _("The theme: %(title)s", title=view.theme.title))
+    # the themes' titles alone, marked with their language, under a heading in the page's words
+    themes = str(_("The themes"))
+    form.target.choices = ([SelectChoice("new", _("A new theme (give its title below)"))]
+                           + [lang.choice(str(view.theme.id), view.theme.title, board.wave.rollout.language, themes)
                               for view in board.themes]
-                           + [("none", _("No theme (take them out of their themes)"))])
+                           + [SelectChoice("none", _("No theme (take them out of their themes)"))])
 
 
 def _render(rollout: Rollout, wave: Wave, *, card_form: CardForm | None = None, group_form: GroupForm | None = None,

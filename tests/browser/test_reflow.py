@@ -96,3 +96,54 @@ def test_the_retro_board_reflows_at_320_px(narrow_page, live_server, lead_user, 
     log_in(narrow_page, live_server, lead_user["email"], lead_user["password"], language)
     narrow_page.goto(live_server("/rollouts/win11-2027/waves/0/retro"))
     assert_reflows(narrow_page, check_a11y, "the retrospective board")
+
+
+# every page of the review team's work on the demo, at 320 px and at 200 % zoom of a 1280 px
+# window (640 CSS pixels, two device pixels to each: what the browser's zoom makes of it)
+TEAM_PAGES = ("/rollouts/win11-2027", "/rollouts/win11-2027/results", "/rollouts/win11-2027/waves/0",
+              "/rollouts/win11-2027/waves/0/results", "/rollouts/win11-2027/waves/0/retro",
+              "/rollouts/win11-2027/waves/1", "/rollouts/win11-2027/team", "/rollouts/win11-2027/problems/",
+              "/rollouts/win11-2027/questionnaire/", "/rollouts/win11-2027/audit", "/rollouts/etjanst-2026/lessons",
+              "lesson", "/lessons", "/people/")
+ADMIN_PAGES = ("/admin/users", "user", "/admin/units", "/admin/outbox", "message", "/admin/audit",
+               "/admin/settings", "/people/import", "/people/new")
+WINDOWS = {"320 px": {"viewport": NARROW, "device_scale_factor": 1},
+           "200 % zoom": {"viewport": {"width": 640, "height": 400}, "device_scale_factor": 2}}
+
+
+@pytest.mark.parametrize("language", ["en", "sv"])
+@pytest.mark.parametrize("window", list(WINDOWS))
+def test_every_page_of_the_team_reflows_on_a_phone_and_at_200_percent_zoom(browser, demo_server, check_a11y,
+                                                                           request, window, language):
+    from sqlalchemy import select
+
+    from rollout.models import Lesson, Notification, Rollout
+    with demo_server.app.app_context():
+        lesson_id = db.session.scalar(select(Lesson.id).join(Rollout, Rollout.id == Lesson.rollout_id)
+                                      .where(Rollout.key == "etjanst-2026").order_by(Lesson.id).limit(1))
+        named = {"lesson": f"/rollouts/etjanst-2026/lessons/{lesson_id}",
+                 "user": f"/admin/users/{db.session.scalar(select(User.id).where(User.email == 'lead@example.se'))}",
+                 "message": f"/admin/outbox/{db.session.scalar(select(Notification.id).limit(1))}"}
+    context = browser.new_context(locale="sv-SE", **WINDOWS[window])
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        for email, paths in (("lead@example.se", TEAM_PAGES), ("admin@example.se", ADMIN_PAGES)):
+            context.clear_cookies()
+            log_in(page, demo_server, email, demo.DEMO_PASSWORD, language)
+            for path in paths:
+                reflows(page, demo_server, named.get(path, path), window, check_a11y)
+    finally:
+        _keep_evidence(request, page)
+        context.close()
+
+
+def reflows(page, live, path: str, window: str, check_a11y) -> None:
+    """The page at `path` is no wider than the window (and, at 320 px, has no axe-core finding)."""
+    response = page.goto(live(path))
+    assert response.status == 200, path
+    page.wait_for_load_state("load")
+    assert page.evaluate("() => window.innerWidth") == WINDOWS[window]["viewport"]["width"]
+    assert overflow(page) == 0, f"{path} is {overflow(page)} px too wide at {window}: {widest(page)}"
+    if window == "320 px":  # the same page, the same findings: axe-core once per page
+        check_a11y(page, f"{path} at {window}")
