@@ -23,6 +23,8 @@ from rollout.extensions import db
 from . import builders
 
 ROOT = Path(__file__).resolve().parent.parent
+# every API response in the suite is held against the OpenAPI document
+pytest_plugins = ["tests.contract"]
 
 
 @contextmanager

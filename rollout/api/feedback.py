@@ -13,7 +13,8 @@ from ..extensions import db
 from ..models import PROBLEM_STATUSES, Person, ProblemReport, Wave
 from ..services import accounts, feedback
 from ..services.errors import NotFound, ValidationFailed
-from . import MAX_ID, api, listing, paging, rollout_for, serialize, token_required, typed_body, wave_filter
+from . import serialize
+from .common import MAX_ID, api, listing, paging, rollout_for, token_required, typed_body, wave_filter
 
 LANGUAGES = ("sv", "en")
 ANSWER_FIELDS = {"answers": "object", "language": "text"}

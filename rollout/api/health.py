@@ -5,7 +5,7 @@ from flask import jsonify
 from sqlalchemy import text
 
 from ..extensions import db
-from . import api
+from .common import api
 
 
 @api.get("/health")

@@ -11,7 +11,18 @@ from ..models import LESSON_STATUSES, Lesson, RetroTheme
 from ..services import lessons
 from ..services.errors import ValidationFailed
 from ..services.validation import without_controls
-from . import MAX_ID, api, language, listing, no_content, paging, rollout_for, token_required, typed_body, wave_filter
+from .common import (
+    MAX_ID,
+    api,
+    language,
+    listing,
+    no_content,
+    paging,
+    rollout_for,
+    token_required,
+    typed_body,
+    wave_filter,
+)
 
 # tags: a list of words (or one text of words separated by commas); the service checks them
 LESSON_FIELDS = {"title": "text", "action": "text", "owner": "text", "origin_wave": "integer",

@@ -5,8 +5,8 @@ from flask import jsonify
 
 from ..models import CARD_KINDS, DECISIONS, LESSON_STATUSES, PROBLEM_STATUSES, QUESTION_KINDS, SEVERITIES, WAVE_STATES
 from ..models.rollouts import ROLLOUT_LANGUAGES
-from . import MAX_ID, MAX_PAGE, MAX_PER_PAGE, api
 from . import openapi_parts as parts
+from .common import MAX_ID, MAX_PAGE, MAX_PER_PAGE, api
 from .openapi_parts import labels, text
 
 
@@ -25,7 +25,8 @@ def _list_of(name: str) -> dict:
 
 
 ERRORS = {str(code): {"$ref": f"#/components/responses/{name}"} for code, name in
-          ((400, "BadRequest"), (401, "Unauthorized"), (403, "Forbidden"), (404, "NotFound"), (422, "Invalid"))}
+          ((400, "BadRequest"), (401, "Unauthorized"), (403, "Forbidden"), (404, "NotFound"), (413, "TooLarge"),
+           (422, "Invalid"))}
 PAGING = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}},
           {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}}]
 KEY = {"name": "key", "in": "path", "required": True, "schema": {"type": "string", "pattern": parts.KEY}}
@@ -40,7 +41,8 @@ NO_CONTENT = {"204": {"description": "Done; no body."}}
 CONFLICT = {"409": {"$ref": "#/components/responses/Conflict"}}
 # the personal token is the credential: no 401 or 403, and 404 says only that the link does not work
 PERSONAL_ERRORS = {"400": ERRORS["400"], "404": {"$ref": "#/components/responses/LinkNotValid"},
-                   "409": {"$ref": "#/components/responses/FeedbackClosed"}, "422": ERRORS["422"]}
+                   "409": {"$ref": "#/components/responses/FeedbackClosed"}, "413": ERRORS["413"],
+                   "422": ERRORS["422"]}
 
 
 def document() -> dict:
@@ -154,12 +156,24 @@ def document() -> dict:
             "key": {"type": ["string", "null"], "description": "ignored: a rollout's key never changes"},
             **rollout_fields}},
         "Selection": parts.selection(),
+        "NewWave": {"type": "object", "required": ["name", "selection"], "properties": {
+            **wave_fields, "selection": _ref("Selection")}},
         "Wave": {"type": "object", "required": ["name", "selection"], "properties": {
             "number": {"type": "integer", "readOnly": True},
             "state": {"type": "string", "readOnly": True, "enum": list(WAVE_STATES)},
             "members_count": {"type": "integer", "readOnly": True}, **wave_fields,
+            # as stored: the instant (UTC) the date or time given meant
+            **{name: {"type": ["string", "null"], "format": "date-time"} for name in ("planned_start", "planned_end")},
             "selection": _ref("Selection"),
-            "decision": {"type": ["string", "null"], "enum": ["go", "no_go", "extend", None], "readOnly": True}}},
+            "pilot": {"type": "boolean", "readOnly": True, "description": "wave 0, the pilot"},
+            "paused_from": {"type": ["string", "null"], "enum": [*WAVE_STATES, None], "readOnly": True,
+                            "description": "the state a paused wave resumes to"},
+            **{name: {"type": ["string", "null"], "format": "date-time", "readOnly": True, "description": what}
+               for name, what in (("started_at", "when it started"), ("feedback_opened_at", "when feedback opened"),
+                                  ("closed_at", "when feedback closed"), ("done_at", "when it was done"))},
+            "decision": {"type": ["string", "null"], "enum": ["go", "no_go", "extend", None], "readOnly": True},
+            "decision_rationale": {"type": ["string", "null"], "readOnly": True,
+                                   "description": "the latest decision's rationale"}}},
         "WaveChange": {"type": "object", "properties": {
             **wave_fields, "selection": {**_nullable(_ref("Selection")), "description": (
                 "null or left out: unchanged; once the wave has started, only the same selection (409 otherwise)")}}},
@@ -230,6 +244,7 @@ def document() -> dict:
         "Forbidden": {"description": "The token's user may not do this.", **error},
         "NotFound": {"description": "No such resource (or not visible to the token's user).", **error},
         "Invalid": {"description": "Validation failed; details lists each problem.", **error},
+        "TooLarge": {"description": "The body is larger than the server takes (MAX_CONTENT_LENGTH).", **error},
         "Conflict": {"description": "A guard of the state machine failed; details names it.", **error},
         "LinkNotValid": {"description": "Unknown or revoked personal token (the answer says nothing more).", **error},
         "FeedbackClosed": {"description": "The wave does not take this now (feedback closed or not open yet).",
@@ -278,7 +293,7 @@ def document() -> dict:
                       "responses": {"200": _json(_ref("Rollout")), **ERRORS}}},
         "/rollouts/{key}/waves": {
             "post": {"summary": "Plan the next wave (numbered from 0, the pilot)", "parameters": [KEY],
-                     "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("Wave")}}},
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("NewWave")}}},
                      "responses": {"201": _json(_ref("Wave"), "Created"), **ERRORS}},
             "get": {"summary": "The rollout's waves", "parameters": [KEY, *PAGING],
                     "responses": {"200": _json(_list_of("Wave")), **ERRORS}}},
@@ -461,12 +476,17 @@ def retro_schemas() -> dict:
                             "description": "each metric since the previous wave"},
                 "problem_categories": {"type": "array", "description": "most reports first", "items": {
                     "type": "object", "properties": {"code": {"type": "string"}, "label": {"type": "string"},
-                                                     "count": {"type": "integer"}}}},
+                                                     "count": {"type": "integer"},
+                                                     "reporters": {"type": "integer",
+                                                                   "description": "members who reported"},
+                                                     "per_100": {"type": ["number", "null"],
+                                                                 "description": "reporters per 100 members"}}}},
                 "serious_problems": {"type": "array", "description": "blockers, then major, newest first", "items": {
                     "type": "object", "properties": {"id": {"type": "integer"}, "category": {"type": "string"},
                                                      "severity": {"type": "string", "enum": list(SEVERITIES)},
                                                      "status": {"type": "string"},
-                                                     "description": {"type": "string"}}}},
+                                                     "description": {"type": "string"},
+                                                     "created_at": {"type": "string", "format": "date-time"}}}},
                 "lessons": {"type": "array", "description": "the lessons that targeted this wave", "items": {
                     "type": "object", "properties": {"lesson": _ref("Lesson"),
                                                      "verification": _nullable(_ref("Comparison"))}}},
@@ -507,6 +527,8 @@ def lesson_schemas() -> dict:
                               "description": "the library lesson it was carried from"},
             "verification": {"type": ["object", "null"], "readOnly": True,
                              "description": "the comparison the team confirmed"},
+            "proposal": {"type": ["string", "null"], "enum": ["effective", "ineffective", "inconclusive", None],
+                         "readOnly": True, "description": "in the library: what its verification proposed"},
             "created_at": {"type": "string", "format": "date-time", "readOnly": True},
             "updated_at": {"type": "string", "format": "date-time", "readOnly": True}}},
         "NewLesson": {"type": "object", "description": "a title, or a theme to take it from", "properties": {

@@ -6,7 +6,8 @@ from flask_babel import gettext as _
 
 from ..services import imports, people, privacy
 from ..services.accounts import require_people_manager
-from . import (
+from . import serialize
+from .common import (
     BadRequest,
     api,
     check_types,
@@ -15,7 +16,6 @@ from . import (
     no_content,
     paging,
     raise_type_problems,
-    serialize,
     token_required,
 )
 

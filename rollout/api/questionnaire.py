@@ -10,7 +10,7 @@ from ..models import Questionnaire
 from ..services import accounts, questionnaires
 from ..services.errors import NotFound, ValidationFailed
 from ..services.validation import whole_number
-from . import api, check_types, json_body, raise_type_problems, rollout_for, token_required
+from .common import api, check_types, json_body, raise_type_problems, rollout_for, token_required
 
 # versions are 32-bit integers in the database
 MAX_VERSION = 2**31 - 1

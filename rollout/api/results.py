@@ -5,8 +5,7 @@ from flask import g
 
 from ..services import gates
 from ..services.results import rollout_results, wave_results
-from . import api, rollout_for, token_required, typed_body
-from .waves import _wave
+from .common import api, rollout_for, token_required, typed_body, wave_for
 
 GATE_FIELDS = {"min_responses": "integer", "max_open_blockers": "integer"}
 
@@ -14,7 +13,7 @@ GATE_FIELDS = {"min_responses": "integer", "max_open_blockers": "integer"}
 @api.get("/rollouts/<key>/waves/<int:number>/results")
 @token_required
 def results_of_wave(key: str, number: int):
-    return wave_results(_wave(key, number), g.user).as_dict()
+    return wave_results(wave_for(key, number), g.user).as_dict()
 
 
 @api.get("/rollouts/<key>/results")
@@ -27,7 +26,7 @@ def results_of_rollout(key: str):
 @api.get("/rollouts/<key>/waves/<int:number>/gate")
 @token_required
 def gate_of_wave(key: str, number: int):
-    wave = _wave(key, number)
+    wave = wave_for(key, number)
     evaluation = gates.evaluate(wave, wave_results(wave, g.user))
     return {**evaluation.as_dict(), "settings": gates.criteria_for(wave)}
 
@@ -43,4 +42,4 @@ def set_rollout_gate(key: str):
 @token_required
 def set_wave_gate(key: str, number: int):
     """This wave's overrides of the rollout's criteria (null removes an override)."""
-    return gates.set_wave_gate(_wave(key, number), typed_body(GATE_FIELDS), g.user)
+    return gates.set_wave_gate(wave_for(key, number), typed_body(GATE_FIELDS), g.user)

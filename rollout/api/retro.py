@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from ..models import CARD_KINDS, Wave
 from ..services import lessons, retro
 from ..services.errors import NotFound, ValidationFailed
-from . import MAX_ID, api, language, listing, no_content, paging, serialize, token_required, typed_body
-from .waves import _wave
+from . import serialize
+from .common import MAX_ID, api, language, listing, no_content, paging, token_required, typed_body, wave_for
 
 CARD_FIELDS = {"kind": "text", "text": "text", "theme": "integer", "answer": "text"}
 CARD_CHANGE_FIELDS = {"kind": "text", "text": "text", "theme": "integer"}  # a card keeps its source
@@ -21,14 +21,14 @@ QUESTION_CODE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 
 
 def _card(key: str, number: int, card_id: int):
-    wave = _wave(key, number)
+    wave = wave_for(key, number)
     if card_id > MAX_ID:
         raise NotFound(_("No such card."))
     return wave, retro.get_card(wave, card_id, g.user)
 
 
 def _theme(key: str, number: int, theme_id: int):
-    wave = _wave(key, number)
+    wave = wave_for(key, number)
     if theme_id > MAX_ID:
         raise NotFound(_("No such theme."))
     return wave, retro.get_theme(wave, theme_id, g.user)
@@ -86,7 +86,7 @@ def _code_filter() -> str:
 def get_retro(key: str, number: int):
     """The board (themes, their cards and votes; the cards in no theme), the caller's votes
     left, and the evidence; the participants' texts are paged with page / per_page."""
-    wave = _wave(key, number)
+    wave = wave_for(key, number)
     page, per_page = paging()
     code = _code_filter()
     board = retro.board(wave, g.user)
@@ -115,7 +115,7 @@ def get_retro(key: str, number: int):
 @api.get("/rollouts/<key>/waves/<int:number>/retro/cards")
 @token_required
 def list_cards(key: str, number: int):
-    wave = _wave(key, number)
+    wave = wave_for(key, number)
     page, per_page = paging()
     items, total = retro.cards(wave, g.user, page=page, per_page=per_page)
     mine = retro.my_votes(wave, g.user)
@@ -127,7 +127,7 @@ def list_cards(key: str, number: int):
 def add_card(key: str, number: int):
     """A card written in the retrospective, or (with `answer`) a participant's free-text
     answer copied onto a card."""
-    wave = _wave(key, number)
+    wave = wave_for(key, number)
     body = typed_body(CARD_FIELDS)
     _check_theme_id(body)
     answer, kind = body.get("answer"), body.get("kind")
@@ -191,7 +191,7 @@ def unvote(key: str, number: int, card_id: int):
 @api.post("/rollouts/<key>/waves/<int:number>/retro/themes")
 @token_required
 def create_theme(key: str, number: int):
-    wave = _wave(key, number)
+    wave = wave_for(key, number)
     body = typed_body(THEME_FIELDS)
     _check_card_ids(body)
     theme = retro.create_theme(wave, {"title": body.get("title"), "cards": body.get("cards")}, g.user)

@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import g
 
 from ..services import rollouts
-from . import api, listing, paging, rollout_for, serialize, token_required, typed_body
+from . import serialize
+from .common import api, listing, paging, rollout_for, token_required, typed_body
 
 # tags: a list of words (or one text of words separated by commas); the service checks them
 ROLLOUT_FIELDS = {"key": "text", "name": "text", "description": "text", "language": "text",

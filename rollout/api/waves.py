@@ -2,25 +2,15 @@
 from __future__ import annotations
 
 from flask import g
-from flask_babel import gettext as _
 
 from ..services import cohorts, waves
-from ..services.errors import NotFound
-from . import api, listing, paging, rollout_for, serialize, token_required, typed_body
+from . import serialize
+from .common import api, listing, paging, rollout_for, token_required, typed_body, wave_for
 
-# wave numbers are 32-bit integers in the database
-MAX_WAVE_NUMBER = 2**31 - 1
 WAVE_FIELDS = {"name": "text", "selection": {"percentage": "integer"}, "planned_start": "text", "planned_end": "text",
                "feedback_days": "integer"}
 TRANSITION_FIELDS = {"to": "text", "decision": "text", "rationale": "text"}
 DECISION_FIELDS = {"decision": "text", "rationale": "text"}
-
-
-def _wave(key: str, number: int):
-    rollout = rollout_for(key)
-    if number > MAX_WAVE_NUMBER:
-        raise NotFound(_("No such wave."))
-    return waves.get_wave(rollout, number)
 
 
 @api.post("/rollouts/<key>/waves")
@@ -45,13 +35,13 @@ def list_waves(key: str):
 @api.get("/rollouts/<key>/waves/<int:number>")
 @token_required
 def get_wave(key: str, number: int):
-    return serialize.wave(_wave(key, number))
+    return serialize.wave(wave_for(key, number))
 
 
 @api.patch("/rollouts/<key>/waves/<int:number>")
 @token_required
 def update_wave(key: str, number: int):
-    wave = _wave(key, number)
+    wave = wave_for(key, number)
     body = typed_body(WAVE_FIELDS)
     if body.get("selection") is None:
         body.pop("selection", None)  # null, as left out: the selection stays (started or not)
@@ -64,7 +54,7 @@ def update_wave(key: str, number: int):
 @api.get("/rollouts/<key>/waves/<int:number>/preview")
 @token_required
 def preview(key: str, number: int):
-    wave = _wave(key, number)
+    wave = wave_for(key, number)
     page, per_page = paging()
     everyone = cohorts.preview_for(wave, g.user)
     return listing([serialize.member(c) for c in cohorts.page_of(everyone, page, per_page)],
@@ -74,7 +64,7 @@ def preview(key: str, number: int):
 @api.get("/rollouts/<key>/waves/<int:number>/members")
 @token_required
 def members(key: str, number: int):
-    wave = _wave(key, number)
+    wave = wave_for(key, number)
     page, per_page = paging()
     items, total = cohorts.members_for(wave, g.user, page, per_page)
     return listing([serialize.member(c) for c in items], total, page, per_page)
@@ -83,7 +73,7 @@ def members(key: str, number: int):
 @api.post("/rollouts/<key>/waves/<int:number>/transitions")
 @token_required
 def transition(key: str, number: int):
-    wave = _wave(key, number)
+    wave = wave_for(key, number)
     body = typed_body(TRANSITION_FIELDS)
     wave = waves.transition(wave, body.get("to") or "", g.user,
                             decision=body.get("decision"), rationale=body.get("rationale") or "")
@@ -93,7 +83,7 @@ def transition(key: str, number: int):
 @api.post("/rollouts/<key>/waves/<int:number>/decision")
 @token_required
 def decision(key: str, number: int):
-    wave = _wave(key, number)
+    wave = wave_for(key, number)
     body = typed_body(DECISION_FIELDS)
     wave = waves.decide(wave, body.get("decision"), body.get("rationale") or "", g.user)
     return serialize.wave(wave)
@@ -103,6 +93,6 @@ def decision(key: str, number: int):
 @token_required
 def decisions(key: str, number: int):
     """Every decision on the wave, oldest first, each with the evidence it was made on."""
-    wave = _wave(key, number)
+    wave = wave_for(key, number)
     items = [waves.decision_as_dict(d) for d in waves.decisions(wave)]
     return {"items": items, "total": len(items)}
