@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from . import config as settings
 from .extensions import babel, csrf, db, login_manager, migrate
+from .languages import LANGUAGES
 
 
 def create_app(config: Optional[dict] = None) -> Flask:
@@ -33,7 +34,7 @@ def create_app(config: Optional[dict] = None) -> Flask:
 
 
 def select_locale() -> str:
-    languages = ("sv", "en")
+    languages = LANGUAGES
     chosen = session.get("lang") if request else None
     if chosen in languages:
         return chosen

@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from .languages import LANGUAGES
 from .services import accounts, demo, imports, signin
 from .services.errors import DomainError, ValidationFailed
 
@@ -36,7 +37,7 @@ def _fail(error: DomainError) -> None:
 @click.option("--people-manager", is_flag=True, help="May read and change the people directory.")
 @click.option("--rollout-creator", is_flag=True, help="May plan new rollouts.")
 @click.option("--password", help="Prompted for (hidden, twice) when not given.")
-@click.option("--language", type=click.Choice(["sv", "en"]), default="sv")
+@click.option("--language", type=click.Choice(LANGUAGES), default="sv")
 def create_user(email: str, name: str, admin: bool, people_manager: bool, rollout_creator: bool,
                 password: str | None, language: str) -> None:
     """Create a staff account."""

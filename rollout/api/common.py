@@ -10,6 +10,8 @@ from flask import Blueprint, g, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from ..languages import LANGUAGES
+
 # services.rollouts as another name: `rollouts` here is this package's own module
 from ..services import accounts
 from ..services import rollouts as rollout_service
@@ -23,7 +25,6 @@ MAX_PER_PAGE = 500
 # Far beyond any real list, and small enough that page * per_page fits an SQL OFFSET.
 MAX_PAGE = 100_000
 
-LANGUAGES = ("sv", "en")
 
 
 class Unauthorized(DomainError):

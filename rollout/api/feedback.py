@@ -10,13 +10,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
+from ..languages import LANGUAGES
 from ..models import PROBLEM_STATUSES, Person, ProblemReport, Wave
 from ..services import accounts, feedback
 from ..services.errors import NotFound, ValidationFailed
 from . import serialize
 from .common import MAX_ID, api, listing, paging, rollout_for, token_required, typed_body, wave_filter
 
-LANGUAGES = ("sv", "en")
 ANSWER_FIELDS = {"answers": "object", "language": "text"}
 PROBLEM_FIELDS = {"category": "text", "severity": "text", "description": "text"}
 TRIAGE_FIELDS = {"status": "text", "note": "text"}

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import jsonify
 
+from ..languages import LANGUAGES
 from ..models import CARD_KINDS, DECISIONS, LESSON_STATUSES, PROBLEM_STATUSES, QUESTION_KINDS, SEVERITIES, WAVE_STATES
-from ..models.rollouts import ROLLOUT_LANGUAGES
 from . import openapi_parts as parts
 from .common import MAX_ID, MAX_PAGE, MAX_PER_PAGE, api
 from .openapi_parts import labels, text
@@ -47,7 +47,7 @@ PERSONAL_ERRORS = {"400": ERRORS["400"], "404": {"$ref": "#/components/responses
 
 def document() -> dict:
     rollout_fields, wave_fields = parts.rollout_fields(), parts.wave_fields()
-    rollout_fields["language"] = {"type": ["string", "null"], "enum": [*ROLLOUT_LANGUAGES, None], "default": "sv",
+    rollout_fields["language"] = {"type": ["string", "null"], "enum": [*LANGUAGES, None], "default": "sv",
                                   "description": "the language the team writes the rollout's texts in; null: "
                                                  "unchanged (a new rollout's is sv)"}
     feedback_schemas = {

@@ -1,13 +1,11 @@
 """A wave's retrospective: the evidence it opens with, cards, themes and dot votes."""
 from __future__ import annotations
 
-import re
-
 from flask import g, request
 from flask_babel import gettext as _
 
 from ..models import CARD_KINDS, Wave
-from ..services import lessons, retro
+from ..services import lessons, questionnaires, retro
 from ..services.errors import NotFound, ValidationFailed
 from . import serialize
 from .common import MAX_ID, api, language, listing, no_content, paging, token_required, typed_body, wave_for
@@ -17,7 +15,6 @@ CARD_CHANGE_FIELDS = {"kind": "text", "text": "text", "theme": "integer"}  # a c
 THEME_FIELDS = {"title": "text"}
 # a theme is made of the cards on one board: a few dozen, never thousands
 MAX_THEME_CARDS = 1000
-QUESTION_CODE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 
 
 def _card(key: str, number: int, card_id: int):
@@ -74,7 +71,7 @@ def _theme_answer(wave: Wave, theme_id: int) -> dict:
 
 def _code_filter() -> str:
     code = request.args.get("code", "")
-    if code and not QUESTION_CODE.fullmatch(code):
+    if code and not questionnaires.CODE.fullmatch(code):
         raise ValidationFailed(_("Bad query parameters."), [{"field": "code", "message": _("No such question code.")}])
     return code
 

@@ -8,20 +8,21 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Te
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..languages import LANGUAGES
 from .accounts import RolloutRole
 from .people import Person
 from .types import JSONType, UTCDateTime, utcnow
 
 WAVE_STATES = ("planned", "active", "feedback", "review", "done", "paused", "cancelled")
 DECISIONS = ("go", "no_go", "extend")
-# the language the team writes the rollout's texts in (name, waves, cards, lessons); pages mark
-# those texts with it when the reader's language differs (WCAG 3.1.2)
-ROLLOUT_LANGUAGES = ("sv", "en")
 
 
 class Rollout(db.Model):
     __tablename__ = "rollouts"
-    __table_args__ = (CheckConstraint("language IN ('sv', 'en')", name="language"),)
+    # the language the team writes the rollout's texts in (name, waves, cards, lessons); pages mark
+    # those texts with it when the reader's language differs (WCAG 3.1.2)
+    __table_args__ = (CheckConstraint(f"language IN ({', '.join(repr(code) for code in LANGUAGES)})",
+                                      name="language"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import formatting
+from ..languages import LANGUAGES
 from ..models import AuditEvent
 
 
@@ -129,7 +130,7 @@ def _category(item: Any) -> list[Piece]:
     """A problem category as "printing: Utskrifter / Printing", each label in its language."""
     if not isinstance(item, dict):
         return [(value_text(item), None)]
-    labels = [(str(item[code]), code) for code in ("sv", "en") if item.get(code)]
+    labels = [(str(item[code]), code) for code in LANGUAGES if item.get(code)]
     return [(f"{item.get('code', '')}: ", None), *_joined([[label] for label in labels], " / ")]
 
 

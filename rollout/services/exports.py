@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from .. import formatting
 from ..extensions import db
+from ..languages import LANGUAGES
 from ..models import Answer, Person, ProblemReport, Questionnaire, Response, Rollout, User, Wave
 from . import compare, gates, lessons, questionnaires, retro
 from . import waves as wave_service
@@ -73,7 +74,7 @@ def responses_csv(rollout: Rollout, actor: Optional[User], wave: Optional[Wave] 
                 questions[q.code] = q
     anonymous = rollout.anonymous
     words = None
-    if headings in ("sv", "en"):
+    if headings in LANGUAGES:
         with force_locale(headings):
             header = _fixed_headings(anonymous) + [questions[code].prompt(headings) for code in codes]
             yes_no = {"yes": _("Yes"), "no": _("No")}
@@ -176,7 +177,7 @@ def rollout_json(rollout: Rollout, actor: Optional[User]) -> dict:
     return {
         "key": rollout.key, "name": rollout.name, "description": rollout.description,
         "anonymous": rollout.anonymous, "anonymity_k": rollout.anonymity_k, "reminder_days": rollout.reminder_days,
-        "gate": {**gates.DEFAULTS, **(rollout.gate or {})},
+        "gate": gates.rollout_criteria(rollout),
         "problem_categories": questionnaires.categories(rollout),
         "questionnaires": [questionnaires.as_data(q) for q in versions],
         "tags": rollout.tags, "vote_budget": rollout.vote_budget,

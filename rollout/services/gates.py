@@ -50,8 +50,14 @@ class GateEvaluation:
         return {"verdict": self.verdict, "criteria": [c.as_dict() for c in self.criteria]}
 
 
+def rollout_criteria(rollout: Rollout) -> dict:
+    """The criteria every wave of the rollout is held to unless it overrides them."""
+    return {**DEFAULTS, **(rollout.gate or {})}
+
+
 def criteria_for(wave: Wave) -> dict:
-    return {**DEFAULTS, **(wave.rollout.gate or {}), **(wave.gate_overrides or {})}
+    """The criteria the wave is held to: the rollout's, with the wave's own overrides."""
+    return {**rollout_criteria(wave.rollout), **(wave.gate_overrides or {})}
 
 
 def clean_criteria(data, problems: Problems, *, partial: bool = True) -> dict:
@@ -94,7 +100,7 @@ def set_rollout_gate(rollout: Rollout, data: dict, actor: Optional[User]) -> dic
     rollout.gate = {k: v for k, v in gate.items() if v is not None}
     audit.record(actor, "gate.rollout", rollout=rollout, details=clean)
     db.session.commit()
-    return {**DEFAULTS, **rollout.gate}
+    return rollout_criteria(rollout)
 
 
 def set_wave_gate(wave: Wave, data: dict, actor: Optional[User]) -> dict:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..extensions import db
+from ..languages import LANGUAGES
 from ..models import FeedbackLink, Membership, Person, RolloutRole, Unit, User, Wave
 from ..models.types import utcnow
 from . import audit
@@ -57,7 +58,7 @@ def validate_person(data: dict, problems: Problems, **where) -> Optional[dict]:
         problems.add("email", reason, **where)
     if reason := text_problem(unit, 200):
         problems.add("unit", reason, **where)
-    if language not in ("sv", "en"):
+    if language not in LANGUAGES:
         problems.add("language", _("Use sv or en."), **where)
     clean_attributes: dict[str, Optional[str]] = {}
     if not isinstance(attributes, dict):

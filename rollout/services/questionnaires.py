@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..languages import LANGUAGES
 from ..models import QUESTION_KINDS, Question, Questionnaire, Rollout, User
 from . import audit
 from .accounts import require_lead
@@ -136,7 +137,7 @@ def _clean_all(items, problems: Problems, rollout: Rollout) -> list[dict]:
         if not isinstance(prompt, dict):
             problems.add(f"{where}.prompt", _("Give the question in Swedish and English."))
         else:
-            for language in ("sv", "en"):
+            for language in LANGUAGES:
                 text = prompt.get(language)
                 if not isinstance(text, str) or not text.strip():
                     problems.add(f"{where}.prompt.{language}", _("Write the question in this language."))
@@ -200,7 +201,7 @@ def _comparable(q: dict) -> tuple:
 def _labels(item: dict, where: str, max_length: int, problems: Problems, message: str) -> dict[str, str]:
     """The Swedish and English labels of an option or category, each checked."""
     labels = {}
-    for language in ("sv", "en"):
+    for language in LANGUAGES:
         label = item.get(language)
         if not isinstance(label, str) or not label.strip() or text_problem(label.strip(), max_length):
             problems.add(f"{where}.{language}", message)

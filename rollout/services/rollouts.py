@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..languages import LANGUAGES
 from ..models import ROLES, Rollout, RolloutRole, User, Wave
-from ..models.rollouts import ROLLOUT_LANGUAGES
 from . import audit, lessons, questionnaires, settings
 from .accounts import require_lead, require_rollout_creator, require_view
 from .errors import NotFound, Problems, ValidationFailed
@@ -42,7 +42,7 @@ def _validate(data: dict, problems: Problems, *, rollout: Optional[Rollout] = No
         problems.add("description", reason)
     if not isinstance(anonymous, bool):
         problems.add("anonymous", _("Must be true or false."))
-    if language not in ROLLOUT_LANGUAGES:
+    if language not in LANGUAGES:
         problems.add("language", _("Choose Swedish (sv) or English (en)."))
     reminder_days = whole_number(data.get("reminder_days", rollout.reminder_days if rollout else 2), 0, 30)
     if reminder_days is None:

@@ -22,19 +22,19 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 from wtforms.fields.choices import SelectChoice
 
+from ..languages import LANGUAGES
 from ..models import Rollout, Wave
-from ..models.rollouts import ROLLOUT_LANGUAGES
 from ..services import questionnaires, waves
 
 
 def _differs(context: Context, language: Optional[str]) -> Optional[str]:
     """The passage's language when it is a known one and not the page's, else None."""
-    return language if language in ROLLOUT_LANGUAGES and language != context.get("current_locale") else None
+    return language if language in LANGUAGES and language != context.get("current_locale") else None
 
 
 def other_language(language: Optional[str]) -> Optional[str]:
     """In a view: `language` when it is a known one and not the page's, else None."""
-    return language if language in ROLLOUT_LANGUAGES and language != str(get_locale()) else None
+    return language if language in LANGUAGES and language != str(get_locale()) else None
 
 
 def choice(value: str, text: str, language: Optional[str], optgroup: Optional[str] = None) -> SelectChoice:

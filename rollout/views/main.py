@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, request, session, url_for
 from flask_login import current_user
 
+from ..languages import LANGUAGES
 from .helpers import safe_next
 
 bp = Blueprint("main", __name__)
@@ -18,6 +19,6 @@ def index():
 
 @bp.route("/language/<code>")
 def language(code: str):
-    if code in ("sv", "en"):
+    if code in LANGUAGES:
         session["lang"] = code
     return redirect(safe_next(request.args.get("next"), url_for("main.index")))

@@ -13,11 +13,11 @@ from datetime import date
 from flask import Blueprint, current_app, g, render_template, request
 from flask_babel import format_date, get_locale, refresh
 
+from ..languages import LANGUAGES
 from ..services.settings import retention_defaults
 
 bp = Blueprint("public", __name__)
 
-LANGUAGES = ("sv", "en")
 COMPLIANCE_LEVELS = ("full", "partial", "none")
 
 

@@ -24,6 +24,7 @@ from ..forms.retro import (
     ThemeForm,
     VerifyForm,
 )
+from ..languages import LANGUAGES
 from ..models import CARD_KINDS, Rollout, Wave
 from ..services import exports, lessons, retro, rollouts, waves
 from ..services.accounts import can_lead
@@ -39,7 +40,6 @@ bp.add_app_template_global(retro.is_open, "retro_is_open")
 bp.add_app_template_global(retro.format_number, "format_number")
 
 TEXTS_PER_PAGE = 20
-LANGUAGES = ("sv", "en")
 
 
 class TextsPagination(Pagination):

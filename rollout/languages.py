@@ -1,0 +1,6 @@
+"""The app's two languages, in one place: Swedish, the default, and English. Pages, e-mails,
+people, accounts, rollouts' texts, questions and exports take these and no others."""
+from __future__ import annotations
+
+LANGUAGES = ("sv", "en")
+DEFAULT_LANGUAGE = "sv"
