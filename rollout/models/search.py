@@ -38,15 +38,6 @@ SQLITE_CREATE = [
 SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {FTS_TABLE}_{name}" for name in ("insert", "delete", "update")] + [
     f"DROP TABLE IF EXISTS {FTS_TABLE}"]
 POSTGRES_CREATE = [f"CREATE INDEX {PG_INDEX} ON lessons USING gin (to_tsvector('simple', search_text))"]
-POSTGRES_DROP = [f"DROP INDEX IF EXISTS {PG_INDEX}"]
-
-
-def create_statements(dialect: str) -> list[str]:
-    return POSTGRES_CREATE if dialect == "postgresql" else SQLITE_CREATE
-
-
-def drop_statements(dialect: str) -> list[str]:
-    return POSTGRES_DROP if dialect == "postgresql" else SQLITE_DROP
 
 
 for _statement in SQLITE_CREATE:

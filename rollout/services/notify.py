@@ -78,10 +78,6 @@ def queue(kind: str, key: str, to_address: str, language: str, template: str, *,
     return result.first() is not None  # (rowcount is -1 here on psycopg)
 
 
-def exists(key: str) -> bool:
-    return db.session.scalar(select(Notification.id).where(Notification.dedupe_key == key)) is not None
-
-
 def _claim(limit: int, keys: Optional[list[str]] = None) -> list[int]:
     """Mark up to `limit` due rows as being sent by this worker; each row is claimed by one worker only."""
     now = utcnow()

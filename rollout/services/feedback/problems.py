@@ -1,0 +1,106 @@
+"""Problem reports: sent by a participant through their link (a blocker alerts
+the leads at once), listed for the team, triaged by a lead, and the count of
+open blockers that the gates ask for."""
+from __future__ import annotations
+
+from typing import Optional
+
+from flask_babel import gettext as _
+from sqlalchemy import case, func, select
+
+from ...extensions import db
+from ...models import PROBLEM_STATUSES, SEVERITIES, ProblemReport, Rollout, User, Wave
+from ...models.types import utcnow
+from .. import audit, notify, questionnaires
+from ..accounts import require_lead, require_view
+from ..errors import Problems
+from ..validation import text_problem
+from .responses import MAX_TEXT, FeedbackClosed, start_of_day, visit
+
+
+def report_problem(token: str, data: dict) -> ProblemReport:
+    v = visit(token)
+    if not v.can_report:
+        raise FeedbackClosed(_("Problems are reported with this link until the team has decided on the wave, "
+                               "and it has. Contact your usual IT support instead."))
+    problems = Problems()
+    if not isinstance(data, dict):
+        data = {}
+    category = data.get("category")
+    severity = data.get("severity")
+    description = data.get("description")
+    codes = [c["code"] for c in questionnaires.categories(v.rollout)]
+    if category not in codes:
+        problems.add("category", _("Choose a category."))
+    if severity not in SEVERITIES:
+        problems.add("severity", _("Choose how serious the problem is."))
+    if not isinstance(description, str) or not description.strip():
+        problems.add("description", _("Describe the problem."))
+    elif reason := text_problem(description.strip().replace("\t", " "), MAX_TEXT):
+        problems.add("description", reason)
+    problems.raise_if_any(_("The problem could not be reported."))
+    anonymous = v.rollout.anonymous
+    # like an anonymous response, an anonymous report keeps its day, not its minute
+    reported = start_of_day(utcnow()) if anonymous else utcnow()
+    report = ProblemReport(wave_id=v.wave.id, person_id=None if anonymous else v.person.id, category=category,
+                           severity=severity, description=description.strip(), created_at=reported,
+                           updated_at=reported)
+    db.session.add(report)
+    db.session.flush()
+    alerts = []
+    if severity == "blocker":
+        for lead in notify.leads_of(v.rollout):
+            alerts.append(f"blocker:{report.id}:{lead.id}")
+            notify.queue("blocker", alerts[-1], lead.email, lead.language, "blocker",
+                         wave_id=v.wave.id, user_id=lead.id, wave=v.wave, rollout=v.rollout, report=report,
+                         category=questionnaires.category_label(v.rollout, category, lead.language),
+                         reporter=None if v.rollout.anonymous else v.person,
+                         url=notify.public_url(f"/rollouts/{v.rollout.key}/problems"))
+    db.session.commit()
+    if alerts:
+        # "at once": the leads hear of a blocker now, not at the next tick (only these messages)
+        notify.deliver_pending(keys=alerts)
+    return report
+
+
+def list_problems(rollout: Rollout, actor: Optional[User], *, wave: Optional[Wave] = None, status: str = "",
+                  page: int = 1, per_page: int = 50) -> tuple[list[tuple[ProblemReport, Wave]], int]:
+    require_view(actor, rollout)
+    query = select(ProblemReport, Wave).join(Wave, Wave.id == ProblemReport.wave_id).where(Wave.rollout_id == rollout.id)
+    if wave is not None:
+        query = query.where(ProblemReport.wave_id == wave.id)
+    if status:
+        query = query.where(ProblemReport.status == status)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    severity_order = case({"blocker": 0, "major": 1, "minor": 2}, value=ProblemReport.severity, else_=3)
+    rows = db.session.execute(query.order_by(
+        (ProblemReport.status == "resolved"), severity_order, ProblemReport.created_at.desc())
+        .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+    return [(r, w) for r, w in rows], total
+
+
+def triage(report: ProblemReport, status: str, note: str, actor: Optional[User]) -> ProblemReport:
+    wave = db.session.get(Wave, report.wave_id)
+    require_lead(actor, wave.rollout)
+    problems = Problems()
+    if status not in PROBLEM_STATUSES:
+        problems.add("status", _("Choose new, acknowledged or resolved."))
+    if note is not None and not isinstance(note, str):
+        problems.add("note", _("Write text."))
+        note = ""
+    note = (note or "").strip()
+    if reason := text_problem(note.replace("\t", " "), MAX_TEXT):
+        problems.add("note", reason)
+    problems.raise_if_any(_("The problem could not be updated."))
+    before = report.status
+    report.status, report.note, report.updated_at = status, note, utcnow()
+    audit.record(actor, "problem.triage", rollout=wave.rollout, subject=f"#{report.id}",
+                 details={"from": before, "to": status})
+    db.session.commit()
+    return report
+
+
+def open_blockers(wave: Wave) -> int:
+    return db.session.scalar(select(func.count()).select_from(ProblemReport).where(
+        ProblemReport.wave_id == wave.id, ProblemReport.severity == "blocker",
+        ProblemReport.status != "resolved")) or 0

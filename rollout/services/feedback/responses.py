@@ -1,0 +1,239 @@
+"""What a personal link opens (`visit`) and the answers given through it:
+checked against the questionnaire, stored as one response per person and wave
+(replaced on an edit), and shown again to the person who gave them."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Optional
+
+from flask_babel import gettext as _
+from sqlalchemy import exists, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ...extensions import db
+from ...models import Answer, FeedbackLink, Person, Question, Questionnaire, Response, Rollout, Wave
+from ...models.types import utcnow
+from ..errors import DomainError, Problems
+from ..validation import text_problem, whole_number
+from .keys import respondent_key, token_hash
+
+MAX_TEXT = 2000
+SCALES = {"rating": (1, 5), "nps": (0, 10)}
+# a participant reports problems from the wave's start until the team has decided on it
+REPORTING_STATES = ("active", "feedback", "paused", "review")
+
+
+class LinkNotValid(DomainError):
+    """Unknown or revoked: the page says so and reveals nothing else."""
+
+    status = 404
+    code = "link_not_valid"
+
+
+class FeedbackClosed(DomainError):
+    status = 409
+    code = "feedback_closed"
+
+
+def start_of_day(value: datetime) -> datetime:
+    """00:00 UTC of the day of `value`: the finest time an anonymous response keeps."""
+    return value.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+@dataclass
+class Visit:
+    link: FeedbackLink
+    wave: Wave
+    rollout: Rollout
+    person: Person
+    questionnaire: Optional[Questionnaire]
+    response: Optional[Response]
+    # a renewed link of an anonymous rollout: earlier answers exist or not, it does not say
+    earlier_answers_hidden: bool = False
+
+    @property
+    def can_answer(self) -> bool:
+        # the window is shut at its closing time, even before the next tick moves the wave to review
+        closes = self.wave.feedback_closes_at
+        return self.wave.state == "feedback" and (closes is None or utcnow() < closes)
+
+    @property
+    def can_report(self) -> bool:
+        # from the start until the team has decided: a problem found after answering, or while
+        # the team reviews the wave, still counts for its decision
+        return self.wave.state in REPORTING_STATES
+
+
+def visit(token: str) -> Visit:
+    """What a personal link opens: one person's form for one wave, nothing else."""
+    if not token or len(token) > 100:
+        raise LinkNotValid(_("This link does not work."))
+    link = db.session.scalar(select(FeedbackLink).where(FeedbackLink.token_hash == token_hash(token)))
+    if link is None or link.revoked_at is not None:
+        raise LinkNotValid(_("This link does not work."))
+    wave = db.session.get(Wave, link.wave_id)
+    if wave.state == "cancelled":
+        raise LinkNotValid(_("This link does not work."))
+    questionnaire = db.session.get(Questionnaire, wave.questionnaire_id) if wave.questionnaire_id else None
+    if wave.rollout.anonymous and link.renewed_at is not None:
+        # whoever holds a renewed link (sent to a changed address, perhaps by someone on the team)
+        # must not read the answers of the person it was first sent to: it may answer again,
+        # replacing them, but never sees them, nor whether there were any
+        return Visit(link, wave, wave.rollout, link.person, questionnaire, None, earlier_answers_hidden=True)
+    response = db.session.scalar(select(Response).where(
+        Response.wave_id == wave.id, Response.respondent_key == respondent_key(wave.id, link.person_id)))
+    return Visit(link, wave, wave.rollout, link.person, questionnaire, response)
+
+
+def touch(v: Visit) -> None:
+    """Note when a link was last opened; never in an anonymous rollout, where it would tell the
+    team who has (probably) answered."""
+    if v.rollout.anonymous:
+        return
+    v.link.last_opened_at = utcnow()
+    db.session.commit()
+
+
+def current_answers(v: Visit) -> dict:
+    """The stored answers, shaped as they were given: {code: value}."""
+    answers: dict = {}
+    if v.response is None or v.questionnaire is None:
+        return answers
+    kinds = {q.code: q.kind for q in v.questionnaire.questions}
+    for answer in v.response.answers:
+        kind = kinds.get(answer.code)
+        if kind == "multi":
+            answers.setdefault(answer.code, []).append(answer.option)
+        elif kind in ("choice", "yes_no"):
+            answers[answer.code] = answer.option
+        elif kind in ("rating", "nps"):
+            answers[answer.code] = int(answer.number)
+        elif kind == "number":
+            answers[answer.code] = int(answer.number) if float(answer.number).is_integer() else answer.number
+        else:
+            answers[answer.code] = answer.text
+    return answers
+
+
+def validate_answers(questions: list[Question], answers) -> tuple[list[dict], Problems]:
+    """Every answer checked against its question: rows for the answers table, or the problems."""
+    problems = Problems()
+    rows: list[dict] = []
+    if not isinstance(answers, dict):
+        problems.add("answers", _("Answers are an object of question codes and values."))
+        return rows, problems
+    by_code = {q.code: q for q in questions}
+    for code in answers:
+        if code not in by_code:
+            problems.add(str(code)[:60], _("There is no question %(code)s.", code=str(code)[:60]))
+    for q in questions:
+        value = answers.get(q.code)
+        empty = value is None or value == "" or (value == [] and q.kind == "multi") or (
+            isinstance(value, str) and not value.strip())
+        if empty:
+            if q.required:
+                problems.add(q.code, _("Answer this question."))
+            continue
+        if q.kind in SCALES:
+            low, high = SCALES[q.kind]
+            number = whole_number(value, low, high)
+            if number is None:
+                problems.add(q.code, _("Choose a value from %(low)s to %(high)s.", low=low, high=high))
+            else:
+                rows.append({"code": q.code, "number": number})
+        elif q.kind == "number":
+            number = None
+            if not isinstance(value, bool) and isinstance(value, (int, float, str)):
+                try:
+                    number = float(str(value).strip().replace(",", ".").replace("\u00a0", "").replace(" ", ""))
+                except ValueError:
+                    number = None
+            if number is None or not math.isfinite(number):
+                problems.add(q.code, _("Give a number."))
+            elif (q.min_value is not None and number < q.min_value) or (q.max_value is not None and number > q.max_value):
+                low = "" if q.min_value is None else f"{q.min_value:g}"
+                high = "" if q.max_value is None else f"{q.max_value:g}"
+                problems.add(q.code, _("Give a number from %(low)s to %(high)s.", low=low or "−∞", high=high or "∞"))
+            else:
+                rows.append({"code": q.code, "number": number})
+        elif q.kind == "yes_no":
+            option = {True: "yes", False: "no", "yes": "yes", "no": "no", "ja": "yes", "nej": "no"}.get(
+                value if isinstance(value, bool) else str(value).strip().lower() if isinstance(value, str) else None)
+            if option is None:
+                problems.add(q.code, _("Answer yes or no."))
+            else:
+                rows.append({"code": q.code, "option": option, "number": 1 if option == "yes" else 0})
+        elif q.kind == "choice":
+            values = {o["value"] for o in q.options or []}
+            if not isinstance(value, str) or value not in values:
+                problems.add(q.code, _("Choose one of the options."))
+            else:
+                rows.append({"code": q.code, "option": value})
+        elif q.kind == "multi":
+            values = {o["value"] for o in q.options or []}
+            chosen = value if isinstance(value, list) else [value]
+            if not all(isinstance(v, str) and v in values for v in chosen):
+                problems.add(q.code, _("Choose among the options."))
+            else:
+                rows.extend({"code": q.code, "option": v} for v in dict.fromkeys(chosen))
+        else:
+            if not isinstance(value, str):
+                problems.add(q.code, _("Write text."))
+            elif reason := text_problem(value.strip().replace("\t", " "), MAX_TEXT):
+                problems.add(q.code, reason)
+            else:
+                rows.append({"code": q.code, "text": value.strip()})
+    return rows, problems
+
+
+def submit(token: str, answers, language: str = "sv") -> Response:
+    """Store a participant's answers, or replace them when they edit. A double
+    submit is one response: the row is unique on (wave, respondent key)."""
+    v = visit(token)
+    if not v.can_answer:
+        if v.wave.state == "paused":
+            raise FeedbackClosed(_("Feedback for this wave is paused for now; your link works again when it resumes."))
+        raise FeedbackClosed(_("The feedback window for this wave is closed; answers can no longer be changed.")
+                             if v.wave.feedback_opened_at else _("Feedback for this wave has not opened yet."))
+    rows, problems = validate_answers(v.questionnaire.questions, answers)
+    problems.raise_if_any(_("Some answers need attention."))
+    key = respondent_key(v.wave.id, v.person.id)
+    anonymous = v.rollout.anonymous
+    # an anonymous response keeps nothing that could single its person out: no language, no time
+    # finer than the day (the row id is never shown), no count of edits
+    language = "" if anonymous else language if language in ("sv", "en") else "sv"
+    for _attempt in range(2):
+        # the row lock makes two edits of the same response take turns (PostgreSQL; SQLite has one writer)
+        response = db.session.scalar(select(Response).where(Response.wave_id == v.wave.id,
+                                                            Response.respondent_key == key)
+                                     .with_for_update().execution_options(populate_existing=True))
+        now = start_of_day(utcnow()) if anonymous else utcnow()
+        if response is None:
+            response = Response(wave_id=v.wave.id, questionnaire_id=v.questionnaire.id, respondent_key=key,
+                                person_id=None if anonymous else v.person.id, language=language,
+                                submitted_at=now, updated_at=now)
+            db.session.add(response)
+            try:
+                db.session.flush()
+            except IntegrityError:
+                # the same person submitted twice at once: the other request made the row; edit it
+                db.session.rollback()
+                continue
+            db.session.execute(update(Wave).where(Wave.id == v.wave.id)
+                               .values(responses_count=Wave.responses_count + 1))
+        else:
+            response.updated_at, response.language = now, language
+            if not anonymous:
+                response.edits += 1
+        # an edit replaces every answer (the old rows are deleted as orphans)
+        response.answers = [Answer(wave_id=v.wave.id, **row) for row in rows]
+        db.session.commit()
+        return response
+    raise FeedbackClosed(_("Your answers could not be saved; try again."))
+
+
+def has_response(wave: Wave, person_id: int) -> bool:
+    return db.session.scalar(select(exists().where(Response.wave_id == wave.id,
+                                                   Response.respondent_key == respondent_key(wave.id, person_id))))
