@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
 from ..forms import ActionForm, DecisionForm, TransitionForm, WaveForm
-from ..models import FeedbackLink, Questionnaire, Response, Wave
+from ..models import Questionnaire, Wave
 from ..services import cohorts, feedback, gates, notify, people, rollouts, waves
 from ..services.accounts import can_lead, require_lead
 from ..services.errors import GuardFailed, ValidationFailed
@@ -142,8 +142,9 @@ def _wave_page(rollout, wave, decision_form: DecisionForm | None = None, status:
                            pager=Pagination(page, per_page, total), can_lead=lead, moves=moves,
                            previous=waves.previous_wave(wave), form=TransitionForm(),
                            decision_form=decision_form or DecisionForm(formdata=None), feedback=_feedback_facts(wave),
-                           answered=_answered(wave, person_ids), links=_links(wave, person_ids) if lead else {},
-                           can_send_links=lead and _links_can_be_sent(wave), decisions=waves.decisions(wave),
+                           answered=feedback.answered_among(wave, person_ids),
+                           links=feedback.links_of(wave, person_ids) if lead else {},
+                           can_send_links=lead and feedback.links_can_be_sent(wave), decisions=waves.decisions(wave),
                            gate=gates.evaluate(wave) if lead and wave.state == "review" else None), status
 
 
@@ -163,33 +164,6 @@ def _feedback_facts(wave: Wave) -> dict | None:
             # queued by the next tick, then delivered by a mail server (or kept in the outbox)
             "invitations_waiting": max(0, wave.members_count - notify.delivered(wave.id, "invitation")),
             "mail_server": bool(current_app.config.get("MAIL_SERVER"))}
-
-
-def _answered(wave: Wave, person_ids: list[int]) -> set[int]:
-    """Which of these people have answered (one query). Never asked in an anonymous rollout:
-    whether a person answered is exactly what anonymity hides from the team."""
-    if wave.rollout.anonymous or wave.feedback_opened_at is None or not person_ids:
-        return set()
-    keys = {feedback.respondent_key(wave.id, person_id): person_id for person_id in person_ids}
-    found = db.session.scalars(select(Response.respondent_key).where(Response.wave_id == wave.id,
-                                                                     Response.respondent_key.in_(list(keys))))
-    return {keys[key] for key in found}
-
-
-def _links(wave: Wave, person_ids: list[int]) -> dict[int, FeedbackLink]:
-    """The personal links of these people (one query), for sending a new one or revoking it. In an
-    anonymous rollout the page shows only whether a link works: when it was opened is not even
-    recorded (`feedback.touch`), for it would tell who has answered."""
-    if wave.feedback_opened_at is None or not person_ids:
-        return {}
-    rows = db.session.scalars(select(FeedbackLink).where(FeedbackLink.wave_id == wave.id,
-                                                         FeedbackLink.person_id.in_(person_ids)))
-    return {link.person_id: link for link in rows}
-
-
-def _links_can_be_sent(wave: Wave) -> bool:
-    # the same condition as feedback.new_link's guard, so the page offers only what works
-    return wave.feedback_opened_at is not None and wave.state in ("active", "feedback", "paused")
 
 
 def _members_url(key: str, number: int) -> str:
@@ -215,7 +189,7 @@ def _link_action(key: str, number: int, person_id: int, action, done_message: st
 
 
 def _confirm_new_link(wave: Wave, person, back: str):
-    link = _links(wave, [person.id]).get(person.id)
+    link = feedback.links_of(wave, [person.id]).get(person.id)
     return ask_to_confirm(
         _("Send a new link to %(name)s?", name=person.name),
         [_("A new personal link for wave %(n)s goes to %(name)s by e-mail.", n=wave.number, name=person.name),

@@ -16,8 +16,11 @@ from .links import (
     REMINDER_AFTER,
     DoneLesson,
     SaidAndDone,
+    answered_among,
     invitations_missing,
     link_url,
+    links_can_be_sent,
+    links_of,
     new_link,
     open_feedback,
     queue_invitations,
@@ -45,7 +48,7 @@ from .responses import (
 
 __all__ = [
     "keyed_hash", "respondent_key",
-    "REMINDER_AFTER", "DoneLesson", "SaidAndDone", "invitations_missing", "link_url", "new_link", "open_feedback",
+    "REMINDER_AFTER", "DoneLesson", "answered_among", "links_can_be_sent", "links_of", "SaidAndDone", "invitations_missing", "link_url", "new_link", "open_feedback",
     "queue_invitations", "queue_reminders", "reminders_due", "revoke_link", "said_and_done",
     "list_problems", "open_blockers", "report_problem", "triage",
     "MAX_TEXT", "REPORTING_STATES", "SCALES", "FeedbackClosed", "LinkNotValid", "Visit", "current_answers",

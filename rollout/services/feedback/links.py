@@ -111,10 +111,37 @@ def reminders_due(wave: Wave, now: datetime) -> bool:
     return starts <= now < wave.feedback_closes_at
 
 
+def links_can_be_sent(wave: Wave) -> bool:
+    """Whether a person's link can be renewed or revoked now: once feedback has opened, until it closes."""
+    return wave.feedback_opened_at is not None and wave.state in ("active", "feedback", "paused")
+
+
+def links_of(wave: Wave, person_ids: list[int]) -> dict[int, FeedbackLink]:
+    """The personal links of these people in the wave (one query), for renewing or revoking one. In
+    an anonymous rollout a page shows only whether a link works: when it was opened is not even
+    recorded (`responses.touch`), for it would tell who has answered."""
+    if wave.feedback_opened_at is None or not person_ids:
+        return {}
+    rows = db.session.scalars(select(FeedbackLink).where(FeedbackLink.wave_id == wave.id,
+                                                         FeedbackLink.person_id.in_(person_ids)))
+    return {link.person_id: link for link in rows}
+
+
+def answered_among(wave: Wave, person_ids: list[int]) -> set[int]:
+    """Which of these people have answered (one query). Never told in an anonymous rollout:
+    whether a person answered is exactly what anonymity hides from the team."""
+    if wave.rollout.anonymous or wave.feedback_opened_at is None or not person_ids:
+        return set()
+    keys = {respondent_key(wave.id, person_id): person_id for person_id in person_ids}
+    found = db.session.scalars(select(Response.respondent_key).where(Response.wave_id == wave.id,
+                                                                     Response.respondent_key.in_(list(keys))))
+    return {keys[key] for key in found}
+
+
 def new_link(wave: Wave, person: Person, actor: Optional[User]) -> FeedbackLink:
     """Revoke a person's link and send a new one (lost e-mail, forwarded link)."""
     require_lead(actor, wave.rollout)
-    if wave.state not in ("active", "feedback", "paused") or wave.feedback_opened_at is None:
+    if not links_can_be_sent(wave):
         raise GuardFailed("no_feedback", _("Links exist once feedback has opened, until it closes."))
     link = db.session.scalar(select(FeedbackLink).where(FeedbackLink.wave_id == wave.id,
                                                         FeedbackLink.person_id == person.id))
