@@ -1,8 +1,9 @@
 """Settings, read from the environment.
 
 `DATABASE_URL` and `SECRET_KEY` come first; any other key can be given as
-`ROLLOUT_<KEY>` (values that look like JSON -- numbers, true/false -- are
-parsed as such). When no secret is set, one is generated once into the
+`ROLLOUT_<KEY>` (Flask's `from_prefixed_env`: values that look like JSON --
+numbers, true/false -- are parsed as such; a key whose default is a number or
+a switch must get one). When no secret is set, one is generated once into the
 instance folder so that sessions survive a restart. The instance folder, the
 secret and the default SQLite database are readable by their owner only.
 """
@@ -35,6 +36,9 @@ class Config:
     SIGNIN_WINDOW_MINUTES = 15
     SIGNIN_MAX_PAUSE_MINUTES = 30
     PERMANENT_SESSION_LIFETIME = 12 * 3600
+    # how passwords are hashed (werkzeug's generate_password_hash); a stored hash names its own
+    # method, so a change applies to new passwords and every older one still verifies
+    PASSWORD_HASH_METHOD = "scrypt"
     # behind a TLS proxy: how many proxies to trust per header, e.g. {"x_for": 1, "x_proto": 1, "x_host": 1}
     PROXY_FIX: dict | None = None
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -95,6 +99,9 @@ class TestingConfig(Config):
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
 
 
+MAIL_SETTINGS = ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER")
+
+
 def _parse(value: str):
     try:
         return json.loads(value)
@@ -112,18 +119,38 @@ def _normalise_database_url(url: str) -> str:
 
 
 def load_environment(app) -> None:
-    """Overlay environment settings on the app's config."""
-    for name, value in os.environ.items():
-        if name.startswith("ROLLOUT_"):
-            app.config[name[len("ROLLOUT_"):]] = _parse(value)
-    for name in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USERNAME",
-                 "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER"):
+    """Overlay environment settings on the app's config: `ROLLOUT_<KEY>` (Flask reads them, JSON
+    values parsed), the unprefixed MAIL_* settings, DATABASE_URL and SECRET_KEY. A number or a
+    switch that is not one stops the app here, naming the variable, instead of failing later."""
+    defaults = dict(app.config)
+    app.config.from_prefixed_env("ROLLOUT", loads=json.loads)
+    given = {f"ROLLOUT_{key}": key for key in app.config if f"ROLLOUT_{key}" in os.environ}
+    for name in MAIL_SETTINGS:
         if name in os.environ:
             app.config[name] = _parse(os.environ[name]) if name in ("MAIL_PORT", "MAIL_USE_TLS") else os.environ[name]
+            given[name] = name
+    _check_types(app.config, defaults, given)
     if os.environ.get("DATABASE_URL"):
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
     if os.environ.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+
+
+def _check_types(config, defaults: dict, given: dict[str, str]) -> None:
+    """Where the default is a switch (true/false) or a whole number, the environment must give one
+    too: `ROLLOUT_PER_PAGE=abc` or `ROLLOUT_SCHEDULER_IN_PROCESS=yes` would otherwise be a string."""
+    problems = []
+    for variable, key in sorted(given.items()):
+        default, value = defaults.get(key), config[key]
+        if isinstance(default, bool) and isinstance(value, int) and value in (0, 1):
+            config[key] = bool(value)  # 0 and 1 are switches too
+        elif isinstance(default, bool) and not isinstance(value, bool):
+            problems.append(f"{variable}={os.environ[variable]!r}: expected true or false")
+        elif (isinstance(default, int) and not isinstance(default, bool)
+              and (not isinstance(value, int) or isinstance(value, bool))):
+            problems.append(f"{variable}={os.environ[variable]!r}: expected a whole number")
+    if problems:
+        raise ValueError("Settings from the environment that cannot be used: " + "; ".join(problems))
 
 
 def finish(app) -> None:

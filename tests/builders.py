@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Optional
 
 from rollout.models import Rollout, User, Wave
-from rollout.services import accounts, people, rollouts, waves
+from rollout.services import accounts, lessons, people, rollouts, waves
 
 PASSWORD = "correct horse battery"
 
@@ -117,3 +117,16 @@ def pilot_in_review(lead: Optional[User], *, ratings=(5, 4, 2, 2, 3, 4), texts=N
         "could_be_better": ["The printer did not work", "Too little information before", ""]})
     waves.transition(pilot, "review", lead)
     return rollout, pilot, wave1
+
+
+def lesson_applied_for_wave1(lead: Optional[User], title: str = "Better information"):
+    """A pilot that went badly, a lesson from it with satisfaction as its metric applied for wave 1,
+    the pilot decided go, and wave 1 collecting feedback (where the lesson is to be verified).
+    Returns (rollout, pilot, wave1, lesson)."""
+    rollout, pilot, wave1 = pilot_in_review(lead, ratings=(1, 2, 2, 1, 3, 2), pilot_size=6, rest=30)
+    lesson = lessons.create_lesson(rollout, {"title": title, "origin_wave": 0, "metric": "satisfaction"}, lead)
+    lessons.update_lesson(lesson, {"status": "applied"}, lead)
+    waves.decide(pilot, "go", "the lesson fixes it", lead)
+    waves.transition(wave1, "active", lead)
+    waves.transition(wave1, "feedback", lead)
+    return rollout, pilot, wave1, lesson

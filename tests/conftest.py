@@ -73,8 +73,13 @@ class IsolatedClient(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
+# production hashes with scrypt (about half a second a password here); the tests make thousands
+# of accounts, and a hash still verifies whichever method made it
+FAST_PASSWORD_HASH = "pbkdf2:sha256:1000"
+
+
 def make_app(database_url: str, **config):
-    settings = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url}
+    settings = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH}
     settings.update(config)
     app = create_app(settings)
     app.test_client_class = IsolatedClient

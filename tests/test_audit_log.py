@@ -8,10 +8,7 @@ from rollout.models import AuditEvent
 from rollout.services import audit_text, waves
 
 from . import builders
-
-
-def _text(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+from .helpers import text_of
 
 
 def test_the_rollouts_log_reads_as_sentences_in_both_languages(client, auth, ctx, lead):
@@ -23,14 +20,14 @@ def test_the_rollouts_log_reads_as_sentences_in_both_languages(client, auth, ctx
     waves.transition(wave, "active", lead)
     auth.login()
     client.get("/language/en")
-    english = _text(client.get("/rollouts/win11-2027/audit").get_data(as_text=True))
+    english = text_of(client.get("/rollouts/win11-2027/audit").get_data(as_text=True))
     assert "Moved wave 0 from “Planned” to “Active”" in english
     assert "Planned wave 0" in english and "Created the rollout win11-2027" in english
     assert "Percentage: none" in english
     for raw in ("wave.transition", "wave.create", "percentage: None", "{'", "None"):
         assert raw not in english, raw
     client.get("/language/sv")
-    swedish = _text(client.get("/rollouts/win11-2027/audit").get_data(as_text=True))
+    swedish = text_of(client.get("/rollouts/win11-2027/audit").get_data(as_text=True))
     assert "wave.transition" not in swedish and "Moved wave" not in swedish and "Percentage" not in swedish
 
 
@@ -68,7 +65,7 @@ def test_the_problem_categories_in_the_log_read_as_labels_each_in_its_language(c
     for page_language in ("en", "sv"):
         client.get(f"/language/{page_language}")
         html = client.get("/rollouts/win11-2027/audit").get_data(as_text=True)
-        text = _text(html).replace(" ,", ",")
+        text = text_of(html).replace(" ,", ",")
         assert "login: Inloggning och behörighet / Login and access, printing: Utskrifter / Printing" in text
         # each label in its own language, whichever the page's is; no field keys
         assert language_of(html, "Inloggning och behörighet")[0] == "sv"

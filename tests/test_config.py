@@ -68,3 +68,71 @@ def test_a_fresh_instance_folder_is_readable_by_its_owner_only(fresh_instance):
     assert mode(fresh_instance / "rollout.sqlite") == 0o600
     again = create_app()
     assert again.config["SECRET_KEY"] == app.config["SECRET_KEY"] and len(app.config["SECRET_KEY"]) == 64
+
+
+def test_settings_from_the_environment_have_the_type_of_their_default(fresh_instance, monkeypatch):
+    monkeypatch.setenv("ROLLOUT_SCHEDULER_IN_PROCESS", "true")
+    monkeypatch.setenv("ROLLOUT_SESSION_COOKIE_SECURE", "1")
+    monkeypatch.setenv("ROLLOUT_PROXY_FIX", '{"x_for": 1, "x_proto": 1}')
+    monkeypatch.setenv("ROLLOUT_ORGANISATION_NAME", "Kommunen")
+    monkeypatch.setenv("MAIL_PORT", "587")
+    monkeypatch.setenv("MAIL_USE_TLS", "true")
+    monkeypatch.setenv("MAIL_PASSWORD", "123456")  # the unprefixed texts stay texts
+    app = create_app()
+    assert app.config["SCHEDULER_IN_PROCESS"] is True and app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["PROXY_FIX"] == {"x_for": 1, "x_proto": 1}
+    assert app.config["ORGANISATION_NAME"] == "Kommunen"
+    assert app.config["MAIL_PORT"] == 587 and app.config["MAIL_USE_TLS"] is True
+    assert app.config["MAIL_PASSWORD"] == "123456"
+
+
+@pytest.mark.parametrize(("variable", "value", "expected"), [
+    ("ROLLOUT_PER_PAGE", "many", "a whole number"),
+    ("ROLLOUT_PER_PAGE", "true", "a whole number"),
+    ("ROLLOUT_SESSION_IDLE_MINUTES", "7.5", "a whole number"),
+    ("ROLLOUT_SCHEDULER_IN_PROCESS", "yes", "true or false"),
+    ("MAIL_PORT", "smtp", "a whole number"),
+])
+def test_a_setting_of_the_wrong_type_stops_the_app_naming_the_variable(fresh_instance, monkeypatch, variable, value,
+                                                                     expected):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValueError) as refused:
+        create_app()
+    assert f"{variable}={value!r}: expected {expected}" in str(refused.value)
+
+
+def test_production_hashes_passwords_with_scrypt_and_any_hash_still_verifies(monkeypatch, tmp_path):
+    from werkzeug.security import generate_password_hash
+
+    from rollout.services import accounts
+
+    from .conftest import FAST_PASSWORD_HASH
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite'}")
+    monkeypatch.setenv("SECRET_KEY", "x")
+    production = create_app()
+    assert production.config["PASSWORD_HASH_METHOD"] == "scrypt"
+    with production.app_context():
+        db.create_all()
+        user = accounts.create_user("lead@example.se", "Lena Lead", "correct horse battery")
+        assert user.password_hash.startswith("scrypt:")
+        assert accounts.authenticate("lead@example.se", "correct horse battery") == user
+        # a hash made another way (the tests' cheap one, or a former default) still verifies
+        user.password_hash = generate_password_hash("correct horse battery", FAST_PASSWORD_HASH)
+        db.session.commit()
+        assert accounts.authenticate("lead@example.se", "correct horse battery") == user
+        assert accounts.authenticate("lead@example.se", "wrong horse battery") is None
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_tests_hash_cheaply_and_still_verify_a_strong_hash(ctx, lead):
+    from werkzeug.security import generate_password_hash
+
+    from rollout.services import accounts
+
+    from . import builders
+    assert lead.password_hash.startswith("pbkdf2:sha256:1000$")
+    assert accounts.authenticate(lead.email, builders.PASSWORD) == lead
+    lead.password_hash = generate_password_hash(builders.PASSWORD, "scrypt")
+    db.session.commit()
+    assert accounts.authenticate(lead.email, builders.PASSWORD) == lead

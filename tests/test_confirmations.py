@@ -5,7 +5,6 @@ that can be undone (pause, resume, an extend decision, removing someone else fro
 not ask, and neither does one a guard refuses: its reason shows at once."""
 from __future__ import annotations
 
-import html as html_lib
 import re
 from html.parser import HTMLParser
 
@@ -30,6 +29,7 @@ from rollout.services import rollouts as rollout_service
 
 from . import builders
 from .conftest import make_app
+from .helpers import text_of as words_of
 
 KEY = "win11-2027"
 
@@ -48,7 +48,7 @@ def everything() -> dict:
 def text_of(response) -> str:
     html = response.get_data(as_text=True)
     main = html[html.index("<main"):html.index("</main>")]
-    return " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", main)).split())
+    return words_of(main)
 
 
 class ConfirmForm(HTMLParser):

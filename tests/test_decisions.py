@@ -15,12 +15,6 @@ from .test_results import answer_all
 
 
 @pytest.fixture
-def english(client):
-    client.get("/language/en")
-    return client
-
-
-@pytest.fixture
 def decided(ctx, lead):
     """A pilot of 8, five answered, decided go against the gate's "insufficient evidence"; one
     more answer arrives after the decision (the snapshot must not move with it)."""

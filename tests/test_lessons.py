@@ -100,13 +100,7 @@ def test_status_moves_follow_the_flow(ctx, lead):
 
 
 def test_verification_compares_the_metric_in_the_origin_and_the_target_wave(ctx, lead):
-    rollout, pilot, wave1 = builders.pilot_in_review(lead, ratings=(1, 2, 2, 1, 3, 2), pilot_size=6, rest=30)
-    lesson = lessons.create_lesson(rollout, {"title": "Better information", "origin_wave": 0,
-                                             "metric": "satisfaction"}, lead)
-    lessons.update_lesson(lesson, {"status": "applied"}, lead)
-    waves.decide(pilot, "go", "the lesson fixes it", lead)
-    waves.transition(wave1, "active", lead)
-    waves.transition(wave1, "feedback", lead)
+    rollout, pilot, wave1, lesson = builders.lesson_applied_for_wave1(lead)
     with pytest.raises(GuardFailed) as failure:  # not before the target wave's review
         lessons.update_lesson(lesson, {"status": "verified_effective"}, lead)
     assert failure.value.guard == "target_not_reviewed"

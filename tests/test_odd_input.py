@@ -10,13 +10,13 @@ from rollout.models import Answer, ProblemReport, Rollout, Wave
 from rollout.services import waves
 
 from . import builders
+from .helpers import error_of, fields_in_order
 
 LONE = "Bra \ud800 men"  # half of a surrogate pair: sent as the JSON escape "\ud800"
 
 
 def _fields(response) -> list[str]:
-    assert response.status_code == 422, response.get_data(as_text=True)
-    return [item["field"] for item in response.get_json()["error"]["details"]]
+    return fields_in_order(error_of(response, 422))
 
 
 def _collecting(lead, key="odd-2027"):

@@ -78,12 +78,6 @@ def stored(path: str) -> dict:
     return feedback.current_answers(feedback.visit(token_of(path)))
 
 
-@pytest.fixture
-def english(client):
-    client.get("/language/en")
-    return client
-
-
 # --- opening the link ----------------------------------------------------------------
 
 def test_the_link_in_the_invitation_opens_the_questionnaire_in_swedish(client, lead, mailbox):

@@ -22,7 +22,7 @@ from rollout.services import feedback, people, privacy, reconcile, results, retr
 
 from . import builders
 from .conftest import Api
-from .test_api import error_of, ok
+from .helpers import error_of, ok
 
 TEXT = "Snabb inloggning"
 SECRET_TEXT = "Min hemliga kommentar"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from html import unescape
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,6 +13,7 @@ import pytest
 from rollout.services import feedback, lessons, people, reconcile, rollouts, settings, waves
 
 from . import builders
+from .helpers import text_of as words_of
 
 PUBLIC_URL = "https://rollout.kommun.example"
 DIGG_FORM = ("https://www.digg.se/analys-och-uppfoljning/lagen-om-tillganglighet-till-digital-offentlig-service-"
@@ -29,7 +29,7 @@ def html_of(response) -> str:
 
 def text_of(response) -> str:
     """The page as a reader sees it: tags out, entities read, whitespace as single spaces."""
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html_of(response))).split())
+    return words_of(html_of(response))
 
 
 @pytest.fixture

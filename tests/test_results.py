@@ -1,12 +1,11 @@
 """Wave results: aggregated in SQL, with intervals, hidden for small anonymous groups."""
 from __future__ import annotations
 
-from sqlalchemy import event
-
 from rollout.extensions import db
 from rollout.services import feedback, results
 from rollout.services.stats import mean_interval, wilson
 
+from .helpers import counting_queries
 from .test_feedback import open_wave, tokens
 
 
@@ -74,18 +73,9 @@ def test_a_wave_without_feedback_has_empty_results(ctx, lead):
 
 
 def _queries(fn) -> int:
-    count = 0
-
-    def counter(*args, **kwargs):
-        nonlocal count
-        count += 1
-
-    event.listen(db.engine, "before_cursor_execute", counter)
-    try:
+    with counting_queries() as statements:
         fn()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", counter)
-    return count
+    return len(statements)
 
 
 def test_results_take_the_same_number_of_queries_at_any_size(ctx, lead):

@@ -10,6 +10,7 @@ import pytest
 from rollout.services import feedback
 
 from . import builders
+from .helpers import counting_queries
 from .test_feedback import GOOD, open_wave, tokens
 from .test_results import answer_all
 
@@ -156,9 +157,6 @@ def test_gate_criteria_are_set_in_the_ui(client, auth, answered, lead):
 
 
 def test_results_pages_run_the_same_queries_at_10_and_1000_responses(client, auth, ctx, lead):
-    from sqlalchemy import event
-
-    from rollout.extensions import db
     auth.login()
     counts = {}
     for size in (10, 1000):
@@ -166,16 +164,8 @@ def test_results_pages_run_the_same_queries_at_10_and_1000_responses(client, aut
         rollout, wave = open_wave(lead, n=2, key=key)
         builders.bulk_responses(wave, size)
         for path in (f"/rollouts/{key}/results", f"/rollouts/{key}/waves/0/results", f"/rollouts/{key}/waves/0"):
-            seen: list[int] = []
-
-            def listener(*args, seen=seen, **kwargs):
-                seen.append(1)
-
-            event.listen(db.engine, "before_cursor_execute", listener)
-            try:
+            with counting_queries() as seen:
                 assert client.get(path).status_code == 200
-            finally:
-                event.remove(db.engine, "before_cursor_execute", listener)
             counts.setdefault(path.replace(key, "KEY"), []).append(len(seen))
     for path, (small, large) in counts.items():
         assert small == large, f"{path}: {small} queries at 10 responses, {large} at 1000"

@@ -28,7 +28,7 @@ from rollout.services import feedback, imports, lessons, reconcile, results, ret
 from rollout.services.errors import NotAllowed, ValidationFailed
 
 from . import builders
-from .test_api import error_of, ok
+from .helpers import error_of, ok
 
 KEY = "win11-2027"
 TEXTS = {"went_well": ["Quick install", "Friendly support", "", "Good training"],

@@ -13,7 +13,6 @@ import io
 
 import pytest
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
 from rollout.extensions import db
 from rollout.models import ApiToken, Notification, RolloutRole, User
@@ -24,16 +23,12 @@ from .conftest import wipe
 from .role_matrix import ACCESS, BODIES, CALLERS, FORMS, RAW, allowed, expected_for, route_cases
 
 PASSWORD = builders.PASSWORD
-# one cheap hash for every account of the matrix: the login route still checks it for real, but
-# the hundreds of worlds built here do not each spend half a second in scrypt
-_HASH = generate_password_hash(PASSWORD, "pbkdf2:sha256:1000")
 
 
 def _user(email: str, name: str, **roles) -> User:
-    user = accounts.create_user(email, name, "x" * 12, **roles)
-    user.password_hash = _HASH
-    db.session.commit()
-    return user
+    # the test app hashes cheaply (conftest's FAST_PASSWORD_HASH): the hundreds of worlds built
+    # here do not each spend seconds in scrypt, and the login route still checks the hash for real
+    return accounts.create_user(email, name, PASSWORD, **roles)
 
 
 def build_world() -> dict:

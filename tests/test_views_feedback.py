@@ -7,7 +7,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from rollout.extensions import db
 from rollout.models import AuditEvent, FeedbackLink, Notification, Person, ProblemReport, Questionnaire, Rollout, Wave
@@ -16,6 +16,7 @@ from rollout.services import rollouts as rollout_service
 from rollout.services.errors import ValidationFailed
 
 from . import builders
+from .helpers import queries_for
 
 ANSWERS = {"satisfaction": 4, "worked_day_one": "yes"}
 
@@ -356,22 +357,6 @@ def test_reviewers_cannot_send_or_revoke_links(english, auth, lead, reviewer):
                              .where(Notification.kind == "new_link")) == 0
 
 
-def _queries_for(client, path: str) -> int:
-    client.get(path)  # warm up: the first request of a session does one-time work
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        response = client.get(path)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    assert response.status_code == 200
-    return len(statements)
-
-
 def test_the_wave_page_runs_as_many_queries_for_60_members_as_for_5(logged_in, lead):
     small = wave_collecting_feedback(lead, people=5, key="small", unit="Small", prefix="s")
     large = wave_collecting_feedback(lead, people=60, key="large", unit="Large", prefix="l")
@@ -383,7 +368,7 @@ def test_the_wave_page_runs_as_many_queries_for_60_members_as_for_5(logged_in, l
     large_html = logged_in.get("/rollouts/large/waves/0").get_data(as_text=True)
     assert "5 of 5 members have answered" in small_html and "60 of 60 members have answered" in large_html
     assert large_html.count('<td class="answered">yes</td>') == 50  # one page of members
-    assert _queries_for(logged_in, "/rollouts/small/waves/0") == _queries_for(logged_in, "/rollouts/large/waves/0")
+    assert queries_for(logged_in, "/rollouts/small/waves/0") == queries_for(logged_in, "/rollouts/large/waves/0")
 
 
 # --- rollout settings ------------------------------------------------------------------

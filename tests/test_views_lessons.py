@@ -7,7 +7,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from rollout.extensions import db
 from rollout.models import Lesson, Notification, Rollout, Wave
@@ -15,6 +15,7 @@ from rollout.services import lessons, retro, waves
 from rollout.services import rollouts as rollout_service
 
 from . import builders
+from .helpers import queries_for, text_of
 
 KEY = "win11-2027"
 
@@ -59,11 +60,6 @@ def html_of(response) -> str:
     ids = re.findall(r'\sid="([^"]+)"', html)
     assert len(ids) == len(set(ids)), f"ids used twice: {sorted({i for i in ids if ids.count(i) > 1})}"
     return html
-
-
-def text_of(html: str) -> str:
-    """The page's words without tags, so that assertions read like what a user sees."""
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
 def lesson_form(**fields) -> dict:
@@ -238,13 +234,7 @@ def test_the_wave_page_says_why_a_wave_cannot_start_while_its_lesson_is_open(log
 
 
 def test_verification_shows_the_metric_in_both_waves_and_the_team_confirms(logged_in, lead):
-    rollout, pilot, wave1 = builders.pilot_in_review(lead, ratings=(1, 2, 2, 1, 3, 2), pilot_size=6, rest=30)
-    lesson = lessons.create_lesson(rollout, {"title": "Better information", "origin_wave": 0,
-                                             "metric": "satisfaction"}, lead)
-    lessons.update_lesson(lesson, {"status": "applied"}, lead)
-    waves.decide(pilot, "go", "the lesson fixes it", lead)
-    waves.transition(wave1, "active", lead)
-    waves.transition(wave1, "feedback", lead)
+    rollout, pilot, wave1, lesson = builders.lesson_applied_for_wave1(lead)
     path = f"/rollouts/{KEY}/lessons/{lesson.id}"
     before = html_of(logged_in.get(path))
     assert "Confirm: verified effective" not in before and "once the feedback of wave 1 is closed" in before
@@ -423,22 +413,6 @@ def test_a_lesson_is_found_only_under_its_own_rollout(logged_in, lead):
     assert logged_in.get(f"/rollouts/{KEY}/lessons/999999").status_code == 404
 
 
-def _queries_for(client, path: str) -> int:
-    client.get(path)  # warm up: the first request of a session does one-time work
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        response = client.get(path)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    assert response.status_code == 200
-    return len(statements)
-
-
 def test_the_library_and_the_lessons_list_run_the_same_queries_for_5_and_60_lessons(logged_in, lead, reviewer):
     rollout, pilot, wave1 = builders.pilot_in_review(lead)
     rollout_service.set_role(rollout, reviewer.email, "reviewer", lead)
@@ -456,9 +430,9 @@ def test_the_library_and_the_lessons_list_run_the_same_queries_for_5_and_60_less
     paths = ("/lessons", "/lessons?q=guide", "/lessons?tag=guide&status=open", f"/rollouts/{KEY}/lessons",
              f"/rollouts/{KEY}/lessons?status=open&target=1")
     add(5, 0)
-    small = {path: _queries_for(logged_in, path) for path in paths}
+    small = {path: queries_for(logged_in, path) for path in paths}
     add(55, 5)
-    large = {path: _queries_for(logged_in, path) for path in paths}
+    large = {path: queries_for(logged_in, path) for path in paths}
     assert "20 lessons matched" not in html_of(logged_in.get("/lessons"))
     assert "60 lessons matched." in html_of(logged_in.get("/lessons"))
     assert small == large

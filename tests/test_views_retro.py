@@ -6,13 +6,14 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
 from rollout.extensions import db
 from rollout.models import Answer, Lesson, ProblemReport, Response, RetroCard, RetroTheme, User
 from rollout.services import lessons, retro, rollouts, waves
 
 from . import builders
+from .helpers import counting_queries, text_of
 
 RETRO = "/rollouts/win11-2027/waves/0/retro"
 
@@ -35,20 +36,13 @@ def cards_of(wave) -> list[RetroCard]:
 
 def visible_text(html: str) -> str:
     """The page's text without tags, so that a phrase split by markup can be found."""
-    html = re.sub(r"</?(?:span|strong|a)\b[^>]*>", "", html)  # inline: no space in their place
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    return text_of(re.sub(r"</?(?:span|strong|a)\b[^>]*>", "", html))  # inline: no space in their place
 
 
 def two_waves(lead):
     """A pilot that went badly, a lesson applied for wave 1 with satisfaction as its metric,
     and wave 1 answered well and in review."""
-    rollout, pilot, wave1 = builders.pilot_in_review(lead, ratings=(1, 2, 2, 1, 3, 2), pilot_size=6, rest=30)
-    lesson = lessons.create_lesson(rollout, {"title": "Better information before the change", "origin_wave": 0,
-                                             "metric": "satisfaction"}, lead)
-    lessons.update_lesson(lesson, {"status": "applied"}, lead)
-    waves.decide(pilot, "go", "the lesson fixes it", lead)
-    waves.transition(wave1, "active", lead)
-    waves.transition(wave1, "feedback", lead)
+    rollout, pilot, wave1, lesson = builders.lesson_applied_for_wave1(lead, "Better information before the change")
     builders.answer_wave(wave1, [5, 4, 5, 4, 5, 5, 4, 5, 4, 5, 5, 4, 4, 5, 5, 4, 5, 4, 5, 5],
                          texts={"went_well": ["Clear instructions"]})
     waves.transition(wave1, "review", lead)
@@ -416,16 +410,8 @@ def test_the_page_runs_the_same_queries_with_5_and_with_60_cards_and_answers(cli
         lessons.create_lesson(rollout, {"action": "Act on it"}, lead, theme=one)
         for card in made[:3]:
             retro.vote(card, lead)
-        seen: list[int] = []
-
-        def listener(*args, seen=seen, **kwargs):
-            seen.append(1)
-
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with counting_queries() as seen:
             response = client.get(f"/rollouts/{key}/waves/0/retro")
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
         html = response.get_data(as_text=True)
         assert response.status_code == 200 and f"Card {size - 1}" in html and f"Author {key} {size // 5}" in html
         counts.append(len(seen))

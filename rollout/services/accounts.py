@@ -6,6 +6,7 @@ import secrets
 from typing import Optional
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -48,7 +49,7 @@ def create_user(email: str, name: str, password: str, *, is_admin: bool = False,
     if language not in ("sv", "en"):
         problems.add("language", _("Choose Swedish or English."))
     problems.raise_if_any(_("The user could not be created."))
-    user = User(email=email, name=name.strip(), password_hash=generate_password_hash(password),
+    user = User(email=email, name=name.strip(), password_hash=hash_password(password),
                 is_admin=is_admin, language=language, is_people_manager=people_manager,
                 is_rollout_creator=rollout_creator)
     db.session.add(user)
@@ -59,14 +60,20 @@ def create_user(email: str, name: str, password: str, *, is_admin: bool = False,
     return user
 
 
-_dummy_hash: list[str] = []
+def hash_password(password: str) -> str:
+    """The stored form of a password, made with the app's PASSWORD_HASH_METHOD."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+_dummy_hashes: dict[str, str] = {}
 
 
 def _hash_for_nobody() -> str:
     """A hash made like every real one: an unknown account costs as much time as a known one."""
-    if not _dummy_hash:
-        _dummy_hash.append(generate_password_hash(secrets.token_urlsafe(16)))
-    return _dummy_hash[0]
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in _dummy_hashes:
+        _dummy_hashes[method] = hash_password(secrets.token_urlsafe(16))
+    return _dummy_hashes[method]
 
 
 def authenticate(email: str, password: str) -> Optional[User]:
@@ -111,7 +118,7 @@ def set_password(user: User, password: str, actor: Optional[User]) -> int:
     if len(password or "") < MIN_PASSWORD_LENGTH:
         message = _("The password must be at least %(n)s characters long.", n=MIN_PASSWORD_LENGTH)
         raise ValidationFailed(message, [{"field": "password", "message": message}])
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = hash_password(password)
     revoked = end_sessions_and_tokens(user)
     audit.record(actor, "user.password", subject=user.email, details={"tokens_revoked": revoked} if revoked else None)
     db.session.commit()

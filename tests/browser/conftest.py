@@ -1,11 +1,12 @@
 """Fixtures for the real-browser tests: a live server on a free port, one
 headless Chromium for the session, and axe-core to check every page.
 
-The tests are skipped (with the reason) when Chromium is not installed.
+The tests are skipped (with the reason) when Chromium is not installed, except in CI (the
+environment variable CI set), where a missing Chromium fails them.
 """
 from __future__ import annotations
 
-import shutil
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from rollout.extensions import db
 
 from .. import builders
 from ..conftest import make_app, wipe
+from ..run_all import chromium, in_ci
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 BROWSER_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
@@ -25,16 +27,8 @@ BROWSER_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gp
 BLOCKING_IMPACTS = ("serious", "critical")
 SKIP_REASON = ("Chromium is not installed (/usr/bin/chromium or `chromium` on PATH): "
                "apt-get install chromium to run the browser tests")
-
-
-def chromium_path() -> str | None:
-    if Path("/usr/bin/chromium").exists():
-        return "/usr/bin/chromium"
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
+# the mark of every browser test module; in CI the tests run anyway, and the browser fixture fails
+needs_chromium = pytest.mark.skipif(chromium() is None and not in_ci(os.environ), reason=SKIP_REASON)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -101,8 +95,10 @@ def lead_user(live_server):
 
 @pytest.fixture(scope="session")
 def browser():
-    path = chromium_path()
+    path = chromium()
     if path is None:
+        if in_ci(os.environ):
+            pytest.fail(f"CI is set, so the browser tests may not be skipped: {SKIP_REASON}")
         pytest.skip(SKIP_REASON)
     from playwright.sync_api import expect, sync_playwright
 

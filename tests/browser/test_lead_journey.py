@@ -18,9 +18,9 @@ from rollout.services import accounts
 from rollout.services.cohorts import bucket
 
 from .. import builders
-from .conftest import SKIP_REASON, chromium_path
+from .conftest import needs_chromium
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(chromium_path() is None, reason=SKIP_REASON)]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 KEY = "win11-2027"
 UNITS = ("IT-avdelningen", "Socialtjänsten")

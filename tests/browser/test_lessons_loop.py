@@ -18,9 +18,9 @@ from rollout.models import Wave
 from rollout.services import rollouts, waves
 
 from .. import builders
-from .conftest import SKIP_REASON, chromium_path
+from .conftest import needs_chromium
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(chromium_path() is None, reason=SKIP_REASON)]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 KEY = "pc-2027"
 ACTION = "Install the printer driver in the image before wave 1"

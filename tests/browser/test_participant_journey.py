@@ -20,9 +20,9 @@ from rollout.models import ProblemReport, Response
 from rollout.services import feedback, reconcile, waves
 
 from .. import builders
-from .conftest import SKIP_REASON, chromium_path
+from .conftest import needs_chromium
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(chromium_path() is None, reason=SKIP_REASON)]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 ROLLOUT_NAME = "Rollout win11-2027"
 

@@ -11,10 +11,10 @@ from rollout.extensions import db
 from rollout.models import Rollout, Wave
 from rollout.services import demo, feedback, waves
 
-from .conftest import SKIP_REASON, chromium_path, overflow
+from .conftest import needs_chromium, overflow
 from .test_confirmations import WAVE0, log_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(chromium_path() is None, reason=SKIP_REASON)]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 def _pilot(live) -> Wave:

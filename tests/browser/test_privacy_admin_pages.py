@@ -12,9 +12,9 @@ from rollout.extensions import db
 from rollout.models import Person, User
 from rollout.services import demo
 
-from .conftest import SKIP_REASON, chromium_path, overflow
+from .conftest import needs_chromium, overflow
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(chromium_path() is None, reason=SKIP_REASON)]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 @pytest.fixture

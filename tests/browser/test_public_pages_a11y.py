@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import SKIP_REASON, chromium_path, overflow
+from .conftest import needs_chromium, overflow
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(chromium_path() is None, reason=SKIP_REASON)]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 PAGES = [("/privacy", "sv", "Så behandlar vi dina personuppgifter"),
          ("/privacy?lang=en", "en", "How we handle your personal data"),

@@ -9,9 +9,9 @@ from rollout.models import User
 from rollout.services import demo, people, waves
 
 from .. import builders
-from .conftest import SKIP_REASON, _keep_evidence, chromium_path, overflow
+from .conftest import _keep_evidence, needs_chromium, overflow
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(chromium_path() is None, reason=SKIP_REASON)]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 NARROW = {"width": 320, "height": 640}
 LONG = "Maximiliana-Konstantinopolitanska Kommunikationsansvarigsdottir"

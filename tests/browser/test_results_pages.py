@@ -8,9 +8,9 @@ from playwright.sync_api import expect
 
 from rollout.services import demo
 
-from .conftest import SKIP_REASON, chromium_path
+from .conftest import needs_chromium
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(chromium_path() is None, reason=SKIP_REASON)]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 def log_in(page, live, language="en"):

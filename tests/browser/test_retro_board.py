@@ -10,9 +10,9 @@ from rollout.models import RetroCard, User
 from rollout.services import retro
 
 from .. import builders
-from .conftest import SKIP_REASON, chromium_path
+from .conftest import needs_chromium
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(chromium_path() is None, reason=SKIP_REASON)]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 def test_a_card_dragged_onto_a_theme_goes_into_it(page: Page, live_server, lead_user, check_a11y):
