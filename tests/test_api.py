@@ -9,27 +9,9 @@ from rollout.services import cohorts, rollouts
 
 from . import builders
 from .conftest import Api
+from .helpers import error_of, fields_of, ok
 
 KEY = "win11-2027"
-
-
-def error_of(response, status: int) -> dict:
-    """The JSON error of a response that must have `status`."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.get_json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["message"]
-    return body["error"]
-
-
-def fields_of(error: dict) -> set[str]:
-    return {item["field"] for item in error["details"]}
-
-
-def ok(response, status: int = 200) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    return response.get_json()
 
 
 @pytest.fixture

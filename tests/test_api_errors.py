@@ -11,7 +11,7 @@ from rollout.models import FeedbackLink
 from rollout.services import accounts, feedback, rollouts, waves
 
 from . import builders
-from .test_api import error_of, ok
+from .helpers import error_of, ok
 
 KEY = "win11-2027"
 SURVEY = "survey-2027"

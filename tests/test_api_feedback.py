@@ -15,7 +15,7 @@ from rollout.services import feedback, rollouts, waves
 
 from . import builders
 from .conftest import make_app
-from .test_api import error_of, fields_of, ok
+from .helpers import error_of, fields_of, ok
 
 KEY = "win11-2027"
 

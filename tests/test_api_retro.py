@@ -11,7 +11,7 @@ from rollout.services import lessons, rollouts, waves
 
 from . import builders
 from .conftest import Api
-from .test_api import error_of, fields_of, ok
+from .helpers import error_of, fields_of, ok
 from .test_api_errors import HUGE, NESTED, NOT_AN_OBJECT, WRONG_TYPES, _refusal_problem, _summary, _without
 
 KEY = "win11-2027"
