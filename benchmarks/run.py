@@ -34,7 +34,7 @@ from rollout import (
     create_app,  # noqa: E402
 )
 from rollout.extensions import db  # noqa: E402
-from rollout.services import charting, cohorts, gates, imports, lessons, reconcile, retro, rollouts, waves  # noqa: E402
+from rollout.services import chart_data, cohorts, gates, imports, lessons, reconcile, retro, rollouts, waves  # noqa: E402
 from rollout.services.results import rollout_results  # noqa: E402
 from tests.builders import bulk_responses  # noqa: E402
 
@@ -120,9 +120,9 @@ def describe_charts(rollout, draw: bool) -> list:
     every figure, as describing a chart cost before the figures were drawn on demand."""
     all_results = rollout_results(rollout, None)
     described = []
-    for name in charting.chart_names(rollout):
-        data = charting.gather(rollout, name, "sv", None, all_results=all_results)
-        described.append(charting.describe(data))
+    for name in chart_data.chart_names(rollout):
+        data = chart_data.gather(rollout, name, "sv", None, all_results=all_results)
+        described.append(chart_data.describe(data))
         if draw:
             data.chart().figure  # noqa: B018 -- drawing it is the point
     return described
@@ -153,8 +153,8 @@ def bench(url: str, label: str, n: int) -> None:
         bulk_responses(third, int(third.members_count * 0.7))  # 70 % answered
         timed(f"results + gate, {third.responses_count} responses", lambda: gates.evaluate(third))
         timed("draw every chart (SVG)", lambda: [
-            charts.render(charting.gather(rollout, name, "sv", None).chart(), "svg")
-            for name in charting.chart_names(rollout)])
+            charts.render(chart_data.gather(rollout, name, "sv", None).chart(), "svg")
+            for name in chart_data.chart_names(rollout)])
         compared("results page: describe every chart", "(before: drawing every figure too)",
                  lambda: describe_charts(rollout, draw=True), lambda: describe_charts(rollout, draw=False))
         waves.transition(third, "review", None)

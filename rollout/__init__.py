@@ -93,7 +93,7 @@ def register_blueprints(app: Flask) -> None:
     from .views import (
         admin,
         auth,
-        charts,
+        exports,
         feedback,
         lessons,
         main,
@@ -102,13 +102,14 @@ def register_blueprints(app: Flask) -> None:
         problems,
         public,
         questionnaire,
+        results,
         retro,
         rollouts,
         waves,
     )
 
-    for module in (auth, main, public, people, rollouts, waves, questionnaire, problems, feedback, charts, retro, lessons,
-                   admin, privacy):
+    for module in (auth, main, public, people, rollouts, waves, questionnaire, problems, feedback, results, exports, retro,
+                   lessons, admin, privacy):
         app.register_blueprint(module.bp)
     csrf.exempt(api)
     app.register_blueprint(api)

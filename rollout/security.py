@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, request
 
-EMBEDDABLE = {"charts.chart"}  # images an intranet page or a BI tool may show in a frame
+EMBEDDABLE = {"results.chart"}  # images an intranet page or a BI tool may show in a frame
 IMPORTS = {"people.import_csv", "api.import_people"}  # the routes that take a whole file
 
 

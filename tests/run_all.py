@@ -89,20 +89,14 @@ def main() -> int:
     if decided.missing:
         return 1
     failed = []
-    # The chart module is pure (no app, no database): it runs once, alone in its process. Its
-    # byte-for-byte checks have failed now and then when a worker had drawn the app's charts
-    # first (matplotlib keeps state between drawings); see the open issue on chart determinism.
-    print("\n=== The chart module, alone ===", flush=True)
-    if subprocess.call([sys.executable, "-m", "pytest", "tests/test_charts.py", *args]) != 0:
-        failed.append("charts")
     for label, extra in decided.runs:
         print(f"\n=== The suite on {label} ===", flush=True)
         run_env = {k: v for k, v in env.items() if k != "TEST_DATABASE_URL"}
         run_env.update(extra)
-        # two workers: the machine has two cores; each worker has its own database
+        # two workers: the machine has two cores; each worker has its own database. The chart
+        # tests run among the others: a chart's bytes do not depend on what the worker drew before.
         workers = [] if any(a.startswith("-n") for a in args) else ["-n", "2"]
-        code = subprocess.call([sys.executable, "-m", "pytest", *workers, "--ignore=tests/test_charts.py", *args],
-                               env=run_env)
+        code = subprocess.call([sys.executable, "-m", "pytest", *workers, *args], env=run_env)
         if code != 0:
             failed.append(f"{label} (exit {code})")
     print()

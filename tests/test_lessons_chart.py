@@ -8,12 +8,12 @@ from html import unescape
 
 from flask_babel import force_locale
 
-from rollout.services import charting, lessons, waves
+from rollout.services import chart_data, lessons, waves
 
 from . import builders
 
 
-def counts_by_series(data: charting.ChartData) -> dict[str, list[int]]:
+def counts_by_series(data: chart_data.ChartData) -> dict[str, list[int]]:
     _names, raised, applied, verified = data.args
     return {"raised": list(raised), "applied": list(applied), "verified": list(verified)}
 
@@ -27,7 +27,7 @@ def test_the_gathered_data_are_the_lessons_counts_per_wave(ctx, lead):
     rollout, pilot, wave1 = builders.pilot_in_review(lead, ratings=(1, 2, 2, 1, 3, 2), rest=24)
     builders.make_people(3, unit="Later", prefix="lat")
     builders.make_wave(rollout, lead, name="Wave 2", units=["Later"])
-    assert counts_by_series(charting.gather(rollout, "lessons", "en", lead)) == {
+    assert counts_by_series(chart_data.gather(rollout, "lessons", "en", lead)) == {
         "raised": [0, 0, 0], "applied": [0, 0, 0], "verified": [0, 0, 0]}
 
     better = lessons.create_lesson(rollout, {"title": "Better information", "origin_wave": 0,
@@ -48,8 +48,8 @@ def test_the_gathered_data_are_the_lessons_counts_per_wave(ctx, lead):
     lessons.create_lesson(rollout, {"title": "Keep the corridor support", "origin_wave": 1}, lead)
 
     with force_locale("en"):
-        data = charting.gather(rollout, "lessons", "en", lead)
-        described = charting.describe(data)
+        data = chart_data.gather(rollout, "lessons", "en", lead)
+        described = chart_data.describe(data)
     assert counts_by_series(data) == expected_series(rollout) == {
         "raised": [4, 1, 0], "applied": [0, 2, 0], "verified": [0, 1, 0]}
     assert "Wave 0: 4 raised, 0 applied, 0 verified." in described["alt"]

@@ -9,8 +9,9 @@ from html import unescape
 import pytest
 from flask_babel import force_locale
 
-from rollout import chart_text, charts
-from rollout.services import chart_labels, charting, feedback, results
+from rollout import charts
+from rollout.charts import texts
+from rollout.services import chart_data, chart_translations, feedback, results
 
 from . import builders
 from .test_feedback import open_wave, tokens
@@ -22,8 +23,8 @@ NBSP = "\N{NO-BREAK SPACE}"
 def described(rollout, lead, language: str = "en") -> dict[str, dict]:
     with force_locale(language):
         all_results = results.rollout_results(rollout, lead)
-        return {name: charting.describe(charting.gather(rollout, name, language, lead, all_results=all_results))
-                for name in charting.chart_names(rollout)}
+        return {name: chart_data.describe(chart_data.gather(rollout, name, language, lead, all_results=all_results))
+                for name in chart_data.chart_names(rollout)}
 
 
 def row(chart: dict, wave: str) -> tuple[str, ...]:
@@ -53,11 +54,11 @@ def test_the_results_page_draws_no_figure_and_the_image_still_renders(logged_in,
     def no_drawing(title):
         raise AssertionError(f"the page drew the figure of {title!r} to read its texts")
 
-    monkeypatch.setattr(charts, "_new_figure", no_drawing)
+    monkeypatch.setattr(charts.common, "new_figure", no_drawing)
     page = logged_in.get(f"/rollouts/{rollout.key}/results")
     assert page.status_code == 200
     html = unescape(page.get_data(as_text=True))
-    assert len(re.findall(r'<figure class="chart"', html)) == len(charting.chart_names(rollout))
+    assert len(re.findall(r'<figure class="chart"', html)) == len(chart_data.chart_names(rollout))
     assert "Wave 0: 67 % satisfied" in html  # the texts are there, made from the data
     monkeypatch.undo()
     image = logged_in.get(f"/rollouts/{rollout.key}/charts/problems.svg")
@@ -102,7 +103,7 @@ def test_a_planned_wave_has_not_started_rather_than_no_members(pilot_and_planned
         assert "Wave 1: not started yet." in charts_of[name]["alt"], name
         assert "not started yet" in row(charts_of[name], "Wave 1"), name
     with force_locale("en"):
-        data = charting.gather(rollout, "problems", "en", lead)
+        data = chart_data.gather(rollout, "problems", "en", lead)
         notes = [t.get_text() for t in data.chart().figure.axes[0].texts]
     assert "not started yet" in notes and "no members" not in notes
 
@@ -124,8 +125,8 @@ def test_an_anonymous_wave_below_k_says_its_answers_are_hidden_not_n_0(ctx, lead
     assert "Wave 0: 25 % responded" in charts_of["response-rate"]["alt"]
 
     with force_locale("en"):
-        ticks = charting.gather(rollout, "satisfaction", "en", lead).chart().figure.axes[0].get_xticklabels()
-        rows = charting.gather(rollout, "question-satisfaction", "en", lead).chart().figure.axes[0].get_yticklabels()
+        ticks = chart_data.gather(rollout, "satisfaction", "en", lead).chart().figure.axes[0].get_xticklabels()
+        rows = chart_data.gather(rollout, "question-satisfaction", "en", lead).chart().figure.axes[0].get_yticklabels()
     assert [t.get_text() for t in ticks] == ["Wave 0\nn = 2, hidden"]
     assert [t.get_text() for t in rows] == ["Wave 0\nn = 2, hidden"]
 
@@ -142,18 +143,18 @@ def test_chart_numbers_follow_the_page_language(ctx, lead):
     assert f"n = 1{NBSP}200" in described(rollout, lead, "sv")["satisfaction"]["alt"]
     assert "n = 1,200" in described(rollout, lead, "en")["satisfaction"]["alt"]
     with force_locale("sv"):
-        swedish = chart_labels.labels("problems")
+        swedish = chart_translations.labels("problems")
     with force_locale("en"):
-        english = chart_labels.labels("problems")
+        english = chart_translations.labels("problems")
     assert (swedish["decimal_separator"], swedish["group_separator"]) == (",", NBSP)
     assert (english["decimal_separator"], english["group_separator"]) == (".", ",")
 
 
-@pytest.mark.parametrize("chart", list(chart_text.DEFAULT_LABELS))
+@pytest.mark.parametrize("chart", list(texts.DEFAULT_LABELS))
 def test_the_translated_labels_are_the_charts_defaults_in_english(ctx, chart):
     with force_locale("en"):
-        translated = chart_labels.labels(chart)
-    defaults = {**chart_text.COMMON_LABELS, **chart_text.DEFAULT_LABELS[chart]}
+        translated = chart_translations.labels(chart)
+    defaults = {**texts.COMMON_LABELS, **texts.DEFAULT_LABELS[chart]}
     separators = ("decimal_separator", "group_separator")  # from the locale, not translated
     assert {k: v for k, v in translated.items() if k not in separators} == \
         {k: v for k, v in defaults.items() if k not in separators}

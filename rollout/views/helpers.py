@@ -4,9 +4,10 @@ from __future__ import annotations
 from math import ceil
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, render_template, request, url_for
+from flask import Flask, abort, flash, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from ..services import accounts
@@ -49,6 +50,17 @@ def submit(form: FlaskForm, call, success, done, refused):
         return refused()
     flash(success(result) if callable(success) else success, "success")
     return done(result)
+
+
+def session_or_token_user():
+    """The logged-in user, or the user of the request's bearer token; 401 otherwise. For the
+    URLs an intranet page or a BI tool reads: charts, exports, a retrospective's Markdown."""
+    if current_user.is_authenticated:
+        return current_user
+    user = accounts.user_for_authorization(request.headers.get("Authorization", ""))
+    if user is None:
+        abort(401)
+    return user
 
 
 def safe_next(target: str | None, default: str) -> str:

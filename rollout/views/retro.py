@@ -30,8 +30,7 @@ from ..services import exports, lessons, retro, rollouts, waves
 from ..services.accounts import can_lead
 from ..services.errors import GuardFailed, NotFound, ValidationFailed
 from . import lang
-from .charts import _actor
-from .helpers import Pagination, apply_errors, ask_to_confirm, confirmed, page_arg, submit
+from .helpers import Pagination, apply_errors, ask_to_confirm, confirmed, page_arg, session_or_token_user, submit
 from .problems import severity_labels
 
 bp = Blueprint("retro", __name__, url_prefix="/rollouts/<key>/waves/<int:number>")
@@ -354,7 +353,7 @@ def verify_lesson(key: str, number: int, lesson_id: int):
 @bp.route("/retro.md")
 def markdown(key: str, number: int):
     """The retrospective as Markdown, for a session or a bearer token (an intranet page, a wiki)."""
-    actor = _actor()
+    actor = session_or_token_user()
     rollout = rollouts.get_rollout(key, actor)
     wave = waves.get_wave(rollout, number)
     language = request.args.get("lang", "")

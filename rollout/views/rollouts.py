@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..forms import ActionForm, RoleForm, RolloutEditForm, RolloutForm
-from ..services import audit, charting, questionnaires, retention, rollouts, settings
+from ..services import audit, chart_data, questionnaires, retention, rollouts, settings
 from ..services.accounts import can_lead, require_lead, require_rollout_creator
 from ..services.errors import ValidationFailed
 from . import lessons as lesson_views
@@ -59,7 +59,7 @@ def show(key: str):
     rollout = rollouts.get_rollout(key, current_user)
     glance = None
     if any(w.feedback_opened_at for w in rollout.waves):
-        glance = charting.describe(charting.gather(rollout, "satisfaction", str(get_locale()), current_user))
+        glance = chart_data.describe(chart_data.gather(rollout, "satisfaction", str(get_locale()), current_user))
     suggested, viewable = lesson_views.suggestions_for(rollout, current_user)
     lead = can_lead(current_user, rollout)
     return render_template("rollouts/show.html", rollout=rollout, waves=rollout.waves,

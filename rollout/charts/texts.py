@@ -1,4 +1,4 @@
-"""The words and numbers of rollout.charts: the English default labels, the
+"""The words and numbers of the charts: the English default labels, the
 text of one chart in the caller's language, and why a wave shows no values.
 
 Plain Python, no matplotlib, no Flask: the charts' titles, text alternatives
@@ -9,7 +9,7 @@ number reads the same in the image, its alt text and its table.
 Numbers follow the caller's locale through two labels: `decimal_separator`
 ("," in Swedish) and `group_separator` (between thousands; a no-break space in
 Swedish, "," in English; empty by default, i.e. no grouping). The web app takes
-both from Babel's data for the page's language (services/chart_labels.py).
+both from Babel's data for the page's language (services/chart_translations.py).
 Dates are ISO dates (2027-03-01) in every language.
 """
 from __future__ import annotations

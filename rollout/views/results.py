@@ -1,6 +1,7 @@
-"""Charts, exports and the results pages. Chart and export URLs accept a
-logged-in session or a bearer token, so they can be embedded in an intranet
-page or read by a BI tool."""
+"""The results pages of a rollout and of a wave, their charts as images, and the
+gate criteria. A chart's URL accepts a logged-in session or a bearer token, so
+it can be embedded in an intranet page or read by a BI tool; the exports are
+in views/exports.py."""
 from __future__ import annotations
 
 import threading
@@ -9,13 +10,10 @@ from collections import OrderedDict
 from flask import (
     Blueprint,
     Response,
-    abort,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import get_locale
@@ -24,28 +22,17 @@ from flask_login import current_user, login_required
 
 from .. import charts
 from ..forms import GateForm
-from ..services import accounts, charting, exports, gates, rollouts, waves
+from ..services import chart_data, gates, rollouts, waves
 from ..services.accounts import can_lead, require_lead
 from ..services.errors import NotFound, ValidationFailed
 from ..services.results import category_labels, rollout_results, wave_results
-from ..services.validation import MAX_ID, whole_number
-from .helpers import apply_errors
+from .helpers import apply_errors, session_or_token_user
 
-bp = Blueprint("charts", __name__, url_prefix="/rollouts/<key>")
+bp = Blueprint("results", __name__, url_prefix="/rollouts/<key>")
 
 _cache: OrderedDict[str, bytes] = OrderedDict()
 _cache_lock = threading.Lock()
 CACHE_SIZE = 256
-
-
-def _actor():
-    """The logged-in user, or the user of a bearer token; 401 otherwise."""
-    if current_user.is_authenticated:
-        return current_user
-    user = accounts.user_for_authorization(request.headers.get("Authorization", ""))
-    if user is None:
-        abort(401)
-    return user
 
 
 def _cached(fingerprint: str, make) -> bytes:
@@ -63,11 +50,11 @@ def _cached(fingerprint: str, make) -> bytes:
 
 @bp.route("/charts/<name>.<fmt>")
 def chart(key: str, name: str, fmt: str):
-    actor = _actor()
+    actor = session_or_token_user()
     if fmt not in charts.FORMATS:
         raise NotFound(_("There is no such chart."))
     rollout = rollouts.get_rollout(key, actor)
-    data = charting.gather(rollout, name, str(get_locale()), actor)
+    data = chart_data.gather(rollout, name, str(get_locale()), actor)
     etag = data.fingerprint(fmt)
     if request.if_none_match.contains(etag):
         response = Response(status=304)
@@ -79,45 +66,14 @@ def chart(key: str, name: str, fmt: str):
     return response
 
 
-@bp.route("/export/responses.csv")
-def responses_csv(key: str):
-    actor = _actor()
-    rollout = rollouts.get_rollout(key, actor)
-    wave = None
-    if request.args.get("wave", "") != "":
-        number = whole_number(request.args["wave"], 0, MAX_ID)  # beyond a database integer: no such wave
-        if number is None:
-            raise NotFound(_("No such wave."))
-        wave = waves.get_wave(rollout, number)
-    excel = "en" if request.args.get("excel") == "en" else "sv"
-    name = f"{rollout.key}-responses{'' if wave is None else f'-wave-{wave.number}'}.csv"
-    headings = request.args.get("headings") if request.args.get("headings") in ("sv", "en") else None
-    stream = exports.responses_csv(rollout, actor, wave, excel, headings)
-    first = next(stream)  # permissions are checked before the response starts
-    response = Response(stream_with_context(part for chunk in ([first], stream) for part in chunk),
-                        mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.charset = "utf-8"
-    return response
-
-
-@bp.route("/export/rollout.json")
-def rollout_json(key: str):
-    actor = _actor()
-    rollout = rollouts.get_rollout(key, actor)
-    response = jsonify(exports.rollout_json(rollout, actor))
-    response.headers["Content-Disposition"] = f'attachment; filename="{rollout.key}.json"'
-    return response
-
-
 @bp.route("/results")
 @login_required
 def results(key: str):
     rollout = rollouts.get_rollout(key, current_user)
     language = str(get_locale())
     all_results = rollout_results(rollout, current_user)
-    described = [charting.describe(charting.gather(rollout, name, language, current_user, all_results=all_results))
-                 for name in charting.chart_names(rollout)]
+    described = [chart_data.describe(chart_data.gather(rollout, name, language, current_user, all_results=all_results))
+                 for name in chart_data.chart_names(rollout)]
     return render_template("results/rollout.html", rollout=rollout, results=all_results, charts=described,
                            categories=category_labels(rollout, language), can_lead=can_lead(current_user, rollout))
 
@@ -131,8 +87,8 @@ def wave(key: str, number: int):
     evaluation = gates.evaluate(the_wave, result)
     language = str(get_locale())
     # this wave's answers beside the others': how the rollout moves, wave by wave
-    shown = [name for name in ("satisfaction", "question-worked_day_one") if name in charting.chart_names(rollout)]
-    described = [charting.describe(charting.gather(rollout, name, language, current_user)) for name in shown]
+    shown = [name for name in ("satisfaction", "question-worked_day_one") if name in chart_data.chart_names(rollout)]
+    described = [chart_data.describe(chart_data.gather(rollout, name, language, current_user)) for name in shown]
     return render_template("results/wave.html", rollout=rollout, wave=the_wave, result=result,
                            evaluation=evaluation, criteria=gates.criteria_for(the_wave),
                            decisions=waves.decisions(the_wave),
@@ -192,8 +148,8 @@ def gate(key: str, number: int | None = None):
         else:
             flash(_("The gate was saved."), "success")
             if the_wave is None:
-                return redirect(url_for("charts.results", key=key))
-            return redirect(url_for("charts.wave", key=key, number=the_wave.number))
+                return redirect(url_for("results.results", key=key))
+            return redirect(url_for("results.wave", key=key, number=the_wave.number))
     defaults = {**gates.DEFAULTS, **(rollout.gate or {})}
     status = 422 if form.errors or getattr(form, "form_errors", None) else 200
     return render_template("results/gate.html", rollout=rollout, wave=the_wave, form=form, defaults=defaults,

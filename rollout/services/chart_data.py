@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from .. import charts
 from ..extensions import db
 from ..models import Questionnaire, Rollout, User
-from . import chart_labels, gates, lessons, questionnaires
+from . import chart_translations, gates, lessons, questionnaires
 from .accounts import require_view
 from .errors import NotFound
 from .results import WaveResults, rollout_results
@@ -68,7 +68,7 @@ def gather(rollout: Rollout, name: str, language: str, actor: Optional[User], to
     require_view(actor, rollout)
     if name not in NAMES and not name.startswith("question-"):
         raise NotFound(_("There is no such chart."))
-    labels = chart_labels.labels(name.replace("-", "_") if not name.startswith("question-") else "distribution")
+    labels = chart_translations.labels(name.replace("-", "_") if not name.startswith("question-") else "distribution")
     all_results = all_results if all_results is not None else rollout_results(rollout, actor)
     waves = [r.wave for r in all_results]
     names = [_wave_label(w.number) for w in waves]

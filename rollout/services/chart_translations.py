@@ -1,5 +1,5 @@
 """The charts' labels in the page's language: every text of rollout.charts,
-marked for translation (generated from chart_text.COMMON_LABELS and
+marked for translation (generated from rollout.charts.texts.COMMON_LABELS and
 DEFAULT_LABELS; keep them in step), and the page's number separators."""
 from __future__ import annotations
 
