@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
 
-from ..services import people, questionnaires, rollouts
+from ...services import people, questionnaires, rollouts
 
 # what rollout.services.validation.CONTROL refuses in every text (tab, newline and carriage return are fine)
 CONTROLS = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f"
