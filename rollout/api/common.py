@@ -5,9 +5,9 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import g, request
-from flask_smorest import Blueprint
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_smorest import Blueprint
 
 from ..languages import LANGUAGES
 
@@ -16,8 +16,8 @@ from ..services import accounts
 from ..services import rollouts as rollout_service
 from ..services import waves as wave_service
 from ..services.errors import DomainError, NotFound, ValidationFailed
-from .schemas.base import BadRequest, QueryNumber, Schema, json_body, load, load_query  # noqa: F401
 from ..services.validation import MAX_ID, whole_number  # noqa: F401  (ids and wave numbers are 32-bit)
+from .schemas.base import BadRequest, QueryNumber, Schema, json_body, load, load_query  # noqa: F401
 
 API_PREFIX = "/api/v1"
 api = Blueprint("api", __name__, url_prefix=API_PREFIX)

@@ -14,6 +14,7 @@ from werkzeug.routing import Rule
 
 from .common import API_PREFIX, MAX_ID, api
 from .schemas.base import field_doc
+from .schemas.feedback import ANSWERS_DOC
 from .schemas.patterns import KEY as rollout_key
 from .schemas.patterns import tags
 
@@ -62,17 +63,21 @@ def operation(summary: str, *, errors: dict[str, Any] | None = None, conflict: b
               personal: bool = False, **doc: Any) -> Callable:
     """The summary and the error statuses of an operation (by default those of a bearer-token call);
     `personal`: answered through a participant's personal link, without a bearer token."""
-    responses = dict(PERSONAL_ERRORS if personal else ERRORS if errors is None else errors)
+    responses = dict((PERSONAL_ERRORS if personal else ERRORS) if errors is None else errors)
     if conflict:
         responses.update(CONFLICT)
     if personal:
         doc["security"] = []
-    return api.doc(summary=summary, responses=responses, **doc)
+
+    def documented(view: Callable) -> Callable:
+        # tagged with its resource: the module of the API that serves it
+        return api.doc(summary=summary, responses=responses, tags=[view.__module__.rsplit(".", 1)[-1]], **doc)(view)
+    return documented
 
 
-def query(schema: type) -> Callable:
-    """Document the query parameters `schema` declares."""
-    return api.doc(parameters=[{"in": "query", "schema": schema}])
+def query(*schemas: type) -> Callable:
+    """Document the query parameters the schemas declare."""
+    return api.doc(parameters=[{"in": "query", "schema": schema} for schema in schemas])
 
 
 def body(schema: Any, media_type: str = "application/json") -> Callable:
@@ -80,11 +85,26 @@ def body(schema: Any, media_type: str = "application/json") -> Callable:
     return api.doc(requestBody={"required": True, "content": {media_type: {"schema": schema}}})
 
 
+# The document's names of path parameters, as they have been since the first version of the API
+# (a client never sends the names, but generated clients and the document's readers see them).
+DOCUMENTED_NAMES = {"number": "n", "card_id": "id", "theme_id": "id", "lesson_id": "id", "problem_id": "id"}
+
+
 class RelativePaths(FlaskPlugin):
-    """Paths relative to the server URL /api/v1, as clients join them."""
+    """Paths relative to the server URL /api/v1, as clients join them, with the documented names."""
 
     def path_helper(self, rule: Rule, operations: Any, parameters: Any, **kwargs: Any) -> str:
-        return super().path_helper(rule, operations, parameters, **kwargs).removeprefix(API_PREFIX)
+        path = super().path_helper(rule, operations, parameters, **kwargs).removeprefix(API_PREFIX)
+        for parameter in parameters:
+            if parameter.get("in") == "path":
+                parameter["name"] = DOCUMENTED_NAMES.get(parameter["name"], parameter["name"])
+        for operation in operations.values():  # each operation names its own (as clients read them)
+            if parameters or operation.get("parameters"):
+                operation["parameters"] = [*parameters, *operation.get("parameters", [])]
+        parameters.clear()
+        for name, documented in DOCUMENTED_NAMES.items():
+            path = path.replace("{%s}" % name, "{%s}" % documented)
+        return path
 
 
 class SchemaExtras(BasePlugin):
@@ -122,6 +142,7 @@ def init_app(app: Flask) -> None:
     rest.ma_plugin.converter.add_attribute_function(field_doc)
     rest.spec.components.schema("Error", ERROR)
     rest.spec.components.schema("Tags", tags())
+    rest.spec.components.schema("Answers", ANSWERS_DOC)
     rest.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     rest.register_blueprint(api)
 
@@ -132,6 +153,7 @@ def document() -> dict[str, Any]:
 
 
 @api.get("/openapi.json")
-@operation("This document", errors={}, security=[])
+@operation("This document", security=[],
+           errors={"200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}})
 def openapi_json():
     return jsonify(document())

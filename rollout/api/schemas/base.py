@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
 import marshmallow as ma
@@ -41,12 +41,19 @@ class Schema(ma.Schema):
 
 
 class Documented:
-    """A field whose part of the document is `doc` exactly, when given."""
+    """A field whose part of the document is `doc` exactly, when given; `source`: what it serves
+    of an object, when that is not the attribute of its name (e.g. lambda person: person.unit_name)."""
 
     doc: dict[str, Any] | None = None
+    source: Callable[[Any], Any] | None = None
 
-    def _set_doc(self, doc: dict[str, Any] | None) -> None:
-        self.doc = doc
+    def _set_doc(self, doc: dict[str, Any] | None, source: Callable[[Any], Any] | None = None) -> None:
+        self.doc, self.source = doc, source
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = ma.missing) -> Any:
+        if self.source is not None:
+            return self.source(obj)
+        return super().get_value(obj, attr, accessor, default)  # type: ignore[misc]
 
 
 class Text(Documented, ma.fields.String):
@@ -54,9 +61,10 @@ class Text(Documented, ma.fields.String):
 
     default_error_messages = {"invalid": _l("Must be text.")}
 
-    def __init__(self, doc: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    def __init__(self, doc: dict[str, Any] | None = None, source: Callable[[Any], Any] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(allow_none=True, **kwargs)
-        self._set_doc(doc)
+        self._set_doc(doc, source)
 
 
 class WholeNumber(Documented, ma.fields.Integer):
@@ -64,9 +72,10 @@ class WholeNumber(Documented, ma.fields.Integer):
 
     default_error_messages = {"invalid": _l("Must be a whole number.")}
 
-    def __init__(self, doc: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    def __init__(self, doc: dict[str, Any] | None = None, source: Callable[[Any], Any] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(allow_none=True, **kwargs)
-        self._set_doc(doc)
+        self._set_doc(doc, source)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
         if isinstance(value, float) and value.is_integer():
@@ -91,17 +100,19 @@ class AnyObject(Documented, ma.fields.Dict):
 
     default_error_messages = {"invalid": _l("Must be an object.")}
 
-    def __init__(self, doc: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    def __init__(self, doc: dict[str, Any] | None = None, source: Callable[[Any], Any] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(allow_none=True, **kwargs)
-        self._set_doc(doc)
+        self._set_doc(doc, source)
 
 
 class Anything(Documented, ma.fields.Raw):
     """A value the service checks whole (a list of tags, a selection's lists, a boolean flag)."""
 
-    def __init__(self, doc: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    def __init__(self, doc: dict[str, Any] | None = None, source: Callable[[Any], Any] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(allow_none=True, **kwargs)
-        self._set_doc(doc)
+        self._set_doc(doc, source)
 
 
 class Items(Documented, ma.fields.Field):
@@ -138,6 +149,10 @@ class Items(Documented, ma.fields.Field):
 def field_doc(converter: Any, field: ma.fields.Field, ret: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     """apispec: a Documented field's `doc` replaces what apispec made of it."""
     doc = getattr(field, "doc", None)
+    if isinstance(field, Items):
+        item = converter.resolve_nested_schema(field.item)  # the items' schema joins the components
+        if doc is None:
+            doc = {"type": ["array", "null"], "items": item}
     if doc is None:
         return {}
     ret.clear()
@@ -172,9 +187,11 @@ def json_body() -> dict[str, Any]:
 
 
 def _problems(messages: Any, prefix: str = "", where: Mapping[str, Any] | None = None,
-              schema: Schema | None = None) -> Iterator[dict[str, Any]]:
+              schema: ma.Schema | None = None) -> Iterator[dict[str, Any]]:
     """marshmallow's nested messages as the API's list of {"field", "message"}."""
     where = where or {}
+    if not isinstance(messages, (dict, list, tuple)):
+        messages = [messages]  # one message (a lazy text is no str to marshmallow)
     if isinstance(messages, (list, tuple)):
         for message in messages:
             yield {"field": prefix.rstrip("."), "message": str(message), **where}
@@ -228,19 +245,9 @@ def load_query(schema: type[Schema], message: str) -> dict[str, Any]:
         raise ValidationFailed(message, list(_problems(error.messages, schema=schema()))) from None
 
 
-class Derived(Documented, ma.fields.Field):
+def Derived(of: Callable[[Any], Any], doc: dict[str, Any] | None = None, **kwargs: Any) -> Anything:  # noqa: N802
     """A field served from the whole object (`of(obj)`); taken as it is in a body (the service checks it)."""
-
-    def __init__(self, of: Any, doc: dict[str, Any] | None = None, **kwargs: Any) -> None:
-        super().__init__(allow_none=True, **kwargs)
-        self.of = of
-        self._set_doc(doc)
-
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
-        return self.of(obj)
-
-    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = ma.missing) -> Any:
-        return obj  # the whole object: _serialize takes what it needs
+    return Anything(doc=doc, source=of, **kwargs)
 
 
 _PAGES: dict[type, type] = {}

@@ -59,6 +59,9 @@ class GateSettingsSchema(Schema):
 
     json_schema = {"additionalProperties": False}
 
+    class Meta:
+        unknown = ma.INCLUDE  # other names reach the service, which refuses them by name
+
     min_responses = WholeNumber(doc={"type": ["integer", "null"], "minimum": 0, "maximum": 100000})
     min_response_rate = Anything(doc={"type": ["number", "null"], "minimum": 0, "maximum": 1})
     min_satisfied = Anything(doc={"type": ["number", "null"], "minimum": 0, "maximum": 1})
