@@ -78,7 +78,7 @@ def export_person(external_id: str):
 @operation("Erase a person (people managers)",
            description="Deletes the person, their memberships, links and e-mails; their responses and problem "
                        "reports stay for the counts, without the person and without free texts.")
-@api.response(204)
+@api.response(204, description="Done; no body.")
 @token_required
 def erase_person(external_id: str):
     privacy.erase_person(privacy.person_by_external_id(external_id, g.user), g.user)
