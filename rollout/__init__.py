@@ -112,7 +112,8 @@ def register_blueprints(app: Flask) -> None:
                    lessons, admin, privacy):
         app.register_blueprint(module.bp)
     csrf.exempt(api)
-    app.register_blueprint(api)
+    from .api.spec import init_app as init_api
+    init_api(app)  # registers the blueprint, and derives the OpenAPI document from its schemas
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -24,7 +24,7 @@ _SEEN: list[str] = []  # what the current test's responses broke
 def _document(app) -> dict:
     if not _DOCUMENT:
         with app.test_request_context():
-            from rollout.api.openapi import document
+            from rollout.api.spec import document
             _DOCUMENT.update(json.loads(json.dumps(document())))
     return _DOCUMENT
 

@@ -20,8 +20,8 @@ def _checked(app, path: str, body, status: int = 200, method: str = "GET") -> li
 def test_a_response_as_documented_passes_and_a_drifted_one_is_named(app, ctx, lead):
     builders.make_people(2)
     wave = builders.make_wave(builders.make_rollout(lead=lead), lead, name="Pilot", units=["Enhet A"])
-    from rollout.api import serialize
-    good = serialize.wave(wave)
+    from rollout.api.schemas.waves import WaveSchema
+    good = WaveSchema().dump(wave)
     path = "/api/v1/rollouts/win11-2027/waves/0"
     assert _checked(app, path, good) == []
     # a field the document does not name, a field of the wrong type, a status it does not declare

@@ -6,12 +6,12 @@ from . import (  # noqa: F401  (routes register themselves)
     feedback,
     health,
     lessons,
-    openapi,
     people,
     questionnaire,
     results,
     retro,
     rollouts,
+    spec,
     waves,
 )
 from .common import api

@@ -1,14 +1,13 @@
-"""What every resource of the API shares: the blueprint, the bearer token, the strict JSON body
-and its types, paging, and finding the rollout and wave a path names."""
+"""What every resource of the API shares: the blueprint, the bearer token, paging, and finding the
+rollout and wave a path names."""
 from __future__ import annotations
 
-import json
-import math
 from functools import wraps
 
-from flask import Blueprint, g, request
+from flask import g, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_smorest import Blueprint
 
 from ..languages import LANGUAGES
 
@@ -18,8 +17,10 @@ from ..services import rollouts as rollout_service
 from ..services import waves as wave_service
 from ..services.errors import DomainError, NotFound, ValidationFailed
 from ..services.validation import MAX_ID, whole_number  # noqa: F401  (ids and wave numbers are 32-bit)
+from .schemas.base import BadRequest, QueryNumber, Schema, json_body, load, load_query  # noqa: F401
 
-api = Blueprint("api", __name__, url_prefix="/api/v1")
+API_PREFIX = "/api/v1"
+api = Blueprint("api", __name__, url_prefix=API_PREFIX)
 
 MAX_PER_PAGE = 500
 # Far beyond any real list, and small enough that page * per_page fits an SQL OFFSET.
@@ -30,11 +31,6 @@ MAX_PAGE = 100_000
 class Unauthorized(DomainError):
     status = 401
     code = "unauthorized"
-
-
-class BadRequest(DomainError):
-    status = 400
-    code = "bad_request"
 
 
 def token_required(view):
@@ -49,91 +45,15 @@ def token_required(view):
     return wrapped
 
 
-def _no_constant(name: str):
-    raise ValueError(f"{name} is not JSON")
+class Paging(Schema):
+    """?page=&per_page= of a list."""
 
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError("number out of range")
-    return value
-
-
-def json_body() -> dict:
-    """The request's JSON object. Strict JSON only: no NaN or Infinity, no number
-    that overflows a double, no nesting so deep it cannot be parsed."""
-    data = None
-    if request.is_json:
-        try:
-            data = json.loads(request.get_data(), parse_constant=_no_constant, parse_float=_finite_float)
-        except (ValueError, RecursionError):
-            data = None
-    if not isinstance(data, dict):
-        raise BadRequest(_("The body must be a JSON object (Content-Type: application/json)."))
-    return data
-
-
-# The JSON type of each field a body may carry: "text", "integer", "object", or a dict
-# for an object with typed fields of its own. null is left to the service (there it
-# means "not given"). The web forms always hand the services text; this does the same
-# for JSON, so that {"name": {"a": 1}} is refused instead of stored as "{'a': 1}".
-Fields = dict  # name -> "text" | "integer" | "object" | Fields
-
-
-def _type_problem(kind, value) -> str | None:
-    if value is None:
-        return None
-    if kind == "text" and not isinstance(value, str):
-        return _("Must be text.")
-    if kind == "integer" and (isinstance(value, bool) or not isinstance(value, int)):
-        return _("Must be a whole number.")
-    if (kind == "object" or isinstance(kind, dict)) and not isinstance(value, dict):
-        return _("Must be an object.")
-    return None
-
-
-def check_types(data: dict, fields: Fields, problems: list[dict], prefix: str = "", **where) -> None:
-    """Note each field of `data` whose JSON type is not the one `fields` gives it."""
-    for name, kind in fields.items():
-        value = data.get(name)
-        if kind == "integer" and isinstance(value, float) and value.is_integer():
-            data[name] = value = int(value)  # JSON has one kind of number: 5.0 is the whole number 5
-        if message := _type_problem(kind, value):
-            problems.append({"field": prefix + name, "message": message, **where})
-        elif isinstance(kind, dict) and value is not None:
-            check_types(value, kind, problems, f"{prefix}{name}.", **where)
-
-
-def raise_type_problems(problems: list[dict]) -> None:
-    if problems:
-        raise ValidationFailed(_("Some fields have the wrong type."), problems)
-
-
-def typed_body(fields: Fields) -> dict:
-    """The JSON object of the request, its fields of the right JSON types (422 otherwise)."""
-    body = json_body()
-    problems: list[dict] = []
-    check_types(body, fields, problems)
-    raise_type_problems(problems)
-    return body
+    page = QueryNumber(1, MAX_PAGE, load_default=1)
+    per_page = QueryNumber(1, MAX_PER_PAGE, load_default=50)
 
 
 def paging() -> tuple[int, int]:
-    problems = []
-    values = {}
-    for name, default, top in (("page", 1, MAX_PAGE), ("per_page", 50, MAX_PER_PAGE)):
-        raw = request.args.get(name, default)
-        try:
-            value = int(raw)
-            if not 1 <= value <= top:
-                raise ValueError
-            values[name] = value
-        except (TypeError, ValueError):
-            limit = f"1-{top}"
-            problems.append({"field": name, "message": _("A whole number (%(limit)s).", limit=limit)})
-    if problems:
-        raise ValidationFailed(_("Bad paging parameters."), problems)
+    values = load_query(Paging, _("Bad paging parameters."))
     return values["page"], values["per_page"]
 
 

@@ -14,42 +14,59 @@ from ..languages import LANGUAGES
 from ..models import PROBLEM_STATUSES, Person, ProblemReport, Wave
 from ..services import accounts, feedback
 from ..services.errors import NotFound, ValidationFailed
-from . import serialize
-from .common import MAX_ID, api, listing, paging, rollout_for, token_required, typed_body, wave_filter
-
-ANSWER_FIELDS = {"answers": "object", "language": "text"}
-PROBLEM_FIELDS = {"category": "text", "severity": "text", "description": "text"}
-TRIAGE_FIELDS = {"status": "text", "note": "text"}
-
+from .common import MAX_ID, Paging, api, listing, load, paging, rollout_for, token_required, wave_filter
+from .schemas.base import page_of
+from .schemas.feedback import (
+    FeedbackFormSchema,
+    NewProblemReportSchema,
+    ProblemQuery,
+    ProblemReceiptSchema,
+    ProblemReportSchema,
+    ProblemRow,
+    ReceiptSchema,
+    SubmissionSchema,
+    TriageSchema,
+    Visited,
+)
+from .spec import ID_PARAMETER, KEY_PARAMETER, PERSONAL_ERRORS, TOKEN_PARAMETER, body, operation, query
 
 # --- the participant's side (personal token) ----------------------------------
 
-@api.get("/feedback/<token>")
+
+@api.get("/feedback/<token>", parameters=[TOKEN_PARAMETER])
+@operation("What a personal link opens: the wave's questions, the window, the answers so far", personal=True,
+           errors={"404": PERSONAL_ERRORS["404"]})
+@api.response(200, FeedbackFormSchema)
 def feedback_form(token: str):
     visit = feedback.visit(token)
     feedback.touch(visit)
-    return serialize.feedback_form(visit, feedback.current_answers(visit))
+    return Visited(visit, feedback.current_answers(visit))
 
 
-@api.post("/feedback/<token>")
+@api.post("/feedback/<token>", parameters=[TOKEN_PARAMETER])
+@operation("Answer, or edit the answers (one response per person and wave)", personal=True)
+@body(SubmissionSchema)
+@api.response(200, ReceiptSchema)
 def submit_feedback(token: str):
     feedback.visit(token)  # the personal token before the body: an unknown link reads nothing
-    body = typed_body(ANSWER_FIELDS)
-    language = body.get("language")
+    submission = load(SubmissionSchema)
+    language = submission.get("language")
     if language is not None and language not in LANGUAGES:
         raise ValidationFailed(_("Some answers need attention."),
                                [{"field": "language", "message": _("Choose Swedish or English.")}])
-    response = feedback.submit(token, body.get("answers"), language or "sv")
+    response = feedback.submit(token, submission.get("answers"), language or "sv")
     # what was just sent, also through a renewed anonymous link (which shows no earlier answers)
     visit = dataclasses.replace(feedback.visit(token), response=response)
-    return serialize.feedback_receipt(visit, feedback.current_answers(visit))
+    return Visited(visit, feedback.current_answers(visit))
 
 
-@api.post("/feedback/<token>/problems")
+@api.post("/feedback/<token>/problems", parameters=[TOKEN_PARAMETER])
+@operation("Report a problem while the wave is active or collecting feedback", personal=True)
+@body(NewProblemReportSchema)
+@api.response(201, ProblemReceiptSchema)
 def report_problem(token: str):
     feedback.visit(token)  # the personal token before the body
-    report = feedback.report_problem(token, typed_body(PROBLEM_FIELDS))
-    return serialize.problem_receipt(report), 201
+    return feedback.report_problem(token, load(NewProblemReportSchema))
 
 
 # --- the leads' side (bearer token) -------------------------------------------
@@ -62,7 +79,10 @@ def _status_filter() -> str:
     return status
 
 
-@api.get("/rollouts/<key>/problems")
+@api.get("/rollouts/<key>/problems", parameters=[KEY_PARAMETER])
+@operation("The rollout's problem reports: open ones first, blockers first")
+@query(ProblemQuery, Paging)
+@api.response(200, page_of(ProblemReportSchema))
 @token_required
 def list_problems(key: str):
     rollout = rollout_for(key)
@@ -72,8 +92,7 @@ def list_problems(key: str):
     # the reporters of the whole page in one query
     ids = {report.person_id for report, _wave in rows if report.person_id}
     people = {p.id: p for p in db.session.scalars(select(Person).where(Person.id.in_(ids)))} if ids else {}
-    return listing([serialize.problem(report, w, people.get(report.person_id)) for report, w in rows],
-                   total, page, per_page)
+    return listing([ProblemRow(report, w, people.get(report.person_id)) for report, w in rows], total, page, per_page)
 
 
 def _problem(problem_id: int) -> tuple[ProblemReport, Wave]:
@@ -85,11 +104,14 @@ def _problem(problem_id: int) -> tuple[ProblemReport, Wave]:
     return report, wave
 
 
-@api.patch("/problems/<int:problem_id>")
+@api.patch("/problems/<int:problem_id>", parameters=[{**ID_PARAMETER, "name": "problem_id"}])
+@operation("Triage a problem report (leads)")
+@body(TriageSchema)
+@api.response(200, ProblemReportSchema)
 @token_required
 def triage_problem(problem_id: int):
     report, wave = _problem(problem_id)
     accounts.require_lead(g.user, wave.rollout)  # a reviewer hears 403, whatever the body
-    body = typed_body(TRIAGE_FIELDS)
-    report = feedback.triage(report, body.get("status", report.status), body.get("note", report.note), g.user)
-    return serialize.problem(report, wave, report.person)
+    triage = load(TriageSchema)
+    report = feedback.triage(report, triage.get("status", report.status), triage.get("note", report.note), g.user)
+    return ProblemRow(report, wave, report.person)

@@ -1,15 +1,27 @@
 """GET /api/v1/health: is the app up and can it reach its database?"""
 from __future__ import annotations
 
-from flask import jsonify
+import marshmallow as ma
+from flask import Response, jsonify
 from sqlalchemy import text
 
 from ..extensions import db
 from .common import api
+from .schemas.base import Schema
+from .spec import operation
+
+
+class HealthSchema(Schema):
+    """ok, or degraded when the database does not answer."""
+
+    status = ma.fields.String()
+    database = ma.fields.String()
 
 
 @api.get("/health")
-def health():
+@operation("Liveness and database check", errors={}, security=[])
+@api.response(200, HealthSchema)
+def health() -> tuple[Response, int]:
     try:
         db.session.execute(text("SELECT 1"))
         database = "ok"

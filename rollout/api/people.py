@@ -6,66 +6,79 @@ from flask_babel import gettext as _
 
 from ..services import imports, people, privacy
 from ..services.accounts import require_people_manager
-from . import serialize
-from .common import (
-    BadRequest,
-    api,
-    check_types,
-    json_body,
-    listing,
-    no_content,
-    paging,
-    raise_type_problems,
-    token_required,
+from .common import BadRequest, Paging, api, listing, load, no_content, paging, token_required
+from .schemas.base import page_of
+from .schemas.patterns import EXTERNAL_ID
+from .schemas.people import (
+    ImportQuery,
+    PeopleQuery,
+    PersonExportSchema,
+    PersonSchema,
+    UpsertResultSchema,
+    UpsertSchema,
 )
+from .spec import ERRORS, body, operation, query
 
-PERSON_FIELDS = {"external_id": "text", "name": "text", "email": "text", "unit": "text", "language": "text",
-                 "attributes": "object"}
+CSV_TYPES = ("text/csv", "application/csv", "text/plain")
+PERSON_PARAMETER = {"name": "external_id", "in": "path", "schema": {"type": "string", "pattern": EXTERNAL_ID}}
+CSV_BODY = {"required": True, "content": {media_type: {"schema": {
+    "type": "string", "description": "UTF-8 (or Windows-1252), commas or semicolons; every line is checked"}}
+    for media_type in CSV_TYPES}}
+TOO_LARGE_FILE = {"413": {"description": "The file is too large (64 MB unless IMPORT_MAX_CONTENT_LENGTH says "
+                                         "otherwise).", "content": {"application/json": {
+                                             "schema": {"$ref": "#/components/schemas/Error"}}}}}
 
 
 @api.post("/people")
+@operation("Create or update people by external_id (all or nothing)")
+@body(UpsertSchema)
+@api.response(200, UpsertResultSchema)
 @token_required
 def upsert_people():
     require_people_manager(g.user)  # the role first: a refused caller learns nothing from the body's errors
-    body = json_body()
-    items = body.get("people")
-    problems: list[dict] = []
-    for index, item in enumerate(items if isinstance(items, list) else []):
-        if isinstance(item, dict):
-            check_types(item, PERSON_FIELDS, problems, index=index)
-    check_types(body, {"rollout": "text"}, problems)
-    raise_type_problems(problems)
-    result = imports.upsert_people(items, g.user, source="api", for_rollout=body.get("rollout"))
-    return {"created": result.created, "updated": result.updated}
+    upsert = load(UpsertSchema)
+    return imports.upsert_people(upsert.get("people"), g.user, source="api", for_rollout=upsert.get("rollout"))
 
 
 @api.post("/people/import")
+@operation("Import a CSV file of people (all or nothing)", errors={**ERRORS, **TOO_LARGE_FILE}, requestBody=CSV_BODY,
+           description="Header external_id,name,email,unit[,language][,attribute...]. On error, details lists "
+                       "{line, field, message}; line 1 is the header.")
+@query(ImportQuery)
+@api.response(200, UpsertResultSchema)
 @token_required
 def import_people():
     require_people_manager(g.user)
-    if request.mimetype not in ("text/csv", "application/csv", "text/plain"):
+    if request.mimetype not in CSV_TYPES:
         raise BadRequest(_("Send the file as the body with Content-Type: text/csv."))
-    result = imports.import_people_csv(request.get_data(), g.user, source="api",
-                                       for_rollout=request.args.get("rollout"))
-    return {"created": result.created, "updated": result.updated}
+    return imports.import_people_csv(request.get_data(), g.user, source="api", for_rollout=request.args.get("rollout"))
 
 
 @api.get("/people")
+@operation("List and search people")
+@query(PeopleQuery, Paging)
+@api.response(200, page_of(PersonSchema))
 @token_required
 def list_people():
     page, per_page = paging()
     items, total = people.search_people(request.args.get("q", ""), request.args.get("unit", ""), page, per_page,
                                         viewer=g.user)
-    return listing([serialize.person(p) for p in items], total, page, per_page)
+    return listing(items, total, page, per_page)
 
 
-@api.get("/people/<external_id>/export")
+@api.get("/people/<external_id>/export", parameters=[PERSON_PARAMETER])
+@operation("Everything stored about one person (people managers)")
+@api.response(200, PersonExportSchema)
 @token_required
 def export_person(external_id: str):
     return privacy.export_person(privacy.person_by_external_id(external_id, g.user), g.user)
 
 
-@api.delete("/people/<external_id>")
+@api.delete("/people/<external_id>", parameters=[PERSON_PARAMETER])
+@operation("Erase a person (people managers)",
+           description="Deletes the person, their memberships, links and e-mails; their responses and problem "
+                       "reports stay for the counts, without the person and without free texts.")
+@api.response(204, description="Done; no body.")
 @token_required
 def erase_person(external_id: str):
     privacy.erase_person(privacy.person_by_external_id(external_id, g.user), g.user)

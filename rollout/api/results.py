@@ -5,25 +5,32 @@ from flask import g
 
 from ..services import gates
 from ..services.results import rollout_results, wave_results
-from .common import api, rollout_for, token_required, typed_body, wave_for
+from .common import api, load, rollout_for, token_required, wave_for
+from .schemas.base import all_of
+from .schemas.results import GateSchema, GateSettingsSchema, ResultsSchema
+from .spec import KEY_PARAMETER, WAVE_PARAMETERS, body, operation
 
-GATE_FIELDS = {"min_responses": "integer", "max_open_blockers": "integer"}
 
-
-@api.get("/rollouts/<key>/waves/<int:number>/results")
+@api.get("/rollouts/<key>/waves/<int:number>/results", parameters=WAVE_PARAMETERS)
+@operation("A wave's results: invited, responded, response rate, per question, problems, hours lost")
+@api.response(200, ResultsSchema)
 @token_required
 def results_of_wave(key: str, number: int):
     return wave_results(wave_for(key, number), g.user).as_dict()
 
 
-@api.get("/rollouts/<key>/results")
+@api.get("/rollouts/<key>/results", parameters=[KEY_PARAMETER])
+@operation("Every wave's results")
+@api.response(200, all_of(ResultsSchema))
 @token_required
 def results_of_rollout(key: str):
     items = [r.as_dict() for r in rollout_results(rollout_for(key), g.user)]
     return {"items": items, "total": len(items)}
 
 
-@api.get("/rollouts/<key>/waves/<int:number>/gate")
+@api.get("/rollouts/<key>/waves/<int:number>/gate", parameters=WAVE_PARAMETERS)
+@operation("The gate's verdict and each criterion with value, interval, threshold and why")
+@api.response(200, GateSchema)
 @token_required
 def gate_of_wave(key: str, number: int):
     wave = wave_for(key, number)
@@ -31,15 +38,19 @@ def gate_of_wave(key: str, number: int):
     return {**evaluation.as_dict(), "settings": gates.criteria_for(wave)}
 
 
-@api.put("/rollouts/<key>/gate")
+@api.put("/rollouts/<key>/gate", parameters=[KEY_PARAMETER])
+@operation("The rollout's default gate criteria (null sets one back to the default)")
+@body(GateSettingsSchema)
+@api.response(200, GateSettingsSchema)
 @token_required
 def set_rollout_gate(key: str):
-    """The rollout's default criteria (null sets one back to the default)."""
-    return gates.set_rollout_gate(rollout_for(key), typed_body(GATE_FIELDS), g.user)
+    return gates.set_rollout_gate(rollout_for(key), load(GateSettingsSchema), g.user)
 
 
-@api.put("/rollouts/<key>/waves/<int:number>/gate")
+@api.put("/rollouts/<key>/waves/<int:number>/gate", parameters=WAVE_PARAMETERS)
+@operation("This wave's overrides of the rollout's criteria (null removes one)")
+@body(GateSettingsSchema)
+@api.response(200, GateSettingsSchema)
 @token_required
 def set_wave_gate(key: str, number: int):
-    """This wave's overrides of the rollout's criteria (null removes an override)."""
-    return gates.set_wave_gate(wave_for(key, number), typed_body(GATE_FIELDS), g.user)
+    return gates.set_wave_gate(wave_for(key, number), load(GateSettingsSchema), g.user)

@@ -4,50 +4,50 @@ from __future__ import annotations
 from flask import g
 
 from ..services import rollouts
-from . import serialize
-from .common import api, listing, paging, rollout_for, token_required, typed_body
+from .common import Paging, api, listing, load, paging, rollout_for, token_required
+from .schemas.base import page_of
+from .schemas.rollouts import RolloutChangeSchema, RolloutSchema
+from .spec import KEY_PARAMETER, body, operation, query
 
-# tags: a list of words (or one text of words separated by commas); the service checks them
-ROLLOUT_FIELDS = {"key": "text", "name": "text", "description": "text", "language": "text",
-                  "reminder_days": "integer",
-                  "anonymity_k": "integer", "vote_budget": "integer",
-                  # days after the last wave is done; null: the organisation's default
-                  "retention_days": "integer", "text_retention_days": "integer"}
+# what a change leaves as it is when the body leaves it out
+KEPT = ("name", "description", "anonymous", "language", "reminder_days", "anonymity_k", "vote_budget")
 
 
 @api.post("/rollouts")
+@operation("Create a rollout (the caller becomes its lead)")
+@body(RolloutSchema)
+@api.response(201, RolloutSchema)
 @token_required
 def create_rollout():
-    rollout = rollouts.create_rollout(typed_body(ROLLOUT_FIELDS), g.user)
-    return serialize.rollout(rollout), 201
+    return rollouts.create_rollout(load(RolloutSchema), g.user)
 
 
 @api.get("/rollouts")
+@operation("The rollouts the caller can see")
+@query(Paging)
+@api.response(200, page_of(RolloutSchema))
 @token_required
 def list_rollouts():
     page, per_page = paging()
     items, total = rollouts.list_rollouts(g.user, page, per_page)
-    return listing([serialize.rollout(r) for r in items], total, page, per_page)
+    return listing(items, total, page, per_page)
 
 
-@api.get("/rollouts/<key>")
+@api.get("/rollouts/<key>", parameters=[KEY_PARAMETER])
+@operation("One rollout")
+@api.response(200, RolloutSchema)
 @token_required
 def get_rollout(key: str):
-    return serialize.rollout(rollout_for(key))
+    return rollout_for(key)
 
 
-@api.patch("/rollouts/<key>")
+@api.patch("/rollouts/<key>", parameters=[KEY_PARAMETER])
+@operation("Change a rollout's fields (those left out keep their values)")
+@body(RolloutChangeSchema)
+@api.response(200, RolloutSchema)
 @token_required
 def update_rollout(key: str):
     rollout = rollout_for(key)
-    body = typed_body(ROLLOUT_FIELDS)
-    data = {"name": body.get("name", rollout.name), "description": body.get("description", rollout.description),
-            "anonymous": body.get("anonymous", rollout.anonymous),
-            "language": body.get("language", rollout.language),
-            "reminder_days": body.get("reminder_days", rollout.reminder_days),
-            "anonymity_k": body.get("anonymity_k", rollout.anonymity_k),
-            "vote_budget": body.get("vote_budget", rollout.vote_budget)}
-    for name in ("problem_categories", "tags", "retention_days", "text_retention_days"):
-        if name in body:
-            data[name] = body[name]
-    return serialize.rollout(rollouts.update_rollout(rollout, data, g.user))
+    change = load(RolloutChangeSchema)
+    change.pop("key", None)
+    return rollouts.update_rollout(rollout, {**{name: getattr(rollout, name) for name in KEPT}, **change}, g.user)

@@ -4,95 +4,120 @@ from __future__ import annotations
 from flask import g
 
 from ..services import cohorts, waves
-from . import serialize
-from .common import api, listing, paging, rollout_for, token_required, typed_body, wave_for
+from .common import Paging, api, listing, load, paging, rollout_for, token_required, wave_for
+from .schemas.base import all_of, page_of
+from .schemas.waves import (
+    DecisionSchema,
+    MemberSchema,
+    NewWaveSchema,
+    RecordedDecisionSchema,
+    TransitionSchema,
+    WaveChangeSchema,
+    WaveSchema,
+)
+from .spec import KEY_PARAMETER, WAVE_PARAMETERS, body, operation, query
 
-WAVE_FIELDS = {"name": "text", "selection": {"percentage": "integer"}, "planned_start": "text", "planned_end": "text",
-               "feedback_days": "integer"}
-TRANSITION_FIELDS = {"to": "text", "decision": "text", "rationale": "text"}
-DECISION_FIELDS = {"decision": "text", "rationale": "text"}
+# what a change may set
+KEPT = ("name", "selection", "planned_start", "planned_end", "feedback_days", "auto_advance")
 
 
-@api.post("/rollouts/<key>/waves")
+@api.post("/rollouts/<key>/waves", parameters=[KEY_PARAMETER])
+@operation("Plan the next wave (numbered from 0, the pilot)")
+@body(NewWaveSchema)
+@api.response(201, WaveSchema)
 @token_required
 def create_wave(key: str):
     rollout = rollout_for(key)
-    wave = waves.create_wave(rollout, typed_body(WAVE_FIELDS), g.user)
-    return serialize.wave(wave), 201
+    return waves.create_wave(rollout, load(NewWaveSchema), g.user)
 
 
-@api.get("/rollouts/<key>/waves")
+@api.get("/rollouts/<key>/waves", parameters=[KEY_PARAMETER])
+@operation("The rollout's waves")
+@query(Paging)
+@api.response(200, page_of(WaveSchema))
 @token_required
 def list_waves(key: str):
     rollout = rollout_for(key)
     page, per_page = paging()
     start = (page - 1) * per_page
     # a rollout has a handful of waves: they are loaded with it anyway
-    return listing([serialize.wave(w) for w in rollout.waves[start:start + per_page]], len(rollout.waves),
-                   page, per_page)
+    return listing(rollout.waves[start:start + per_page], len(rollout.waves), page, per_page)
 
 
-@api.get("/rollouts/<key>/waves/<int:number>")
+@api.get("/rollouts/<key>/waves/<int:number>", parameters=WAVE_PARAMETERS)
+@operation("One wave")
+@api.response(200, WaveSchema)
 @token_required
 def get_wave(key: str, number: int):
-    return serialize.wave(wave_for(key, number))
+    return wave_for(key, number)
 
 
-@api.patch("/rollouts/<key>/waves/<int:number>")
+@api.patch("/rollouts/<key>/waves/<int:number>", parameters=WAVE_PARAMETERS)
+@operation("Change a wave (the selection only before it starts)", conflict=True)
+@body(WaveChangeSchema)
+@api.response(200, WaveSchema)
 @token_required
 def update_wave(key: str, number: int):
     wave = wave_for(key, number)
-    body = typed_body(WAVE_FIELDS)
-    if body.get("selection") is None:
-        body.pop("selection", None)  # null, as left out: the selection stays (started or not)
-    current = serialize.wave(wave)
-    data = {name: body.get(name, current[name]) for name in
-            ("name", "selection", "planned_start", "planned_end", "feedback_days", "auto_advance")}
-    return serialize.wave(waves.update_wave(wave, data, g.user))
+    change = load(WaveChangeSchema)
+    if change.get("selection") is None:
+        change.pop("selection", None)  # null, as left out: the selection stays (started or not)
+    current = WaveSchema().dump(wave)  # the fields left out keep their values, as the API gives them
+    data = {name: change.get(name, current[name]) for name in KEPT}
+    return waves.update_wave(wave, data, g.user)
 
 
-@api.get("/rollouts/<key>/waves/<int:number>/preview")
+@api.get("/rollouts/<key>/waves/<int:number>/preview", parameters=WAVE_PARAMETERS)
+@operation("The people the selection would take now")
+@query(Paging)
+@api.response(200, page_of(MemberSchema))
 @token_required
 def preview(key: str, number: int):
     wave = wave_for(key, number)
     page, per_page = paging()
     everyone = cohorts.preview_for(wave, g.user)
-    return listing([serialize.member(c) for c in cohorts.page_of(everyone, page, per_page)],
-                   len(everyone), page, per_page)
+    return listing(cohorts.page_of(everyone, page, per_page), len(everyone), page, per_page)
 
 
-@api.get("/rollouts/<key>/waves/<int:number>/members")
+@api.get("/rollouts/<key>/waves/<int:number>/members", parameters=WAVE_PARAMETERS)
+@operation("The members fixed when the wave started")
+@query(Paging)
+@api.response(200, page_of(MemberSchema))
 @token_required
 def members(key: str, number: int):
     wave = wave_for(key, number)
     page, per_page = paging()
     items, total = cohorts.members_for(wave, g.user, page, per_page)
-    return listing([serialize.member(c) for c in items], total, page, per_page)
+    return listing(items, total, page, per_page)
 
 
-@api.post("/rollouts/<key>/waves/<int:number>/transitions")
+@api.post("/rollouts/<key>/waves/<int:number>/transitions", parameters=WAVE_PARAMETERS)
+@operation("Move the wave to another state", conflict=True)
+@body(TransitionSchema)
+@api.response(200, WaveSchema)
 @token_required
 def transition(key: str, number: int):
     wave = wave_for(key, number)
-    body = typed_body(TRANSITION_FIELDS)
-    wave = waves.transition(wave, body.get("to") or "", g.user,
-                            decision=body.get("decision"), rationale=body.get("rationale") or "")
-    return serialize.wave(wave)
+    move = load(TransitionSchema)
+    return waves.transition(wave, move.get("to") or "", g.user, decision=move.get("decision"),
+                            rationale=move.get("rationale") or "")
 
 
-@api.post("/rollouts/<key>/waves/<int:number>/decision")
+@api.post("/rollouts/<key>/waves/<int:number>/decision", parameters=WAVE_PARAMETERS)
+@operation("Record go / no-go / extend for a wave in review", conflict=True)
+@body(DecisionSchema)
+@api.response(200, WaveSchema)
 @token_required
 def decision(key: str, number: int):
     wave = wave_for(key, number)
-    body = typed_body(DECISION_FIELDS)
-    wave = waves.decide(wave, body.get("decision"), body.get("rationale") or "", g.user)
-    return serialize.wave(wave)
+    decided = load(DecisionSchema)
+    return waves.decide(wave, decided.get("decision"), decided.get("rationale") or "", g.user)
 
 
-@api.get("/rollouts/<key>/waves/<int:number>/decisions")
+@api.get("/rollouts/<key>/waves/<int:number>/decisions", parameters=WAVE_PARAMETERS)
+@operation("Every decision on the wave, oldest first, with the snapshot of the evidence it was made on")
+@api.response(200, all_of(RecordedDecisionSchema))
 @token_required
 def decisions(key: str, number: int):
-    """Every decision on the wave, oldest first, each with the evidence it was made on."""
-    wave = wave_for(key, number)
-    items = [waves.decision_as_dict(d) for d in waves.decisions(wave)]
+    items = [waves.decision_as_dict(d) for d in waves.decisions(wave_for(key, number))]
     return {"items": items, "total": len(items)}

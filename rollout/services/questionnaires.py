@@ -14,7 +14,7 @@ from ..languages import LANGUAGES
 from ..models import QUESTION_KINDS, Question, Questionnaire, Rollout, User
 from . import audit
 from .accounts import require_lead
-from .errors import Problems
+from .errors import NotFound, Problems
 from .validation import text_problem
 
 CODE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
@@ -58,6 +58,18 @@ def current(rollout: Rollout) -> Questionnaire:
     if questionnaire is None:
         questionnaire = _create(rollout, _clean_all(DEFAULT_QUESTIONS, Problems(), rollout), None)
     return questionnaire
+
+
+def version_of(rollout: Rollout, version: Optional[int] = None) -> Questionnaire:
+    """The rollout's questionnaire as it was in `version` (None: the current one); NotFound for none."""
+    newest = current(rollout)
+    if version is None or version == newest.version:
+        return newest
+    older = db.session.scalar(select(Questionnaire).where(Questionnaire.rollout_id == rollout.id,
+                                                          Questionnaire.version == version))
+    if older is None:
+        raise NotFound(_("The questionnaire has no version %(version)s.", version=version))
+    return older
 
 
 def as_data(questionnaire: Questionnaire) -> dict:

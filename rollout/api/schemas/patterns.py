@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
 
-from ..services import people, questionnaires, rollouts
+from ...services import people, questionnaires, rollouts
 
 # what rollout.services.validation.CONTROL refuses in every text (tab, newline and carriage return are fine)
 CONTROLS = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f"
@@ -120,11 +120,11 @@ def rollout_fields() -> dict:
 
 def wave_fields() -> dict:
     """A wave's fields but its selection (the same in a new wave and in a change)."""
-    when = {"type": ["string", "null"], "pattern": DATE_OR_DATE_TIME, "description": (
-        "ISO 8601: a date (the start of that day in Sweden; for planned_end its end) or a date and time, "
-        "in the years 2000-2100; a real day of the calendar; null or \"\" for none")}
+    described = ("ISO 8601: a date (the start of that day in Sweden; for planned_end its end) or a date and time, "
+                 "in the years 2000-2100; a real day of the calendar; null or \"\" for none")
+    when = {"type": ["string", "null"], "pattern": DATE_OR_DATE_TIME, "description": described}
     return {
         "name": text(200, required=True), "planned_start": when,
-        "planned_end": {**when, "description": when["description"] + "; not before planned_start"},
+        "planned_end": {**when, "description": described + "; not before planned_start"},
         "feedback_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 90, "default": 7},
         "auto_advance": {"type": "boolean"}}

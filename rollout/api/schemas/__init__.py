@@ -1,0 +1,1 @@
+"""The schemas of the API, one module per resource (see .base)."""
