@@ -1,6 +1,8 @@
 """The Flask extensions, unbound; `create_app` binds them."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -23,6 +25,16 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# the models subclass `Model`, which is `db.Model`; mypy cannot take an instance's attribute as a
+# base class, so for it `Model` is what `db.Model` is at run time: Flask-SQLAlchemy's Model on Base
+if TYPE_CHECKING:
+    from flask_sqlalchemy.model import Model as _FlaskModel
+
+    class Model(_FlaskModel, Base):
+        __abstract__ = True
+else:
+    Model = db.Model
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
