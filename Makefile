@@ -41,8 +41,10 @@ bench: setup
 screenshots: setup compile-translations
 	$(BIN)/python benchmarks/screenshots.py
 
+# ruff, then mypy (setup.cfg's [mypy] names the files and how strictly each part is typed)
 lint: setup
 	$(BIN)/ruff check rollout tests benchmarks
+	$(BIN)/mypy
 
 extract-messages: setup
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o rollout/translations/messages.pot .

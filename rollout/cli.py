@@ -146,7 +146,8 @@ def scheduler_command(interval: int | None) -> None:
 
     from . import scheduler
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    scheduler.run_forever(current_app._get_current_object(), interval or int(current_app.config["SCHEDULER_INTERVAL"]))
+    scheduler.run_forever(current_app._get_current_object(),  # type: ignore[attr-defined]
+                          interval or int(current_app.config["SCHEDULER_INTERVAL"]))
 
 
 @cli.command("demo")

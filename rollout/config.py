@@ -14,6 +14,11 @@ import os
 import secrets
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flask import Config as FlaskConfig
+    from flask import Flask
 
 
 class Config:
@@ -102,7 +107,7 @@ class TestingConfig(Config):
 MAIL_SETTINGS = ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER")
 
 
-def _parse(value: str):
+def _parse(value: str) -> Any:
     try:
         return json.loads(value)
     except ValueError:
@@ -118,7 +123,7 @@ def _normalise_database_url(url: str) -> str:
     return url
 
 
-def load_environment(app) -> None:
+def load_environment(app: Flask) -> None:
     """Overlay environment settings on the app's config: `ROLLOUT_<KEY>` (Flask reads them, JSON
     values parsed), the unprefixed MAIL_* settings, DATABASE_URL and SECRET_KEY. A number or a
     switch that is not one stops the app here, naming the variable, instead of failing later."""
@@ -136,7 +141,7 @@ def load_environment(app) -> None:
         app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
 
 
-def _check_types(config, defaults: dict, given: dict[str, str]) -> None:
+def _check_types(config: FlaskConfig, defaults: dict[str, Any], given: dict[str, str]) -> None:
     """Where the default is a switch (true/false) or a whole number, the environment must give one
     too: `ROLLOUT_PER_PAGE=abc` or `ROLLOUT_SCHEDULER_IN_PROCESS=yes` would otherwise be a string."""
     problems = []
@@ -153,7 +158,7 @@ def _check_types(config, defaults: dict, given: dict[str, str]) -> None:
         raise ValueError("Settings from the environment that cannot be used: " + "; ".join(problems))
 
 
-def finish(app) -> None:
+def finish(app: Flask) -> None:
     """Fill in what is still missing: the SQLite default and a stored secret."""
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         database = private_instance_folder(app) / "rollout.sqlite"
@@ -171,7 +176,7 @@ def finish(app) -> None:
         app.config["SECRET_KEY"] = stored_secret(private_instance_folder(app) / "secret_key")
 
 
-def private_instance_folder(app) -> Path:
+def private_instance_folder(app: Flask) -> Path:
     """The instance folder; made readable by its owner only when we create it."""
     instance = Path(app.instance_path)
     if not instance.is_dir():

@@ -1,13 +1,16 @@
 """The Flask extensions, unbound; `create_app` binds them."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, cast
+
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import CursorResult, MetaData
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.dml import UpdateBase
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -23,6 +26,22 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# the models subclass `Model`, which is `db.Model`; mypy cannot take an instance's attribute as a
+# base class, so for it `Model` is what `db.Model` is at run time: Flask-SQLAlchemy's Model on Base
+if TYPE_CHECKING:
+    from flask_sqlalchemy.model import Model as _FlaskModel
+
+    class Model(_FlaskModel, Base):
+        __abstract__ = True
+else:
+    Model = db.Model
+
+
+def execute_dml(statement: UpdateBase) -> CursorResult[Any]:
+    """`db.session.execute` of an UPDATE or DELETE: its result has the `rowcount`, which
+    SQLAlchemy's types leave out of what `execute` returns."""
+    return cast(CursorResult[Any], db.session.execute(statement))
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()

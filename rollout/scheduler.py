@@ -14,7 +14,7 @@ from typing import Optional
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from .extensions import db
 from .models.types import utcnow
@@ -55,7 +55,7 @@ class SingleScheduler:
 
     def __init__(self, app: Flask):
         self.app = app
-        self.connection = None
+        self.connection: Optional[Connection] = None
         self.holding = False
 
     def _hold_lock(self) -> bool:
@@ -78,6 +78,7 @@ class SingleScheduler:
         """Checked before every tick: a dropped connection (a restarted database, a network
         cut, a terminated backend) releases the lock, and another scheduler may have taken it."""
         try:
+            assert self.connection is not None  # holding: _hold_lock connected
             held = bool(self.connection.execute(text(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
                 " AND classid = 0 AND objid = :key AND objsubid = 1 AND granted"), {"key": LOCK_KEY}).scalar())

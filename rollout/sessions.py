@@ -40,7 +40,7 @@ def load_user(session_id: str) -> Optional[User]:
     return user
 
 
-def _started(_app, user, **_extra) -> None:
+def _started(_app: Flask, user: User, **_extra: object) -> None:
     now = int(time.time())
     session["login_at"] = session["seen_at"] = now
     session.permanent = True
@@ -68,6 +68,6 @@ def init_app(app: Flask) -> None:
     app.session_interface = HttpsAwareSessions()
     proxies = app.config.get("PROXY_FIX")
     if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, **proxies)
+        app.wsgi_app = ProxyFix(app.wsgi_app, **proxies)  # type: ignore[method-assign]
     user_logged_in.connect(_started, app)
     app.before_request(lambda: _expire(app))

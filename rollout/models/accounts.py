@@ -8,7 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 ROLES = ("lead", "reviewer")
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -47,7 +47,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.email}>"
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token for the API. Only its SHA-256 is stored."""
 
     __tablename__ = "api_tokens"
@@ -64,7 +64,7 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship()
 
 
-class RolloutRole(db.Model):
+class RolloutRole(Model):
     """A user's role in one rollout: lead or reviewer."""
 
     __tablename__ = "rollout_roles"

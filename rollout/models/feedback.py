@@ -8,7 +8,7 @@ from typing import Optional
 from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .people import Person
 from .types import JSONType, UTCDateTime, utcnow
 
@@ -17,7 +17,7 @@ SEVERITIES = ("blocker", "major", "minor")
 PROBLEM_STATUSES = ("new", "acknowledged", "resolved")
 
 
-class Questionnaire(db.Model):
+class Questionnaire(Model):
     """One version of a rollout's questions. Versions never change once saved;
     a wave keeps the version it opened feedback with."""
 
@@ -34,7 +34,7 @@ class Questionnaire(db.Model):
         back_populates="questionnaire", order_by="Question.position", cascade="all, delete-orphan", lazy="selectin")
 
 
-class Question(db.Model):
+class Question(Model):
     __tablename__ = "questions"
     __table_args__ = (
         UniqueConstraint("questionnaire_id", "code"),
@@ -66,7 +66,7 @@ class Question(db.Model):
         return value
 
 
-class FeedbackLink(db.Model):
+class FeedbackLink(Model):
     """A person's personal link for one wave. The token is derived from the app's
     secret and a random nonce; only its SHA-256 is stored, so it can be re-derived
     for a reminder but not read from the database."""
@@ -89,7 +89,7 @@ class FeedbackLink(db.Model):
     person: Mapped[Person] = relationship()
 
 
-class Response(db.Model):
+class Response(Model):
     """One person's answers for one wave. `respondent_key` is a keyed hash of wave
     and person, unique per wave: one response per person and wave, also in an
     anonymous rollout, where `person_id` stays empty."""
@@ -111,7 +111,7 @@ class Response(db.Model):
                                                    lazy="selectin")
 
 
-class Answer(db.Model):
+class Answer(Model):
     """One answer; a `multi` question has one row per chosen option, so that
     distributions are a GROUP BY."""
 
@@ -129,7 +129,7 @@ class Answer(db.Model):
     response: Mapped[Response] = relationship(back_populates="answers")
 
 
-class ProblemReport(db.Model):
+class ProblemReport(Model):
     __tablename__ = "problem_reports"
     __table_args__ = (
         CheckConstraint("severity IN ('blocker', 'major', 'minor')", name="severity"),

@@ -8,12 +8,12 @@ from typing import Optional
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .accounts import User
 from .types import JSONType, UTCDateTime, utcnow
 
 
-class Decision(db.Model):
+class Decision(Model):
     """go / no-go / extend for a wave, beside the gate's own verdict. Never updated."""
 
     __tablename__ = "decisions"

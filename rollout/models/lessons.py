@@ -17,7 +17,7 @@ from typing import Optional
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .accounts import User
 from .rollouts import Rollout, Wave
 from .types import JSONType, UTCDateTime, utcnow
@@ -25,7 +25,7 @@ from .types import JSONType, UTCDateTime, utcnow
 LESSON_STATUSES = ("open", "planned", "applied", "verified_effective", "verified_ineffective", "deferred", "dropped")
 
 
-class Lesson(db.Model):
+class Lesson(Model):
     __tablename__ = "lessons"
     __table_args__ = (
         CheckConstraint("status IN ('open', 'planned', 'applied', 'verified_effective', 'verified_ineffective', "
@@ -70,7 +70,7 @@ class Lesson(db.Model):
         return [row.tag for row in self.tag_rows]
 
 
-class LessonTag(db.Model):
+class LessonTag(Model):
     __tablename__ = "lesson_tags"
 
     lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"), primary_key=True)

@@ -9,13 +9,13 @@ from typing import Optional
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 STATUSES = ("pending", "sending", "sent", "outbox", "failed")
 
 
-class Notification(db.Model):
+class Notification(Model):
     __tablename__ = "notifications"
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'sending', 'sent', 'outbox', 'failed')", name="status"),

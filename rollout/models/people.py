@@ -7,11 +7,11 @@ from typing import Optional
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .types import JSONType, UTCDateTime, utcnow
 
 
-class Unit(db.Model):
+class Unit(Model):
     __tablename__ = "units"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -22,7 +22,7 @@ class Unit(db.Model):
         return f"<Unit {self.name}>"
 
 
-class Person(db.Model):
+class Person(Model):
     """Someone who can be in a wave. Not an account."""
 
     __tablename__ = "people"

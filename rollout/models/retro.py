@@ -13,14 +13,14 @@ from typing import Optional
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .accounts import User
 from .types import UTCDateTime, utcnow
 
 CARD_KINDS = ("went_well", "better", "celebrate", "idea")
 
 
-class RetroTheme(db.Model):
+class RetroTheme(Model):
     """Cards that belong together; a theme may become a lesson."""
 
     __tablename__ = "retro_themes"
@@ -32,7 +32,7 @@ class RetroTheme(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class RetroCard(db.Model):
+class RetroCard(Model):
     __tablename__ = "retro_cards"
     __table_args__ = (
         CheckConstraint("kind IN ('went_well', 'better', 'celebrate', 'idea')", name="kind"),
@@ -55,7 +55,7 @@ class RetroCard(db.Model):
     author: Mapped[Optional[User]] = relationship()
 
 
-class RetroVote(db.Model):
+class RetroVote(Model):
     """One dot. A person may put several of their dots on the same card."""
 
     __tablename__ = "retro_votes"

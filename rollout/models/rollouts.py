@@ -7,7 +7,7 @@ from typing import Optional
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from ..languages import LANGUAGES
 from .accounts import RolloutRole
 from .people import Person
@@ -17,7 +17,7 @@ WAVE_STATES = ("planned", "active", "feedback", "review", "done", "paused", "can
 DECISIONS = ("go", "no_go", "extend")
 
 
-class Rollout(db.Model):
+class Rollout(Model):
     __tablename__ = "rollouts"
     # the language the team writes the rollout's texts in (name, waves, cards, lessons); pages mark
     # those texts with it when the reader's language differs (WCAG 3.1.2)
@@ -64,7 +64,7 @@ class Rollout(db.Model):
         return f"<Rollout {self.key}>"
 
 
-class Wave(db.Model):
+class Wave(Model):
     """One round of a rollout; number 0 is the pilot."""
 
     __tablename__ = "waves"
@@ -119,7 +119,7 @@ class Wave(db.Model):
         return f"<Wave {self.rollout_id}/{self.number} {self.state}>"
 
 
-class Membership(db.Model):
+class Membership(Model):
     """A person fixed into a wave when the wave started."""
 
     __tablename__ = "memberships"
@@ -136,7 +136,7 @@ class Membership(db.Model):
     person: Mapped[Person] = relationship()
 
 
-class RolloutTag(db.Model):
+class RolloutTag(Model):
     __tablename__ = "rollout_tags"
 
     rollout_id: Mapped[int] = mapped_column(ForeignKey("rollouts.id", ondelete="CASCADE"), primary_key=True)

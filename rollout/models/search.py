@@ -16,6 +16,8 @@ matches words that start with it, all words required.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Optional
 
 from sqlalchemy import DDL, event
 
@@ -48,7 +50,7 @@ for _statement in SQLITE_DROP:
     event.listen(Lesson.__table__, "before_drop", DDL(_statement).execute_if(dialect="sqlite"))
 
 
-def include_name(name, type_, parent_names) -> bool:
+def include_name(name: Optional[str], type_: str, parent_names: Mapping[str, Optional[str]]) -> bool:
     """Alembic: the search objects are not in the models; leave them out of the comparison."""
     if type_ == "table" and name and name.startswith(FTS_TABLE):
         return False

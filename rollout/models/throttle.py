@@ -7,11 +7,11 @@ from typing import Optional
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
-class SignInThrottle(db.Model):
+class SignInThrottle(Model):
     """One counter per account ("account:<e-mail>") or client address ("address:<ip>").
 
     The count starts again once a window has passed without a failure; from a number

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..extensions import db
+from ..extensions import db, execute_dml
 from ..models import ApiToken, Rollout, RolloutRole, User
 from ..models.types import utcnow
 from . import audit
@@ -107,7 +107,7 @@ def end_sessions(user: User) -> None:
 def end_sessions_and_tokens(user: User) -> int:
     """Every session of `user` ends and every token is revoked; the number of tokens revoked."""
     end_sessions(user)
-    return db.session.execute(
+    return execute_dml(
         update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=utcnow()).execution_options(synchronize_session=False)).rowcount
 

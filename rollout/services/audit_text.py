@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
+from flask import Flask
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -176,6 +177,6 @@ def _transition(event: AuditEvent) -> str:
     return _("Recorded a decision on wave %(n)s", n=_wave(event))
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     app.add_template_global(sentence, "audit_sentence")
     app.add_template_global(details, "audit_details")

@@ -4,11 +4,11 @@ id and percentage targets exactly the same people."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Optional
+from typing import Iterable, Iterator, Optional
 
 import mmh3
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 
 from ..extensions import db
 from ..models import Membership, Person, Rollout, Unit, User, Wave
@@ -40,7 +40,7 @@ class Candidate:
     explicit: bool
 
 
-def clean_selection(selection, percentage, problems: Problems) -> tuple[dict, Optional[int]]:
+def clean_selection(selection: object, percentage: object, problems: Problems) -> tuple[dict, Optional[int]]:
     """Validate a selection against the people and units that exist."""
     if selection is None:
         selection = {}
@@ -56,7 +56,7 @@ def clean_selection(selection, percentage, problems: Problems) -> tuple[dict, Op
         problems.add("selection.people", _("People are given as a list of external ids."))
     else:
         wanted = list(dict.fromkeys(p.strip() for p in people if p.strip()))
-        known = set()
+        known: set[str] = set()
         for chunk in _chunks(wanted):
             known.update(db.session.scalars(select(Person.external_id).where(Person.external_id.in_(chunk))))
         unknown = [p for p in wanted if p not in known]
@@ -103,7 +103,7 @@ def clean_selection(selection, percentage, problems: Problems) -> tuple[dict, Op
     return clean, percentage
 
 
-def _chunks(items: list, size: int = CHUNK):
+def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
@@ -115,7 +115,7 @@ def has_filters(wave: Wave) -> bool:
 
 def _select(rollout: Rollout, wave: Wave, taken: set[int]) -> list[Candidate]:
     selection = wave.selection or {}
-    rows = []
+    rows: list[tuple[Row[int, str, str, str, Optional[str], dict], bool]] = []
     columns = (Person.id, Person.external_id, Person.name, Person.email, Unit.name, Person.attributes)
     explicit_ids = selection.get("people") or []
     for chunk in _chunks(explicit_ids):

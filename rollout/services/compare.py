@@ -46,7 +46,7 @@ class Comparison:
         return PROPOSALS[self.outcome]
 
     def as_dict(self) -> dict:
-        def plain(estimate: Optional[Estimate]):
+        def plain(estimate: Optional[Estimate]) -> Optional[dict]:
             return estimate.as_dict() if estimate is not None else None
         return {"metric": self.metric, "label": self.label, "measure": self.measure,
                 "higher_is_better": self.higher_is_better, "before": plain(self.before),
@@ -87,7 +87,7 @@ def metric_choices(rollout: Rollout, language: str) -> list[tuple[str, str]]:
     return catalogue(rollout, language).choices
 
 
-def _prompt(question, language: str) -> str:
+def _prompt(question: Question, language: str) -> str:
     return (question.prompt_en if language == "en" else question.prompt_sv) or question.prompt_sv
 
 
@@ -140,7 +140,7 @@ def compare(rollout: Rollout, metric: str, before: Optional[WaveResults], after:
         if change.low is not None:
             if change.low > 0:
                 outcome = "better" if higher_is_better else "worse"
-            elif change.high < 0:
+            elif change.high is not None and change.high < 0:
                 outcome = "worse" if higher_is_better else "better"
     text = names.labels.get(metric) or metric
     return Comparison(metric, text, measure, higher_is_better, a, b, change, outcome)

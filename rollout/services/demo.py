@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
 from ..extensions import db
-from ..models import Decision, FeedbackLink, Lesson, Person, RetroCard, RetroTheme, Rollout, User
+from ..models import Decision, FeedbackLink, Lesson, Person, RetroCard, RetroTheme, Rollout, User, Wave
 from ..models.types import utcnow
 from . import accounts, feedback, lessons, people, retro, rollouts, waves
 
@@ -127,14 +127,14 @@ PILOT_ANSWERS = [
 ]
 
 
-def _answer(link, answers: dict) -> None:
+def _answer(link: FeedbackLink, answers: dict) -> None:
     """As a participant does: open the link from the e-mail (so it shows as opened), then answer."""
     token = _token_of(link)
     feedback.touch(feedback.visit(token))
     feedback.submit(token, answers)
 
 
-def _pilot_feedback(pilot) -> None:
+def _pilot_feedback(pilot: Wave) -> None:
     """Most of the pilot has answered; a couple of problems have been reported."""
     links = _links(pilot)
     for link, answer in zip(links, PILOT_ANSWERS, strict=False):
@@ -158,7 +158,7 @@ PILOT_CARDS = [
 ]
 
 
-def _pilot_retro_cards(pilot, lead: User, reviewer: User) -> None:
+def _pilot_retro_cards(pilot: Wave, lead: User, reviewer: User) -> None:
     """The review team has started the pilot's retrospective while feedback comes in."""
     authors = {"lead": lead, "reviewer": reviewer}
     for kind, text, author in PILOT_CARDS:
@@ -195,6 +195,7 @@ def _earlier_rollout(lead: User) -> Rollout:
     """"Ny e-tjänstplattform 2026": pilot and wave 1 done with go, the pilot's retrospective
     with two voted themes, and the lessons it gave."""
     reviewer = db.session.scalar(select(User).where(User.email == "reviewer@example.se"))
+    assert reviewer is not None  # the demo's team is there before its rollouts
     rollout = rollouts.create_rollout({
         "key": EARLIER_KEY, "name": "Ny e-tjänstplattform 2026",
         "description": ("Stadsbyggnadsförvaltningen i Norrvik flyttade bygglovs- och kundcenterärenden till en "
@@ -229,7 +230,7 @@ def _earlier_rollout(lead: User) -> Rollout:
         voter = team["reviewer" if author == "lead" else "lead"]
         for _dot in range(dots):
             retro.vote(card, voter)
-    information = retro.create_theme(pilot, {"title": "Information och utbildning före start",
+    information_theme = retro.create_theme(pilot, {"title": "Information och utbildning före start",
                                              "cards": [cards[2][0].id, cards[3][0].id, cards[4][0].id]}, lead)
     retro.create_theme(pilot, {"title": "En samlad ingång på intranätet", "cards": [cards[6][0].id]}, lead)
 
@@ -238,7 +239,7 @@ def _earlier_rollout(lead: User) -> Rollout:
         "action": ("Skicka ett informationsbrev till varje deltagare en vecka före bytet, med datum, "
                    "vad som ändras och var man får hjälp; påminn dagen innan."),
         "owner": reviewer.email, "metric": "information", "tags": ["information", "kommunikation"],
-    }, lead, theme=information)
+    }, lead, theme=information_theme)
     trained = lessons.create_lesson(rollout, {
         "title": "Kort utbildning före start",
         "action": "Erbjud en timmes lärarledd genomgång och en svensk snabbguide innan plattformen slås på.",
@@ -270,7 +271,7 @@ def _earlier_rollout(lead: User) -> Rollout:
     return rollout
 
 
-def _links(wave) -> list:
+def _links(wave: Wave) -> list[FeedbackLink]:
     return list(db.session.scalars(select(FeedbackLink).where(FeedbackLink.wave_id == wave.id)
                                    .order_by(FeedbackLink.id)))
 
@@ -280,7 +281,7 @@ def _backdate(rollout: Rollout, start: date) -> None:
     (as planned, wave 1 a day late), its decisions, retrospective and lessons."""
     now = utcnow()
 
-    def at(days: int):
+    def at(days: int) -> datetime:
         # the same time of day, `days` after the pilot's start
         return now - timedelta(days=(date.today() - start).days - days)
 
@@ -304,7 +305,7 @@ def _backdate(rollout: Rollout, start: date) -> None:
     db.session.commit()
 
 
-def _token_of(link) -> str:
+def _token_of(link: FeedbackLink) -> str:
     return feedback.link_url(link).rsplit("/", 1)[1]
 
 
@@ -316,7 +317,7 @@ def feedback_links(limit: int = 3) -> list[tuple[str, str]]:
     pilot = rollout.waves[0]
     rows = db.session.execute(select(FeedbackLink, Person).join(Person, Person.id == FeedbackLink.person_id)
                               .where(FeedbackLink.wave_id == pilot.id).order_by(FeedbackLink.id)).all()
-    rows.sort(key=lambda row: feedback.has_response(pilot, row[1].id))
+    rows = sorted(rows, key=lambda row: feedback.has_response(pilot, row[1].id))
     return [(person.name, feedback.link_url(link)) for link, person in rows[:limit]]
 
 

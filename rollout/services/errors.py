@@ -55,7 +55,7 @@ class Problems:
 
     items: list[dict] = field(default_factory=list)
 
-    def add(self, field_name: str, message: str, **extra) -> None:
+    def add(self, field_name: str, message: str, **extra: object) -> None:
         self.items.append({"field": field_name, "message": message, **extra})
 
     def raise_if_any(self, message: str) -> None:

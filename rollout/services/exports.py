@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import date
 from typing import Iterator, Optional
 
 from flask_babel import force_locale, ngettext
@@ -67,7 +68,7 @@ def responses_csv(rollout: Rollout, actor: Optional[User], wave: Optional[Wave] 
     codes: list[str] = []
     questions: dict = {}
     used = {w.questionnaire_id for w in waves if w.questionnaire_id}
-    for questionnaire in sorted((db.session.get(Questionnaire, i) for i in used), key=lambda q: q.version):
+    for questionnaire in sorted((db.session.get_one(Questionnaire, i) for i in used), key=lambda q: q.version):
         for q in questionnaire.questions:
             if q.code not in questions:
                 codes.append(q.code)
@@ -194,7 +195,7 @@ def _retro_data(wave: Wave, actor: Optional[User]) -> dict:
             + [retro.card_dict(card) for cards in board.loose.values() for card in cards]}
 
 
-def _iso(value) -> Optional[str]:
+def _iso(value: Optional[date]) -> Optional[str]:
     return value.isoformat() if value else None
 
 
@@ -206,7 +207,7 @@ MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]#|!~])")
 BLOCK_START = re.compile(r"^(?:([-+])|(\d+)([.)]))")
 
 
-def md(value, *, first: bool = False) -> str:
+def md(value: object, *, first: bool = False) -> str:
     """User text as literal Markdown text on one line: no heading, link, image, HTML or table
     can come out of it, whatever it holds. (A renderer with GitHub's bare-URL autolinks may still
     make a link of a written-out address; its target is then exactly the text shown.) `first`:
@@ -233,7 +234,7 @@ def _retro_markdown(wave: Wave, actor: Optional[User], language: str) -> str:
     board = retro.board(wave, actor)
     results = wave_results(wave, actor)
 
-    def when(value) -> str:
+    def when(value: Optional[date]) -> str:
         return formatting.when(value) if value else "\u2013"
 
     def votes(n: int) -> str:

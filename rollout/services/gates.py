@@ -10,7 +10,7 @@ small pilot neither passes on luck nor fails on noise.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Optional
+from typing import Any, Optional
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -21,6 +21,7 @@ from . import audit, lessons
 from .accounts import require_lead
 from .errors import Problems
 from .results import WaveResults, wave_results
+from .stats import Estimate
 
 DEFAULTS = {"min_responses": 5, "min_response_rate": 0.5, "min_satisfied": 0.6, "max_open_blockers": 0,
             "lessons_ready": True}
@@ -60,9 +61,9 @@ def criteria_for(wave: Wave) -> dict:
     return {**rollout_criteria(wave.rollout), **(wave.gate_overrides or {})}
 
 
-def clean_criteria(data, problems: Problems, *, partial: bool = True) -> dict:
+def clean_criteria(data: object, problems: Problems, *, partial: bool = True) -> dict:
     """Validate gate settings; shares are given as 0..1."""
-    clean = {}
+    clean: dict[str, Any] = {}
     if not isinstance(data, dict):
         problems.add("gate", _("The gate is an object of criteria."))
         return clean
@@ -115,8 +116,8 @@ def set_wave_gate(wave: Wave, data: dict, actor: Optional[User]) -> dict:
     return criteria_for(wave)
 
 
-def _share(name: str, estimate, threshold: float, label: str) -> Criterion:
-    if estimate is None or estimate.value is None:
+def _share(name: str, estimate: Optional[Estimate], threshold: float, label: str) -> Criterion:
+    if estimate is None or estimate.value is None or estimate.low is None or estimate.high is None:
         return Criterion(name, None, None, threshold, None, None, _("No answers yet."))
     if estimate.low >= threshold:
         passed, detail = True, _("Even the pessimistic end (%(low)s) reaches %(t)s.", low=_pct(estimate.low), t=_pct(threshold))

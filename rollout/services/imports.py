@@ -6,9 +6,10 @@ header `external_id,name,email,unit[,language][,attribute...]`.
 """
 from __future__ import annotations
 
+import _csv
 import csv
 import io
-from typing import Optional
+from typing import Iterator, Optional
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -94,7 +95,7 @@ def parse_people_csv(text: str) -> list[dict]:
     return rows
 
 
-def _records(reader, problems: Problems):
+def _records(reader: _csv.Reader, problems: Problems) -> Iterator[list[str]]:
     """The reader's rows; a line the csv module cannot read is reported with its number, and ends the file."""
     while True:
         try:
@@ -107,7 +108,7 @@ def _records(reader, problems: Problems):
             return
 
 
-def rollout_to_import_for(key, actor: Optional[User]) -> Optional[Rollout]:
+def rollout_to_import_for(key: object, actor: Optional[User]) -> Optional[Rollout]:
     """The rollout named by `key` that people are imported for (None without a key); a key of
     no rollout the actor may see, or of one whose personal data is purged, is a ValidationFailed."""
     if key is None or key == "":

@@ -10,7 +10,7 @@ import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
-from typing import Optional
+from typing import Any, Optional
 
 from flask import current_app, render_template
 from flask_babel import force_locale
@@ -19,8 +19,8 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..extensions import db
-from ..models import Notification, User
+from ..extensions import db, execute_dml
+from ..models import Notification, Rollout, User
 from ..models.types import utcnow
 
 # a row claimed by a worker that died is tried again after this long
@@ -45,7 +45,7 @@ def privacy_url(language: str) -> str:
     return public_url("/privacy" + ("?lang=en" if language == "en" else ""))
 
 
-def render(template: str, language: str, **context) -> tuple[str, str, str]:
+def render(template: str, language: str, **context: Any) -> tuple[str, str, str]:
     """Subject, text and HTML of `templates/email/<template>` in the reader's language."""
     context.setdefault("privacy_url", privacy_url(language))
     with force_locale(language):
@@ -63,7 +63,7 @@ def kind_labels() -> dict[str, str]:
 
 def queue(kind: str, key: str, to_address: str, language: str, template: str, *,
           wave_id: Optional[int] = None, person_id: Optional[int] = None, user_id: Optional[int] = None,
-          **context) -> bool:
+          **context: Any) -> bool:
     """Add a message unless one with the same key exists; True when it was added.
     Runs in the caller's transaction."""
     if kind not in kind_labels():
@@ -91,7 +91,7 @@ def _claim(limit: int, keys: Optional[list[str]] = None) -> list[int]:
     ids = list(db.session.scalars(query))
     claimed = []
     for notification_id in ids:
-        result = db.session.execute(
+        result = execute_dml(
             update(Notification).where(Notification.id == notification_id, due)
             .values(status="sending", claimed_at=now, attempts=Notification.attempts + 1))
         if result.rowcount:
@@ -193,7 +193,7 @@ def outbox(page: int = 1, per_page: int = 50, kind: str = "") -> tuple[list[Noti
     return list(items), total
 
 
-def leads_of(rollout) -> list[User]:
+def leads_of(rollout: Rollout) -> list[User]:
     from ..models import RolloutRole
     return list(db.session.scalars(select(User).join(RolloutRole, RolloutRole.user_id == User.id)
                                    .where(RolloutRole.rollout_id == rollout.id, RolloutRole.role == "lead",

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, Optional
+from typing import Iterable, Iterator, Optional
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from ..extensions import db
+from ..extensions import db, execute_dml
 from ..languages import LANGUAGES
-from ..models import FeedbackLink, Membership, Person, RolloutRole, Unit, User, Wave
+from ..models import FeedbackLink, Membership, Person, Rollout, RolloutRole, Unit, User, Wave
 from ..models.types import utcnow
 from . import audit
 from .accounts import can_manage_people, can_read_people, check_email, require_admin, require_people_manager
@@ -31,7 +31,7 @@ class UpsertResult:
     updated: int
 
 
-def validate_person(data: dict, problems: Problems, **where) -> Optional[dict]:
+def validate_person(data: dict, problems: Problems, **where: object) -> Optional[dict]:
     """Check one person's fields; return them cleaned, or None after noting the problems."""
     before = len(problems.items)
     if not isinstance(data, dict):
@@ -98,18 +98,19 @@ def _units_by_name(names: Iterable[str]) -> dict[str, Unit]:
     return found
 
 
-def _chunks(items: list, size: int = CHUNK):
+def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
 
-def apply_upsert(rows: list[dict], actor: Optional[User] = None, *, added_for=None) -> UpsertResult:
+def apply_upsert(rows: list[dict], actor: Optional[User] = None, *, added_for: Optional[Rollout] = None) -> UpsertResult:
     """Insert or update already validated rows, by external id, in the open transaction. People
     created here are marked as added for the rollout `added_for` (retention deletes them with it);
     people who exist already are not."""
     units = _units_by_name(row["unit"] for row in rows)
     ids = [row["external_id"] for row in rows]
     existing: dict[str, Person] = {}
+    person: Optional[Person]
     for chunk in _chunks(ids):
         for person in db.session.scalars(select(Person).where(Person.external_id.in_(chunk))):
             existing[person.external_id] = person
@@ -146,7 +147,8 @@ def apply_upsert(rows: list[dict], actor: Optional[User] = None, *, added_for=No
     return UpsertResult(created, updated)
 
 
-def upsert_people(items: list, actor: Optional[User], *, source: str = "api", added_for=None) -> UpsertResult:
+def upsert_people(items: list, actor: Optional[User], *, source: str = "api",
+                  added_for: Optional[Rollout] = None) -> UpsertResult:
     """Create or update people by external id: all or nothing (`added_for`: see apply_upsert)."""
     require_people_manager(actor)
     problems = Problems()
@@ -186,6 +188,7 @@ def save_person(data: dict, actor: Optional[User], person: Optional[Person] = No
         if other is not None and (person is None or other.id != person.id):
             problems.add("external_id", _("Another person already has this external id."))
     problems.raise_if_any(_("The person could not be saved."))
+    assert row is not None  # or validate_person noted a problem
     unit = _units_by_name([row["unit"]]).get(row["unit"]) if row["unit"] else None
     attributes = {k: v for k, v in row["attributes"].items() if v is not None}
     if person is None:
@@ -216,7 +219,7 @@ def revoke_links_after_email_change(changed: list[Person], actor: Optional[User]
     live_waves = select(Wave.id).where(Wave.state.not_in(("done", "cancelled")))
     total = 0
     for person in changed:
-        result = db.session.execute(
+        result = execute_dml(
             update(FeedbackLink).where(FeedbackLink.person_id == person.id, FeedbackLink.revoked_at.is_(None),
                                        FeedbackLink.wave_id.in_(live_waves))
             .values(revoked_at=utcnow()).execution_options(synchronize_session=False))

@@ -14,12 +14,13 @@ from them to anyone."""
 from __future__ import annotations
 
 import secrets
+from datetime import date
 from typing import Iterable, Optional
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 
-from ..extensions import db
+from ..extensions import Model, db, execute_dml
 from ..models import (
     Answer,
     AuditEvent,
@@ -52,7 +53,7 @@ def pseudonym() -> str:
     return PSEUDONYM_PREFIX + secrets.token_hex(27)
 
 
-def _iso(value) -> Optional[str]:
+def _iso(value: Optional[date]) -> Optional[str]:
     return value.isoformat() if value else None
 
 
@@ -168,9 +169,9 @@ def _copied_cards(response_ids: list[int]) -> int:
             Answer.response_id.in_(response_ids[start:start + CHUNK]), Answer.text.is_not(None),
             Answer.text != "")).all()
         for wave_id, text in rows:
-            erased += db.session.execute(
+            erased += execute_dml(
                 update(RetroCard).where(RetroCard.wave_id == wave_id, RetroCard.source == "participant",
-                                        RetroCard.text == text[:MAX_CARD])
+                                        RetroCard.text == (text or "")[:MAX_CARD])
                 .values(text=ERASED).execution_options(synchronize_session=False)).rowcount
     return erased
 
@@ -179,14 +180,14 @@ def _alerts_about(report_ids: list[int]) -> int:
     """The leads' blocker alerts name the reporter: they go with the person."""
     erased = 0
     for start in range(0, len(report_ids), CHUNK):
-        erased += db.session.execute(
+        erased += execute_dml(
             delete(Notification).where(or_(*(Notification.dedupe_key.like(f"blocker:{i}:%")
                                              for i in report_ids[start:start + CHUNK])))
             .execution_options(synchronize_session=False)).rowcount
     return erased
 
 
-def _count(model, *where) -> int:
+def _count(model: type[Model], *where: ColumnElement[bool]) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 
@@ -214,12 +215,12 @@ def erase_person(person: Person, actor: Optional[User]) -> dict[str, int]:
     texts = 0
     for start in range(0, len(responses), CHUNK):
         chunk = responses[start:start + CHUNK]
-        texts += db.session.execute(
+        texts += execute_dml(
             update(Answer).where(Answer.response_id.in_(chunk), Answer.text.is_not(None), Answer.text != "")
             .values(text="").execution_options(synchronize_session=False)).rowcount
         db.session.execute(update(Response), [{"id": i, "person_id": None, "respondent_key": pseudonym()}
                                               for i in chunk])
-    reports = db.session.execute(
+    reports = execute_dml(
         update(ProblemReport).where(ProblemReport.person_id == person.id)
         .values(person_id=None, description=ERASED).execution_options(synchronize_session=False)).rowcount
     counts = {"responses": len(responses), "texts": texts, "problem_reports": reports, "cards": cards,
@@ -238,16 +239,16 @@ def forget_people(person_ids: Iterable[int]) -> dict[str, int]:
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         options = {"synchronize_session": False}
-        counts["memberships"] += db.session.execute(
+        counts["memberships"] += execute_dml(
             delete(Membership).where(Membership.person_id.in_(chunk)).execution_options(**options)).rowcount
-        counts["links"] += db.session.execute(
+        counts["links"] += execute_dml(
             delete(FeedbackLink).where(FeedbackLink.person_id.in_(chunk)).execution_options(**options)).rowcount
-        counts["emails"] += db.session.execute(
+        counts["emails"] += execute_dml(
             delete(Notification).where(Notification.person_id.in_(chunk)).execution_options(**options)).rowcount
         for model in (Response, ProblemReport):
             db.session.execute(update(model).where(model.person_id.in_(chunk)).values(person_id=None)
                                .execution_options(**options))
-        counts["people"] += db.session.execute(
+        counts["people"] += execute_dml(
             delete(Person).where(Person.id.in_(chunk)).execution_options(**options)).rowcount
     db.session.expire_all()
     return counts

@@ -98,7 +98,7 @@ def _create(rollout: Rollout, questions: list[dict], actor: Optional[User]) -> Q
     return questionnaire
 
 
-def _number(value, field: str, problems: Problems) -> Optional[float]:
+def _number(value: object, field: str, problems: Problems) -> Optional[float]:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
@@ -115,7 +115,7 @@ def _number(value, field: str, problems: Problems) -> Optional[float]:
     return number
 
 
-def _clean_all(items, problems: Problems, rollout: Rollout) -> list[dict]:
+def _clean_all(items: object, problems: Problems, rollout: Rollout) -> list[dict]:
     if not isinstance(items, list) or not items:
         problems.add("questions", _("Give at least one question."))
         return []
@@ -189,7 +189,7 @@ def _clean_all(items, problems: Problems, rollout: Rollout) -> list[dict]:
     return clean
 
 
-def save(rollout: Rollout, items, actor: Optional[User]) -> Questionnaire:
+def save(rollout: Rollout, items: object, actor: Optional[User]) -> Questionnaire:
     """Save the questions as a new version (nothing happens when they are the same as now)."""
     require_lead(actor, rollout)
     problems = Problems()
@@ -222,7 +222,7 @@ def _labels(item: dict, where: str, max_length: int, problems: Problems, message
     return labels
 
 
-def clean_categories(items, problems: Problems, field: str = "problem_categories") -> list[dict]:
+def clean_categories(items: object, problems: Problems, field: str = "problem_categories") -> list[dict]:
     """A rollout's problem categories: [{"code", "sv", "en"}], 1 to 30, unique codes."""
     if not isinstance(items, list) or not 1 <= len(items) <= 30:
         problems.add(field, _("Give from 1 to 30 categories."))

@@ -10,7 +10,7 @@ from typing import Optional
 from sqlalchemy import case, func, select
 
 from ..extensions import db
-from ..models import Answer, ProblemReport, Questionnaire, Rollout, User, Wave
+from ..models import Answer, ProblemReport, Question, Questionnaire, Rollout, User, Wave
 from . import questionnaires
 from .accounts import require_view
 from .stats import Estimate, mean_interval, wilson
@@ -123,7 +123,7 @@ def _question_results(wave: Wave, questionnaire: Questionnaire, hidden: bool) ->
                 result.mean = within_scale(mean, *_scale(q))
             if q.kind == "rating":
                 result.satisfied = wilson(int(row.high or 0) if row else 0, n)
-            if q.kind == "nps" and n:
+            if q.kind == "nps" and n and row:
                 result.nps = round(100 * (int(row.promoters or 0) - int(row.detractors or 0)) / n, 1)
             if q.kind == "number":
                 result.total = float(row.total or 0) if row else 0.0
@@ -136,7 +136,7 @@ def _question_results(wave: Wave, questionnaire: Questionnaire, hidden: bool) ->
     return results
 
 
-def _scale(q) -> tuple[Optional[float], Optional[float]]:
+def _scale(q: Question) -> tuple[Optional[float], Optional[float]]:
     """The least and the most an answer can be: 1-5, 0-10, or a number question's own limits."""
     if q.kind == "rating":
         return 1.0, 5.0
@@ -155,7 +155,7 @@ def within_scale(estimate: Estimate, least: Optional[float], most: Optional[floa
     return replace(estimate, low=low, high=high)
 
 
-def _ordered(q, counts: dict[str, int]) -> dict[str, int]:
+def _ordered(q: Question, counts: dict[str, int]) -> dict[str, int]:
     if q.kind == "rating":
         keys = [str(i) for i in range(1, 6)]
     elif q.kind == "nps":

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import NamedTuple, Optional
 
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, case, delete, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..extensions import db
+from ..extensions import Model, db, execute_dml
 from ..models import (
     Answer,
     AuditEvent,
@@ -70,7 +70,7 @@ class RetentionPlan:
         return _covers(self.texts_purged_at, self.finished_at)
 
     def as_dict(self) -> dict:
-        def iso(value):
+        def iso(value: Optional[date]) -> Optional[str]:
             return value.isoformat() if value else None
         return {"retention_days": self.retention_days, "text_retention_days": self.text_retention_days,
                 "own_rule": self.own_rule, "finished_at": iso(self.finished_at), "texts_due": iso(self.texts_due),
@@ -132,11 +132,11 @@ def plan(rollout: Rollout) -> RetentionPlan:
         texts_purged_at=rollout.texts_purged_at, purged_at=rollout.purged_at, counts=stored(rollout))
 
 
-def _waves(rollout: Rollout):
+def _waves(rollout: Rollout) -> Select[int]:
     return select(Wave.id).where(Wave.rollout_id == rollout.id)
 
 
-def _count(model, *where) -> int:
+def _count(model: type[Model], *where: ColumnElement[bool]) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 
@@ -154,7 +154,7 @@ def stored(rollout: Rollout) -> dict[str, int]:
     }
 
 
-def _only_for(rollout: Rollout, *, leftovers: bool = False):
+def _only_for(rollout: Rollout, *, leftovers: bool = False) -> Select[int]:
     """The people imported for `rollout` (and, with `leftovers`, for rollouts purged already) who
     are in no wave of another rollout and named in no other rollout's wave still to start."""
     added_for = Person.added_for_rollout_id == rollout.id
@@ -179,17 +179,17 @@ def purge_texts(rollout: Rollout, now: datetime) -> dict[str, int]:
     waves = _waves(rollout)
     options = {"synchronize_session": False}
     counts = {
-        "texts": db.session.execute(
+        "texts": execute_dml(
             update(Answer).where(Answer.wave_id.in_(waves), Answer.text.is_not(None), Answer.text != "")
             .values(text="").execution_options(**options)).rowcount,
-        "problem_descriptions": db.session.execute(
+        "problem_descriptions": execute_dml(
             update(ProblemReport).where(ProblemReport.wave_id.in_(waves), ProblemReport.description != ERASED)
             .values(description=ERASED).execution_options(**options)).rowcount,
-        "cards": db.session.execute(
+        "cards": execute_dml(
             update(RetroCard).where(RetroCard.wave_id.in_(waves), RetroCard.source == "participant",
                                     RetroCard.text != ERASED)
             .values(text=ERASED).execution_options(**options)).rowcount,
-        "alerts": db.session.execute(
+        "alerts": execute_dml(
             update(Notification).where(Notification.wave_id.in_(waves), Notification.kind == "blocker",
                                        or_(Notification.body_text != "", Notification.body_html != ""))
             .values(body_text="", body_html="").execution_options(**options)).rowcount,
@@ -205,13 +205,13 @@ def purge_personal_data(rollout: Rollout, now: datetime) -> dict[str, int]:
     options = {"synchronize_session": False}
     people = list(db.session.scalars(_only_for(rollout, leftovers=True)))
     counts = {
-        "links": db.session.execute(delete(FeedbackLink).where(FeedbackLink.wave_id.in_(waves))
+        "links": execute_dml(delete(FeedbackLink).where(FeedbackLink.wave_id.in_(waves))
                                     .execution_options(**options)).rowcount,
-        "emails": db.session.execute(delete(Notification).where(Notification.wave_id.in_(waves))
+        "emails": execute_dml(delete(Notification).where(Notification.wave_id.in_(waves))
                                      .execution_options(**options)).rowcount,
-        "memberships": db.session.execute(delete(Membership).where(Membership.wave_id.in_(waves))
+        "memberships": execute_dml(delete(Membership).where(Membership.wave_id.in_(waves))
                                           .execution_options(**options)).rowcount,
-        "problem_reports": db.session.execute(
+        "problem_reports": execute_dml(
             update(ProblemReport).where(ProblemReport.wave_id.in_(waves), ProblemReport.person_id.is_not(None))
             .values(person_id=None).execution_options(**options)).rowcount,
     }

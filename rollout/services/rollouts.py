@@ -160,6 +160,7 @@ def set_role(rollout: Rollout, email: str, role: str, actor: Optional[User]) -> 
     if user is None:
         problems.add("email", _("No user has this e-mail address; an administrator creates accounts."))
     problems.raise_if_any(_("The role could not be given."))
+    assert user is not None  # or a problem was noted
     existing = db.session.scalar(select(RolloutRole).where(RolloutRole.rollout_id == rollout.id,
                                                            RolloutRole.user_id == user.id))
     if existing is None:

@@ -30,7 +30,7 @@ def retention_defaults() -> dict[str, int]:
     return {"retention_days": days, "text_retention_days": min(texts, days)}
 
 
-def clean_retention(retention_days, text_retention_days, problems: Problems, *,
+def clean_retention(retention_days: object, text_retention_days: object, problems: Problems, *,
                     default_allowed: bool) -> tuple[Optional[int], Optional[int]]:
     """Both numbers of days checked (whole, 1-3650; free texts no longer than the rest). With
     `default_allowed` (a rollout), empty means the organisation's default."""
@@ -57,7 +57,8 @@ def clean_retention(retention_days, text_retention_days, problems: Problems, *,
     return days, texts
 
 
-def set_retention_defaults(retention_days, text_retention_days, actor: Optional[User]) -> dict[str, int]:
+def set_retention_defaults(retention_days: object, text_retention_days: object, actor: Optional[User]
+                           ) -> dict[str, Optional[int]]:
     """Admins set the organisation's defaults; audited with the values before and after."""
     require_admin(actor)
     problems = Problems()

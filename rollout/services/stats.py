@@ -123,6 +123,8 @@ def share_difference(before: Estimate, after: Estimate) -> Estimate:
     if before.value is None or after.value is None:
         return Estimate(None, None, None, 0)
     difference = after.value - before.value
+    # a share's interval comes with its value
+    assert after.low is not None and after.high is not None and before.low is not None and before.high is not None
     low = difference - math.sqrt((after.value - after.low) ** 2 + (before.high - before.value) ** 2)
     high = difference + math.sqrt((after.high - after.value) ** 2 + (before.value - before.low) ** 2)
     return Estimate(difference, max(-1.0, low), min(1.0, high), min(before.n, after.n))
@@ -136,6 +138,7 @@ def mean_difference(before: Estimate, after: Estimate) -> Estimate:
     difference = after.value - before.value
     if before.low is None or after.low is None:
         return Estimate(difference, None, None, min(before.n, after.n))
+    assert before.high is not None and after.high is not None  # the high end comes with the low one
     se_before = (before.high - before.value) / t_quantile(0.975, before.n - 1)
     se_after = (after.high - after.value) / t_quantile(0.975, after.n - 1)
     variance = se_before ** 2 + se_after ** 2

@@ -23,7 +23,7 @@ def text_problem(value: str, max_length: int) -> Optional[str]:
     return None
 
 
-def whole_number(value, low: int, high: int) -> Optional[int]:
+def whole_number(value: object, low: int, high: int) -> Optional[int]:
     """`value` as a whole number within [low, high], or None: text of digits and integral
     numbers are accepted; booleans, fractions, infinities and anything else are not."""
     if isinstance(value, bool):
@@ -45,7 +45,7 @@ def whole_number(value, low: int, high: int) -> Optional[int]:
 MAX_ID = 2**31 - 1  # ids and numbers in URLs and bodies: what a PostgreSQL integer holds
 
 
-def an_id(value) -> Optional[int]:
+def an_id(value: object) -> Optional[int]:
     """`value` as a row id (1 .. 2**31-1) from an int or a text of digits, or None."""
     return whole_number(value, 1, MAX_ID)
 

@@ -77,7 +77,7 @@ def action_label(to: str, wave: Optional[Wave] = None) -> str:
     }.get(to, to)
 
 
-def parse_when(value, field: str, problems: Problems, *, end_of_day: bool = False) -> Optional[datetime]:
+def parse_when(value: object, field: str, problems: Problems, *, end_of_day: bool = False) -> Optional[datetime]:
     """An ISO date or date-time; a bare date means the start (or end) of that day in Sweden."""
     if value in (None, ""):
         return None
@@ -193,7 +193,7 @@ def targets(wave: Wave) -> list[str]:
     if wave.state in TERMINAL:
         return []
     if wave.state == "paused":
-        return [wave.paused_from, "cancelled"]
+        return [wave.paused_from, "cancelled"] if wave.paused_from else ["cancelled"]
     if wave.state == "planned" and not wave.auto_advance:
         # it starts only when a lead starts it: there is nothing to pause
         return [FLOW[wave.state], "cancelled"]

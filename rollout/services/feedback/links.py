@@ -5,6 +5,7 @@ the wave, which those messages carry."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Optional
@@ -62,10 +63,10 @@ def invitations_missing(wave: Wave) -> bool:
     return sent < links
 
 
-def _links_with_people(wave: Wave, only_non_responders: bool = False):
+def _links_with_people(wave: Wave, only_non_responders: bool = False) -> Sequence[tuple[FeedbackLink, Person]]:
     query = (select(FeedbackLink, Person).join(Person, Person.id == FeedbackLink.person_id)
              .where(FeedbackLink.wave_id == wave.id, FeedbackLink.revoked_at.is_(None)).order_by(FeedbackLink.id))
-    rows = db.session.execute(query).all()
+    rows: Sequence[tuple[FeedbackLink, Person]] = db.session.execute(query).all()
     if only_non_responders:
         answered = set(db.session.scalars(select(Response.respondent_key).where(Response.wave_id == wave.id)))
         rows = [(link, person) for link, person in rows if respondent_key(wave.id, person.id) not in answered]
@@ -200,7 +201,7 @@ class SaidAndDone:
 def said_and_done(wave: Wave) -> list[SaidAndDone]:
     """"You said, we did" for the members of `wave`: the lessons applied for it or an earlier
     wave, grouped by the wave they were learnt in, the most recent first (one query)."""
-    numbers = {w.id: w.number for w in wave.rollout.waves}
+    numbers: dict[Optional[int], int] = {w.id: w.number for w in wave.rollout.waves}
     groups: dict[Optional[int], list[DoneLesson]] = {}
     for lesson in lessons.applied_before(wave):
         groups.setdefault(numbers.get(lesson.origin_wave_id), []).append(DoneLesson(lesson.title, lesson.action))

@@ -39,6 +39,7 @@ def report_problem(token: str, data: dict) -> ProblemReport:
     elif reason := text_problem(description.strip().replace("\t", " "), MAX_TEXT):
         problems.add("description", reason)
     problems.raise_if_any(_("The problem could not be reported."))
+    assert isinstance(category, str) and isinstance(description, str)  # checked above
     anonymous = v.rollout.anonymous
     # like an anonymous response, an anonymous report keeps its day, not its minute
     reported = start_of_day(utcnow()) if anonymous else utcnow()
@@ -80,7 +81,7 @@ def list_problems(rollout: Rollout, actor: Optional[User], *, wave: Optional[Wav
 
 
 def triage(report: ProblemReport, status: str, note: str, actor: Optional[User]) -> ProblemReport:
-    wave = db.session.get(Wave, report.wave_id)
+    wave = db.session.get_one(Wave, report.wave_id)
     require_lead(actor, wave.rollout)
     problems = Problems()
     if status not in PROBLEM_STATUSES:

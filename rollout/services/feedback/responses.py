@@ -73,7 +73,7 @@ def visit(token: str) -> Visit:
     link = db.session.scalar(select(FeedbackLink).where(FeedbackLink.token_hash == token_hash(token)))
     if link is None or link.revoked_at is not None:
         raise LinkNotValid(_("This link does not work."))
-    wave = db.session.get(Wave, link.wave_id)
+    wave = db.session.get_one(Wave, link.wave_id)
     if wave.state == "cancelled":
         raise LinkNotValid(_("This link does not work."))
     questionnaire = db.session.get(Questionnaire, wave.questionnaire_id) if wave.questionnaire_id else None
@@ -109,15 +109,15 @@ def current_answers(v: Visit) -> dict:
         elif kind in ("choice", "yes_no"):
             answers[answer.code] = answer.option
         elif kind in ("rating", "nps"):
-            answers[answer.code] = int(answer.number)
+            answers[answer.code] = int(answer.number or 0)
         elif kind == "number":
-            answers[answer.code] = int(answer.number) if float(answer.number).is_integer() else answer.number
+            answers[answer.code] = int(answer.number or 0) if float(answer.number or 0).is_integer() else answer.number
         else:
             answers[answer.code] = answer.text
     return answers
 
 
-def validate_answers(questions: list[Question], answers) -> tuple[list[dict], Problems]:
+def validate_answers(questions: list[Question], answers: object) -> tuple[list[dict], Problems]:
     """Every answer checked against its question: rows for the answers table, or the problems."""
     problems = Problems()
     rows: list[dict] = []
@@ -138,7 +138,7 @@ def validate_answers(questions: list[Question], answers) -> tuple[list[dict], Pr
             continue
         if q.kind in SCALES:
             low, high = SCALES[q.kind]
-            number = whole_number(value, low, high)
+            number: Optional[float] = whole_number(value, low, high)
             if number is None:
                 problems.add(q.code, _("Choose a value from %(low)s to %(high)s.", low=low, high=high))
             else:
@@ -153,9 +153,9 @@ def validate_answers(questions: list[Question], answers) -> tuple[list[dict], Pr
             if number is None or not math.isfinite(number):
                 problems.add(q.code, _("Give a number."))
             elif (q.min_value is not None and number < q.min_value) or (q.max_value is not None and number > q.max_value):
-                low = "" if q.min_value is None else f"{q.min_value:g}"
-                high = "" if q.max_value is None else f"{q.max_value:g}"
-                problems.add(q.code, _("Give a number from %(low)s to %(high)s.", low=low or "−∞", high=high or "∞"))
+                least = "" if q.min_value is None else f"{q.min_value:g}"
+                most = "" if q.max_value is None else f"{q.max_value:g}"
+                problems.add(q.code, _("Give a number from %(low)s to %(high)s.", low=least or "−∞", high=most or "∞"))
             else:
                 rows.append({"code": q.code, "number": number})
         elif q.kind == "yes_no":
@@ -188,7 +188,7 @@ def validate_answers(questions: list[Question], answers) -> tuple[list[dict], Pr
     return rows, problems
 
 
-def submit(token: str, answers, language: str = "sv") -> Response:
+def submit(token: str, answers: object, language: str = "sv") -> Response:
     """Store a participant's answers, or replace them when they edit. A double
     submit is one response: the row is unique on (wave, respondent key)."""
     v = visit(token)
@@ -197,6 +197,7 @@ def submit(token: str, answers, language: str = "sv") -> Response:
             raise FeedbackClosed(_("Feedback for this wave is paused for now; your link works again when it resumes."))
         raise FeedbackClosed(_("The feedback window for this wave is closed; answers can no longer be changed.")
                              if v.wave.feedback_opened_at else _("Feedback for this wave has not opened yet."))
+    assert v.questionnaire is not None  # a wave that takes answers has its questions
     rows, problems = validate_answers(v.questionnaire.questions, answers)
     problems.raise_if_any(_("Some answers need attention."))
     key = respondent_key(v.wave.id, v.person.id)
@@ -235,5 +236,5 @@ def submit(token: str, answers, language: str = "sv") -> Response:
 
 
 def has_response(wave: Wave, person_id: int) -> bool:
-    return db.session.scalar(select(exists().where(Response.wave_id == wave.id,
-                                                   Response.respondent_key == respondent_key(wave.id, person_id))))
+    return bool(db.session.scalar(select(exists().where(Response.wave_id == wave.id,
+                                                        Response.respondent_key == respondent_key(wave.id, person_id)))))

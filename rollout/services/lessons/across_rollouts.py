@@ -4,10 +4,11 @@ rollout (a copy that points to its original), and what a reader is shown of
 the lessons of a rollout they may not open."""
 from __future__ import annotations
 
-from typing import Optional
+from collections.abc import Iterable
+from typing import Any, Optional
 
 from flask_babel import gettext as _
-from sqlalchemy import case, column, func, select, table, text, union_all
+from sqlalchemy import ColumnElement, Select, case, column, func, select, table, text, union_all
 
 from ...extensions import db
 from ...models import Lesson, LessonTag, Rollout, RolloutRole, RolloutTag, User
@@ -19,7 +20,7 @@ from .lifecycle import create_lesson
 from .reading import as_dict, require_team, with_parts
 
 
-def viewable_rollouts(actor: Optional[User], rollout_ids) -> set[int]:
+def viewable_rollouts(actor: Optional[User], rollout_ids: Iterable[Optional[int]]) -> set[int]:
     """Of these rollouts, the ids `actor` may open, in one query (every one for an admin or the system);
     the library shows other rollouts' lessons but links only to what the reader may see."""
     ids = {i for i in rollout_ids if i is not None}
@@ -34,7 +35,7 @@ def viewable_rollouts(actor: Optional[User], rollout_ids) -> set[int]:
 _FTS = table(FTS_TABLE, column("rowid"), column("rank"))
 
 
-def _search_filter(query, words: list[str]):
+def _search_filter(query: Select[Lesson], words: list[str]) -> tuple[Select[Lesson], Optional[ColumnElement[Any]]]:
     """The query narrowed to lessons with every word, and the order of relevance (best first)."""
     if not words:
         return query, None

@@ -19,7 +19,7 @@ from ..validation import MAX_ID, text_problem, whole_number, without_controls
 MAX_TAGS, MAX_TAG = 20, 50
 
 
-def clean_tags(value, problems: Problems, field: str = "tags") -> list[str]:
+def clean_tags(value: object, problems: Problems, field: str = "tags") -> list[str]:
     """Tags from a list or a comma-separated text: lower-cased, trimmed, unique, in order."""
     if value in (None, ""):
         return []
@@ -48,7 +48,7 @@ def set_rollout_tags(rollout: Rollout, tags: list[str]) -> None:
     rollout.tag_rows = [RolloutTag(tag=tag) for tag in tags]
 
 
-def _team_user(rollout: Rollout, email, problems: Problems) -> Optional[User]:
+def _team_user(rollout: Rollout, email: object, problems: Problems) -> Optional[User]:
     if email in (None, ""):
         return None
     if not isinstance(email, str) or without_controls(email) != email:
@@ -66,7 +66,7 @@ def _team_user(rollout: Rollout, email, problems: Problems) -> Optional[User]:
     return user
 
 
-def _wave_by_number(rollout: Rollout, value, field: str, problems: Problems) -> Optional[Wave]:
+def _wave_by_number(rollout: Rollout, value: object, field: str, problems: Problems) -> Optional[Wave]:
     if value in (None, ""):
         return None
     number = whole_number(value.strip() if isinstance(value, str) else value, 0, MAX_ID)
@@ -82,7 +82,7 @@ def _wave_by_number(rollout: Rollout, value, field: str, problems: Problems) -> 
     return wave
 
 
-def long_text(value, field: str, max_length: int, not_text: str, problems: Problems) -> str:
+def long_text(value: object, field: str, max_length: int, not_text: str, problems: Problems) -> str:
     """Optional free text (tabs allowed), trimmed; `not_text` when it is something else than text."""
     if value is not None and not isinstance(value, str):
         problems.add(field, not_text)

@@ -9,7 +9,7 @@ from typing import Optional
 from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 
-from ...extensions import db
+from ...extensions import db, execute_dml
 from ...models import LESSON_STATUSES, Lesson, RetroTheme, Rollout, User, Wave
 from ...models.types import utcnow
 from .. import audit, compare, notify
@@ -24,7 +24,7 @@ def target_waiting(wave: Wave) -> int:
     """A new wave becomes the target of the rollout's open and planned lessons that had none: those
     carried in before the rollout had waves, and those learnt in what was its last wave. The number."""
     earlier = select(Wave.id).where(Wave.rollout_id == wave.rollout_id, Wave.number < wave.number)
-    return db.session.execute(
+    return execute_dml(
         update(Lesson).where(Lesson.rollout_id == wave.rollout_id, Lesson.target_wave_id.is_(None),
                              Lesson.status.in_(("open", "planned")),
                              or_(Lesson.origin_wave_id.is_(None), Lesson.origin_wave_id.in_(earlier)))

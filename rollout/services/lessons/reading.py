@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
@@ -33,7 +33,7 @@ def get_lesson(lesson_id: int, actor: Optional[User]) -> Lesson:
     return lesson
 
 
-def with_parts(query):
+def with_parts(query: Select[Lesson]) -> Select[Lesson]:
     """The query with what lists and pages of lessons show loaded at once (tags, owner, waves,
     the rollout and its tags)."""
     return query.options(selectinload(Lesson.tag_rows), selectinload(Lesson.owner),
@@ -72,7 +72,7 @@ def theme_context(rollout: Rollout, theme_id: int, actor: Optional[User]) -> The
     require_team(actor, rollout)
     theme = db.session.get(RetroTheme, theme_id)
     wave = next((w for w in rollout.waves if theme is not None and w.id == theme.wave_id), None)
-    if wave is None:
+    if wave is None or theme is None:
         raise NotFound(_("No such theme."))
     cards = db.session.scalars(select(RetroCard).where(RetroCard.theme_id == theme.id)
                                .order_by(RetroCard.votes.desc(), RetroCard.id)).all()

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ...extensions import db
+from ...extensions import db, execute_dml
 from ...models import RetroCard, RetroVote, User, Wave
 from .. import audit
 from ..accounts import require_lead
@@ -23,7 +23,7 @@ MAX_BUDGET = 50
 
 def vote(card: RetroCard, actor: User) -> RetroCard:
     """Put one of the actor's dots on the card; refused when their budget is spent."""
-    wave = taking_part(db.session.get(Wave, card.wave_id), actor)
+    wave = taking_part(db.session.get_one(Wave, card.wave_id), actor)
     budget = wave.rollout.vote_budget
     for _attempt in range(5):
         taken = set(db.session.scalars(select(RetroVote.slot).where(RetroVote.wave_id == wave.id,
@@ -48,12 +48,12 @@ def vote(card: RetroCard, actor: User) -> RetroCard:
 
 def unvote(card: RetroCard, actor: User) -> RetroCard:
     """Take back one of the actor's dots from the card."""
-    taking_part(db.session.get(Wave, card.wave_id), actor)
+    taking_part(db.session.get_one(Wave, card.wave_id), actor)
     mine = db.session.scalar(select(RetroVote.id).where(RetroVote.card_id == card.id, RetroVote.user_id == actor.id)
                              .order_by(RetroVote.slot.desc()).limit(1))
     if mine is None:
         raise GuardFailed("no_vote", _("You have no vote on this card."))
-    removed = db.session.execute(delete(RetroVote).where(RetroVote.id == mine)).rowcount
+    removed = execute_dml(delete(RetroVote).where(RetroVote.id == mine)).rowcount
     if removed:
         db.session.execute(update(RetroCard).where(RetroCard.id == card.id).values(votes=RetroCard.votes - 1))
     db.session.commit()
@@ -61,7 +61,7 @@ def unvote(card: RetroCard, actor: User) -> RetroCard:
     return card
 
 
-def set_budget(wave: Wave, value, actor: Optional[User]) -> int:
+def set_budget(wave: Wave, value: object, actor: Optional[User]) -> int:
     """The rollout's dots per person and retrospective (leads)."""
     require_lead(actor, wave.rollout)
     budget = whole_number(value, 1, MAX_BUDGET)
@@ -69,6 +69,7 @@ def set_budget(wave: Wave, value, actor: Optional[User]) -> int:
         problems = Problems()
         problems.add("vote_budget", _("A whole number of votes from 1 to %(n)s.", n=MAX_BUDGET))
         problems.raise_if_any(_("The vote budget could not be saved."))
+    assert budget is not None
     wave.rollout.vote_budget = budget
     audit.record(actor, "retro.budget", rollout=wave.rollout, details={"vote_budget": budget})
     db.session.commit()

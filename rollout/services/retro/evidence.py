@@ -18,6 +18,7 @@ from .. import compare, lessons, questionnaires
 from ..feedback import keyed_hash
 from ..lessons import require_team
 from ..results import WaveResults, wave_results
+from ..stats import Estimate
 
 # the kind of card a free-text answer suggests, by the default questions' codes
 KIND_OF_ANSWER = {"went_well": "went_well", "could_be_better": "better", "celebrate": "celebrate"}
@@ -115,8 +116,8 @@ def _texts(wave: Wave, language: str, page: int, per_page: int, code: str) -> tu
         rows = [by_id[answer_id] for answer_id in shown]
     else:
         total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = db.session.execute(query.order_by(Answer.code, Response.submitted_at, Answer.id)
-                                  .limit(per_page).offset(offset)).all()
+        rows = list(db.session.execute(query.order_by(Answer.code, Response.submitted_at, Answer.id)
+                                       .limit(per_page).offset(offset)))
     return [TextAnswer(answer_ref(row.id), row.code, prompts.get(row.code, row.code), row.text,
                        None if anonymous else row.name, KIND_OF_ANSWER.get(row.code, "idea"),
                        None if anonymous else row.language) for row in rows], total
@@ -128,7 +129,7 @@ def answer_ref(answer_id: int) -> str:
     return keyed_hash(f"answer:{answer_id}")[:24]
 
 
-def answer_by_ref(wave: Wave, ref) -> Optional[Answer]:
+def answer_by_ref(wave: Wave, ref: object) -> Optional[Answer]:
     """The wave's free-text answer that `ref` names (see `answer_ref`), or None."""
     if not isinstance(ref, str) or len(ref) != 24:
         return None
@@ -155,7 +156,7 @@ def format_number(value: float, measure: str, signed: bool = False) -> str:
     return ("+" + text) if signed and value > 0 else text
 
 
-def format_estimate(estimate, measure: str) -> str:
+def format_estimate(estimate: Optional[Estimate], measure: str) -> str:
     """"67 % (30–90 %)" for a share, "3,4 (2,9–3,9)" for a mean; "–" without a value."""
     if estimate is None or estimate.value is None:
         return "\u2013"
@@ -166,7 +167,7 @@ def format_estimate(estimate, measure: str) -> str:
     return f"{text} ({format_number(estimate.low, measure)}\u2013{format_number(estimate.high, measure)}{unit})"
 
 
-def format_change(change, measure: str) -> str:
+def format_change(change: Optional[Estimate], measure: str) -> str:
     """"+12 percentage points (−5 to +30)" for a share, "+0,4 (−0,2 to +1,0)" for a mean."""
     if change is None or change.value is None:
         return "\u2013"

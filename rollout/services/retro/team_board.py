@@ -5,7 +5,7 @@ when (`taking_part`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -72,7 +72,7 @@ def board(wave: Wave, actor: Optional[User]) -> Board:
                                     .options(selectinload(RetroCard.author))
                                     .order_by(RetroCard.votes.desc(), RetroCard.id)))
     themes = list(db.session.scalars(select(RetroTheme).where(RetroTheme.wave_id == wave.id).order_by(RetroTheme.id)))
-    theme_lessons: dict[int, list[Lesson]] = {}
+    theme_lessons: dict[Optional[int], list[Lesson]] = {}
     if themes:
         for lesson in db.session.scalars(select(Lesson).where(Lesson.theme_id.in_([t.id for t in themes]))
                                          .order_by(Lesson.id)):
@@ -119,7 +119,7 @@ def get_theme(wave: Wave, theme_id: int, actor: Optional[User]) -> RetroTheme:
     return theme
 
 
-def _card_fields(wave: Wave, data, problems: Problems, card: Optional[RetroCard]) -> dict:
+def _card_fields(wave: Wave, data: object, problems: Problems, card: Optional[RetroCard]) -> dict:
     if not isinstance(data, dict):
         problems.add("", _("Send an object with kind and text."))
         return {}
@@ -156,7 +156,7 @@ def add_card(wave: Wave, data: dict, actor: Optional[User]) -> RetroCard:
     return _new_card(wave, actor, "team", {}, **clean)
 
 
-def _new_card(wave: Wave, actor: Optional[User], source: str, details: dict, **fields) -> RetroCard:
+def _new_card(wave: Wave, actor: Optional[User], source: str, details: dict, **fields: Any) -> RetroCard:
     card = RetroCard(wave_id=wave.id, author_id=actor.id if actor else None, source=source, votes=0, **fields)
     db.session.add(card)
     db.session.flush()
@@ -177,7 +177,7 @@ def card_from_answer(wave: Wave, ref: str, kind: Optional[str], actor: Optional[
 
 
 def update_card(card: RetroCard, data: dict, actor: Optional[User]) -> RetroCard:
-    wave = taking_part(db.session.get(Wave, card.wave_id), actor)
+    wave = taking_part(db.session.get_one(Wave, card.wave_id), actor)
     problems = Problems()
     clean = _card_fields(wave, data, problems, card)
     problems.raise_if_any(_("The card could not be saved."))
@@ -190,7 +190,7 @@ def update_card(card: RetroCard, data: dict, actor: Optional[User]) -> RetroCard
 
 
 def delete_card(card: RetroCard, actor: Optional[User]) -> None:
-    wave = taking_part(db.session.get(Wave, card.wave_id), actor)
+    wave = taking_part(db.session.get_one(Wave, card.wave_id), actor)
     audit.record(actor, "retro.card_delete", rollout=wave.rollout, subject=f"{wave.number}/{card.id}",
                  details={"kind": card.kind, "text": card.text[:200]})
     # the dots on it go back to their owners; said here too, for SQLite does not enforce ON DELETE CASCADE
@@ -199,7 +199,7 @@ def delete_card(card: RetroCard, actor: Optional[User]) -> None:
     db.session.commit()
 
 
-def _theme_title(data, problems: Problems) -> str:
+def _theme_title(data: object, problems: Problems) -> str:
     title = data.get("title") if isinstance(data, dict) else None
     title = " ".join(title.split()) if isinstance(title, str) else ""
     if not title:
@@ -209,13 +209,13 @@ def _theme_title(data, problems: Problems) -> str:
     return title
 
 
-def _card_ids(wave: Wave, value, problems: Problems) -> list[int]:
+def _card_ids(wave: Wave, value: object, problems: Problems) -> list[int]:
     if value in (None, ""):
         return []
     if not isinstance(value, list) or not all(an_id(v) is not None for v in value):
         problems.add("cards", _("Give the cards as a list of card ids."))
         return []
-    ids = sorted({an_id(v) for v in value})
+    ids = sorted({number for v in value if (number := an_id(v)) is not None})
     found = set(db.session.scalars(select(RetroCard.id).where(RetroCard.wave_id == wave.id, RetroCard.id.in_(ids))))
     if missing := [i for i in ids if i not in found]:
         problems.add("cards", _("No such card in this retrospective: %(ids)s.", ids=", ".join(map(str, missing[:10]))))
@@ -241,7 +241,7 @@ def create_theme(wave: Wave, data: dict, actor: Optional[User]) -> RetroTheme:
 
 
 def rename_theme(theme: RetroTheme, data: dict, actor: Optional[User]) -> RetroTheme:
-    wave = taking_part(db.session.get(Wave, theme.wave_id), actor)
+    wave = taking_part(db.session.get_one(Wave, theme.wave_id), actor)
     problems = Problems()
     title = _theme_title(data, problems)
     problems.raise_if_any(_("The theme could not be saved."))
@@ -254,7 +254,7 @@ def rename_theme(theme: RetroTheme, data: dict, actor: Optional[User]) -> RetroT
 
 def delete_theme(theme: RetroTheme, actor: Optional[User]) -> None:
     """The theme goes; its cards stay, ungrouped."""
-    wave = taking_part(db.session.get(Wave, theme.wave_id), actor)
+    wave = taking_part(db.session.get_one(Wave, theme.wave_id), actor)
     db.session.execute(update(RetroCard).where(RetroCard.theme_id == theme.id).values(theme_id=None))
     # lessons made of the theme stay, without it (ON DELETE SET NULL, which SQLite does not enforce)
     db.session.execute(update(Lesson).where(Lesson.theme_id == theme.id).values(theme_id=None))
@@ -264,7 +264,7 @@ def delete_theme(theme: RetroTheme, actor: Optional[User]) -> None:
     db.session.commit()
 
 
-def group(wave: Wave, card_ids, theme_id, actor: Optional[User]) -> int:
+def group(wave: Wave, card_ids: object, theme_id: object, actor: Optional[User]) -> int:
     """Move cards into a theme (or out of every theme with None); how many moved."""
     taking_part(wave, actor)
     problems = Problems()
