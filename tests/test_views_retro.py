@@ -193,7 +193,7 @@ def test_adding_a_card_shows_it_and_an_empty_card_shows_the_error_next_to_the_fi
 
 def test_a_card_is_made_from_a_participants_answer_without_their_name(logged_in, lead):
     rollout, pilot, wave1 = builders.pilot_in_review(lead)
-    answer = retro.seed(pilot, lead).texts[0]
+    answer = retro.wave_evidence(pilot, lead).texts[0]
     response = logged_in.post(f"{RETRO}/answers/{answer.id}/card", data={"kind": answer.suggested_kind})
     [card] = cards_of(pilot)
     assert (card.text, card.kind, card.source) == (answer.text, answer.suggested_kind, "participant")

@@ -87,7 +87,7 @@ def get_retro(key: str, number: int):
     page, per_page = paging()
     code = _code_filter()
     board = retro.board(wave, g.user)
-    seed = retro.seed(wave, g.user, language(), page=page, per_page=per_page, code=code)
+    seed = retro.wave_evidence(wave, g.user, language(), page=page, per_page=per_page, code=code)
     return {
         "wave": wave.number, "open": retro.is_open(wave), "budget": board.budget, "votes_left": board.votes_left,
         "cards_total": board.cards_total,

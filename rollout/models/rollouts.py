@@ -111,7 +111,7 @@ class Wave(db.Model):
         return self.number == 0
 
     @property
-    def materialised(self) -> bool:
+    def has_started(self) -> bool:
         """Members are fixed once the wave has started."""
         return self.started_at is not None
 

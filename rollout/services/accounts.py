@@ -15,7 +15,7 @@ from ..extensions import db
 from ..models import ApiToken, Rollout, RolloutRole, User
 from ..models.types import utcnow
 from . import audit
-from .errors import NotAllowed, NotFound, Problems, ValidationFailed
+from .errors import FieldErrors, NotAllowed, NotFound, ValidationFailed
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -37,7 +37,7 @@ def create_user(email: str, name: str, password: str, *, is_admin: bool = False,
                 language: str = "sv", actor: Optional[User] = None, people_manager: bool = False,
                 rollout_creator: bool = False) -> User:
     email = normalise_email(email)
-    problems = Problems()
+    problems = FieldErrors()
     if reason := check_email(email):
         problems.add("email", reason)
     elif db.session.scalar(select(User.id).where(User.email == email)):

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Membership, Person, Rollout, Unit, User, Wave
 from .accounts import require_lead
-from .errors import Problems
+from .errors import FieldErrors
 from .people import ATTRIBUTE_KEY
 from .validation import text_problem, whole_number
 
@@ -40,7 +40,7 @@ class Candidate:
     explicit: bool
 
 
-def clean_selection(selection, percentage, problems: Problems) -> tuple[dict, Optional[int]]:
+def clean_selection(selection, percentage, problems: FieldErrors) -> tuple[dict, Optional[int]]:
     """Validate a selection against the people and units that exist."""
     if selection is None:
         selection = {}
@@ -148,11 +148,11 @@ def taken_before(rollout: Rollout, wave: Wave) -> set[int]:
     Cancelled waves hold nobody."""
     taken: set[int] = set()
     earlier = [w for w in rollout.waves if w.number < wave.number and w.state != "cancelled"]
-    materialised = [w.id for w in earlier if w.materialised]
-    if materialised:
-        taken.update(db.session.scalars(select(Membership.person_id).where(Membership.wave_id.in_(materialised))))
+    started = [w.id for w in earlier if w.has_started]
+    if started:
+        taken.update(db.session.scalars(select(Membership.person_id).where(Membership.wave_id.in_(started))))
     for other in earlier:
-        if not other.materialised:
+        if not other.has_started:
             taken.update(c.person_id for c in _select(rollout, other, taken))
     return taken
 
@@ -163,7 +163,7 @@ def preview(wave: Wave) -> list[Candidate]:
     return _select(rollout, wave, taken_before(rollout, wave))
 
 
-def materialise(wave: Wave) -> int:
+def fix_members(wave: Wave) -> int:
     """Fix the members of a starting wave; returns how many."""
     candidates = preview(wave)
     db.session.add_all(Membership(wave_id=wave.id, person_id=c.person_id, bucket=c.bucket, explicit=c.explicit)

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..models import Rollout, User, Wave
 from . import audit, lessons
 from .accounts import require_lead
-from .errors import Problems
+from .errors import FieldErrors
 from .results import WaveResults, wave_results
 
 DEFAULTS = {"min_responses": 5, "min_response_rate": 0.5, "min_satisfied": 0.6, "max_open_blockers": 0,
@@ -60,7 +60,7 @@ def criteria_for(wave: Wave) -> dict:
     return {**rollout_criteria(wave.rollout), **(wave.gate_overrides or {})}
 
 
-def clean_criteria(data, problems: Problems, *, partial: bool = True) -> dict:
+def clean_criteria(data, problems: FieldErrors, *, partial: bool = True) -> dict:
     """Validate gate settings; shares are given as 0..1."""
     clean = {}
     if not isinstance(data, dict):
@@ -93,7 +93,7 @@ def clean_criteria(data, problems: Problems, *, partial: bool = True) -> dict:
 
 def set_rollout_gate(rollout: Rollout, data: dict, actor: Optional[User]) -> dict:
     require_lead(actor, rollout)
-    problems = Problems()
+    problems = FieldErrors()
     clean = clean_criteria(data, problems)
     problems.raise_if_any(_("The gate could not be saved."))
     gate = {**(rollout.gate or {}), **clean}
@@ -105,7 +105,7 @@ def set_rollout_gate(rollout: Rollout, data: dict, actor: Optional[User]) -> dic
 
 def set_wave_gate(wave: Wave, data: dict, actor: Optional[User]) -> dict:
     require_lead(actor, wave.rollout)
-    problems = Problems()
+    problems = FieldErrors()
     clean = clean_criteria(data, problems)
     problems.raise_if_any(_("The gate could not be saved."))
     overrides = {**(wave.gate_overrides or {}), **clean}

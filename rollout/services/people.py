@@ -16,7 +16,7 @@ from ..models import FeedbackLink, Membership, Person, RolloutRole, Unit, User, 
 from ..models.types import utcnow
 from . import audit
 from .accounts import can_manage_people, can_read_people, check_email, require_admin, require_people_manager
-from .errors import NotAllowed, NotFound, Problems
+from .errors import FieldErrors, NotAllowed, NotFound
 from .validation import text_problem, without_controls
 
 EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,99}$")
@@ -31,7 +31,7 @@ class UpsertResult:
     updated: int
 
 
-def validate_person(data: dict, problems: Problems, **where) -> Optional[dict]:
+def validate_person(data: dict, problems: FieldErrors, **where) -> Optional[dict]:
     """Check one person's fields; return them cleaned, or None after noting the problems."""
     before = len(problems.items)
     if not isinstance(data, dict):
@@ -149,7 +149,7 @@ def apply_upsert(rows: list[dict], actor: Optional[User] = None, *, added_for=No
 def upsert_people(items: list, actor: Optional[User], *, source: str = "api", added_for=None) -> UpsertResult:
     """Create or update people by external id: all or nothing (`added_for`: see apply_upsert)."""
     require_people_manager(actor)
-    problems = Problems()
+    problems = FieldErrors()
     if not isinstance(items, list) or not items:
         problems.add("people", _("Give a non-empty list of people."))
         problems.raise_if_any(_("Nothing to import."))
@@ -179,7 +179,7 @@ def save_person(data: dict, actor: Optional[User], person: Optional[Person] = No
     only: a person is shared by every rollout, so a lead, who reads the people of their own waves,
     could otherwise redirect another rollout's invitations or move someone between selections."""
     require_people_manager(actor)
-    problems = Problems()
+    problems = FieldErrors()
     row = validate_person(data, problems)
     if row is not None:
         other = db.session.scalar(select(Person).where(Person.external_id == row["external_id"]))
@@ -302,7 +302,7 @@ def attribute_values() -> dict[str, list[str]]:
 def create_unit(name: str, actor: Optional[User]) -> Unit:
     require_admin(actor)
     name = (name or "").strip()
-    problems = Problems()
+    problems = FieldErrors()
     if not name:
         problems.add("name", _("A name is required."))
     elif reason := text_problem(name, 200):

@@ -13,13 +13,13 @@ from ..languages import LANGUAGES
 from ..models import ROLES, Rollout, RolloutRole, User, Wave
 from . import audit, lessons, questionnaires, settings
 from .accounts import require_lead, require_rollout_creator, require_view
-from .errors import NotFound, Problems, ValidationFailed
+from .errors import FieldErrors, NotFound, ValidationFailed
 from .validation import text_problem, whole_number
 
 KEY = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
 
-def _validate(data: dict, problems: Problems, *, rollout: Optional[Rollout] = None) -> dict:
+def _validate(data: dict, problems: FieldErrors, *, rollout: Optional[Rollout] = None) -> dict:
     key = str(data.get("key") or "").strip() if rollout is None else rollout.key
     name = str(data.get("name") or "").strip()
     description = str(data.get("description") or "").strip()
@@ -75,7 +75,7 @@ def _validate(data: dict, problems: Problems, *, rollout: Optional[Rollout] = No
 def create_rollout(data: dict, actor: Optional[User]) -> Rollout:
     """Admins and rollout creators may plan a rollout; its creator becomes its first lead."""
     require_rollout_creator(actor)
-    problems = Problems()
+    problems = FieldErrors()
     clean = _validate(data, problems)
     problems.raise_if_any(_("The rollout could not be created."))
     tags = clean.pop("tags")
@@ -93,7 +93,7 @@ def create_rollout(data: dict, actor: Optional[User]) -> Rollout:
 
 def update_rollout(rollout: Rollout, data: dict, actor: Optional[User]) -> Rollout:
     require_lead(actor, rollout)
-    problems = Problems()
+    problems = FieldErrors()
     clean = _validate(data, problems, rollout=rollout)
     collected = any(w.feedback_opened_at for w in rollout.waves)
     if clean["anonymous"] != rollout.anonymous and collected:
@@ -153,7 +153,7 @@ def team(rollout: Rollout) -> list[RolloutRole]:
 
 def set_role(rollout: Rollout, email: str, role: str, actor: Optional[User]) -> RolloutRole:
     require_lead(actor, rollout)
-    problems = Problems()
+    problems = FieldErrors()
     if role not in ROLES:
         problems.add("role", _("Choose lead or reviewer."))
     user = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))

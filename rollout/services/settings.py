@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import Setting, User
 from . import audit
 from .accounts import require_admin
-from .errors import Problems
+from .errors import FieldErrors
 from .validation import whole_number
 
 RETENTION = "retention"
@@ -30,7 +30,7 @@ def retention_defaults() -> dict[str, int]:
     return {"retention_days": days, "text_retention_days": min(texts, days)}
 
 
-def clean_retention(retention_days, text_retention_days, problems: Problems, *,
+def clean_retention(retention_days, text_retention_days, problems: FieldErrors, *,
                     default_allowed: bool) -> tuple[Optional[int], Optional[int]]:
     """Both numbers of days checked (whole, 1-3650; free texts no longer than the rest). With
     `default_allowed` (a rollout), empty means the organisation's default."""
@@ -60,7 +60,7 @@ def clean_retention(retention_days, text_retention_days, problems: Problems, *,
 def set_retention_defaults(retention_days, text_retention_days, actor: Optional[User]) -> dict[str, int]:
     """Admins set the organisation's defaults; audited with the values before and after."""
     require_admin(actor)
-    problems = Problems()
+    problems = FieldErrors()
     days, texts = clean_retention(retention_days, text_retention_days, problems, default_allowed=False)
     problems.raise_if_any(_("The settings could not be saved."))
     before = retention_defaults()

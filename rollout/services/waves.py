@@ -22,7 +22,7 @@ from ..models import DECISIONS, WAVE_STATES, Decision, Rollout, User, Wave
 from ..models.types import utcnow
 from . import audit, cohorts, feedback, gates, lessons
 from .accounts import require_lead
-from .errors import GuardFailed, NotFound, Problems, ValidationFailed
+from .errors import FieldErrors, GuardFailed, NotFound, ValidationFailed
 from .results import wave_results
 from .validation import text_problem, whole_number
 
@@ -77,7 +77,7 @@ def action_label(to: str, wave: Optional[Wave] = None) -> str:
     }.get(to, to)
 
 
-def parse_when(value, field: str, problems: Problems, *, end_of_day: bool = False) -> Optional[datetime]:
+def parse_when(value, field: str, problems: FieldErrors, *, end_of_day: bool = False) -> Optional[datetime]:
     """An ISO date or date-time; a bare date means the start (or end) of that day in Sweden."""
     if value in (None, ""):
         return None
@@ -98,14 +98,14 @@ def parse_when(value, field: str, problems: Problems, *, end_of_day: bool = Fals
     return _in_range(parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_ZONE), field, problems)
 
 
-def _in_range(value: datetime, field: str, problems: Problems) -> Optional[datetime]:
+def _in_range(value: datetime, field: str, problems: FieldErrors) -> Optional[datetime]:
     if not FIRST_YEAR <= value.year <= LAST_YEAR:
         problems.add(field, _("Give a date between %(first)s and %(last)s.", first=FIRST_YEAR, last=LAST_YEAR))
         return None
     return value
 
 
-def _clean(data: dict, problems: Problems, wave: Optional[Wave]) -> dict:
+def _clean(data: dict, problems: FieldErrors, wave: Optional[Wave]) -> dict:
     clean: dict = {}
     name = str(data.get("name") or "").strip()
     if not name:
@@ -113,15 +113,15 @@ def _clean(data: dict, problems: Problems, wave: Optional[Wave]) -> dict:
     elif reason := text_problem(name, 200):
         problems.add("name", reason)
     clean["name"] = name
-    if wave is None or not wave.materialised:
+    if wave is None or not wave.has_started:
         selection = data.get("selection")
         percentage = selection.get("percentage") if isinstance(selection, dict) else None
         clean["selection"], clean["percentage"] = cohorts.clean_selection(selection, percentage, problems)
     elif data.get("selection") is not None:
         selection = data["selection"]
         percentage = selection.get("percentage") if isinstance(selection, dict) else None
-        wanted = cohorts.clean_selection(selection, percentage, Problems())
-        if wanted != cohorts.clean_selection(wave.selection, wave.percentage, Problems()):
+        wanted = cohorts.clean_selection(selection, percentage, FieldErrors())
+        if wanted != cohorts.clean_selection(wave.selection, wave.percentage, FieldErrors()):
             raise GuardFailed("members_fixed", _("The wave has started: its members are fixed and its "
                                                  "selection cannot change."))
     start = parse_when(data.get("planned_start"), "planned_start", problems)
@@ -143,7 +143,7 @@ def _clean(data: dict, problems: Problems, wave: Optional[Wave]) -> dict:
 
 def create_wave(rollout: Rollout, data: dict, actor: Optional[User]) -> Wave:
     require_lead(actor, rollout)
-    problems = Problems()
+    problems = FieldErrors()
     clean = _clean(data, problems, None)
     problems.raise_if_any(_("The wave could not be created."))
     number = db.session.scalar(select(func.coalesce(func.max(Wave.number) + 1, 0)).where(Wave.rollout_id == rollout.id))
@@ -162,7 +162,7 @@ def update_wave(wave: Wave, data: dict, actor: Optional[User]) -> Wave:
     require_lead(actor, wave.rollout)
     if wave.state in TERMINAL:
         raise GuardFailed("terminal", _("A wave that is done or cancelled cannot be changed."))
-    problems = Problems()
+    problems = FieldErrors()
     clean = _clean(data, problems, wave)
     problems.raise_if_any(_("The wave could not be saved."))
     for name, value in clean.items():
@@ -258,7 +258,7 @@ def _move(wave: Wave, to: str, actor: Optional[User], extra: Optional[dict] = No
         wave.paused_from = None
     if came_from == "planned" and to == "active":
         wave.started_at = now
-        cohorts.materialise(wave)
+        cohorts.fix_members(wave)
     elif to == "feedback" and wave.feedback_opened_at is None:
         wave.feedback_opened_at = now
         feedback.open_feedback(wave)
@@ -289,7 +289,7 @@ def decide(wave: Wave, decision: Optional[str], rationale: str, actor: Optional[
     go and no_go end the wave (done); extend sends it back to collect more feedback.
     """
     require_lead(actor, wave.rollout)
-    problems = Problems()
+    problems = FieldErrors()
     if decision not in DECISIONS:
         problems.add("decision", _("Choose go, no-go or extend."))
     rationale = (rationale or "").strip()

@@ -74,7 +74,7 @@ def _choices(form: LessonForm, rollout: Rollout, lesson: Optional[Lesson] = None
         _wave_choice(w, rollout) for w in rollout.waves if w.state != "cancelled" or w == current_origin]
     form.target_wave.choices = [SelectChoice("", _("No wave yet"))] + [
         _wave_choice(w, rollout) for w in rollout.waves
-        if (not w.materialised and w.state != "cancelled") or w == current_target]
+        if (not w.has_started and w.state != "cancelled") or w == current_target]
     metrics = [("", _("None"))] + compare.metric_choices(rollout, _language())
     if lesson is not None and lesson.metric and lesson.metric not in dict(metrics):
         metrics.append((lesson.metric, lesson.metric))
@@ -91,7 +91,7 @@ def _default_target(rollout: Rollout, origin: Optional[Wave]) -> Optional[Wave]:
     """The first wave after the origin that has not started (without an origin: the first such wave)."""
     if origin is not None:
         return lessons.next_unstarted_wave(origin)
-    return next((w for w in rollout.waves if not w.materialised and w.state != "cancelled"), None)
+    return next((w for w in rollout.waves if not w.has_started and w.state != "cancelled"), None)
 
 
 def _number(wave: Optional[Wave]) -> str:

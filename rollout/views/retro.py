@@ -115,7 +115,7 @@ def _render(rollout: Rollout, wave: Wave, *, card_form: CardForm | None = None, 
     language = _language()
     page = page_arg()
     code = request.args.get("code", "").strip()
-    seed = retro.seed(wave, current_user, language, page=page, per_page=TEXTS_PER_PAGE, code=code)
+    evidence = retro.wave_evidence(wave, current_user, language, page=page, per_page=TEXTS_PER_PAGE, code=code)
     board = retro.board(wave, current_user)
     lead = can_lead(current_user, rollout)
     card_forms = {}
@@ -138,14 +138,14 @@ def _render(rollout: Rollout, wave: Wave, *, card_form: CardForm | None = None, 
                                 failed_theme and failed_theme[1])
               if form is not None and (form.errors or getattr(form, "form_errors", None))]
     text_questions = [(q_code, q.prompt.get(language) or q.prompt.get("sv") or q_code)
-                      for q_code, q in seed.results.questions.items() if q.kind == "text"]
-    categories = {c["code"]: c["label"] for c in seed.problem_categories}
+                      for q_code, q in evidence.results.questions.items() if q.kind == "text"]
+    categories = {c["code"]: c["label"] for c in evidence.problem_categories}
     return render_template(
-        "retro/show.html", rollout=rollout, wave=wave, seed=seed, board=board, can_lead=lead,
+        "retro/show.html", rollout=rollout, wave=wave, evidence=evidence, board=board, can_lead=lead,
         card_form=card_form or CardForm(formdata=None), card_forms=card_forms, theme_forms=theme_forms,
         group_form=group_form, budget_form=budget_form, chosen={str(v) for v in (group_form.cards.data or [])},
         failed=failed, has_errors=bool(failed), text_questions=text_questions, code=code,
-        pager=TextsPagination(wave, code, page, TEXTS_PER_PAGE, seed.texts_total),
+        pager=TextsPagination(wave, code, page, TEXTS_PER_PAGE, evidence.texts_total),
         categories=categories, severities=severity_labels(), kinds=CARD_KINDS, kind_label=retro.kind_label,
         format_estimate=retro.format_estimate, format_change=retro.format_change,
         outcome_label=retro.outcome_label, proposal_label=retro.proposal_label,

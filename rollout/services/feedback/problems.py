@@ -13,7 +13,7 @@ from ...models import PROBLEM_STATUSES, SEVERITIES, ProblemReport, Rollout, User
 from ...models.types import utcnow
 from .. import audit, notify, questionnaires
 from ..accounts import require_lead, require_view
-from ..errors import Problems
+from ..errors import FieldErrors
 from ..validation import text_problem
 from .responses import MAX_TEXT, FeedbackClosed, start_of_day, visit
 
@@ -23,7 +23,7 @@ def report_problem(token: str, data: dict) -> ProblemReport:
     if not v.can_report:
         raise FeedbackClosed(_("Problems are reported with this link until the team has decided on the wave, "
                                "and it has. Contact your usual IT support instead."))
-    problems = Problems()
+    problems = FieldErrors()
     if not isinstance(data, dict):
         data = {}
     category = data.get("category")
@@ -82,7 +82,7 @@ def list_problems(rollout: Rollout, actor: Optional[User], *, wave: Optional[Wav
 def triage(report: ProblemReport, status: str, note: str, actor: Optional[User]) -> ProblemReport:
     wave = db.session.get(Wave, report.wave_id)
     require_lead(actor, wave.rollout)
-    problems = Problems()
+    problems = FieldErrors()
     if status not in PROBLEM_STATUSES:
         problems.add("status", _("Choose new, acknowledged or resolved."))
     if note is not None and not isinstance(note, str):

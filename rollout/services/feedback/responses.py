@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from ...extensions import db
 from ...models import Answer, FeedbackLink, Person, Question, Questionnaire, Response, Rollout, Wave
 from ...models.types import utcnow
-from ..errors import DomainError, Problems
+from ..errors import DomainError, FieldErrors
 from ..validation import text_problem, whole_number
 from .keys import respondent_key, token_hash
 
@@ -117,9 +117,9 @@ def current_answers(v: Visit) -> dict:
     return answers
 
 
-def validate_answers(questions: list[Question], answers) -> tuple[list[dict], Problems]:
+def validate_answers(questions: list[Question], answers) -> tuple[list[dict], FieldErrors]:
     """Every answer checked against its question: rows for the answers table, or the problems."""
-    problems = Problems()
+    problems = FieldErrors()
     rows: list[dict] = []
     if not isinstance(answers, dict):
         problems.add("answers", _("Answers are an object of question codes and values."))

@@ -129,7 +129,7 @@ def carry(rollout: Rollout, source: Lesson, actor: Optional[User]) -> Lesson:
     require_team(actor, rollout)
     if source.rollout_id == rollout.id:
         raise GuardFailed("same_rollout", _("This lesson is already in this rollout."))
-    target = next((w for w in rollout.waves if not w.materialised and w.state != "cancelled"), None)
+    target = next((w for w in rollout.waves if not w.has_started and w.state != "cancelled"), None)
     data = {"title": source.title, "action": source.action, "tags": source.tags,
             "target_wave": target.number if target else None}
     return create_lesson(rollout, data, actor, source=source)

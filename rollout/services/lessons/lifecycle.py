@@ -13,7 +13,7 @@ from ...extensions import db
 from ...models import LESSON_STATUSES, Lesson, RetroTheme, Rollout, User, Wave
 from ...models.types import utcnow
 from .. import audit, compare, notify
-from ..errors import GuardFailed, NotFound, Problems, ValidationFailed
+from ..errors import FieldErrors, GuardFailed, NotFound, ValidationFailed
 from ..results import wave_results
 from .fields import apply_fields, audit_view, clean_fields, long_text
 from .reading import default_origin, next_unstarted_wave, require_team
@@ -38,7 +38,7 @@ def _hold_target(target: Optional[Wave]) -> None:
     if target is None:
         return
     db.session.refresh(target, with_for_update=True)
-    if target.materialised:
+    if target.has_started:
         db.session.rollback()
         raise GuardFailed("target_started", _(
             "Wave %(n)s has started, so the lesson cannot be open or planned for it again; "
@@ -50,7 +50,7 @@ def create_lesson(rollout: Rollout, data: dict, actor: Optional[User], *, theme:
     """A new lesson, `open`. From a theme its origin is the theme's wave; the target defaults to
     the wave after the origin."""
     require_team(actor, rollout)
-    problems = Problems()
+    problems = FieldErrors()
     data = dict(data) if isinstance(data, dict) else data
     if isinstance(data, dict) and theme is not None:
         theme_wave = next((w for w in rollout.waves if w.id == theme.wave_id), None)
@@ -89,7 +89,7 @@ def update_lesson(lesson: Lesson, data: dict, actor: Optional[User], language: s
     if not isinstance(data, dict):
         raise ValidationFailed(_("The lesson could not be saved."),
                                [{"field": "", "message": _("Send an object of lesson fields.")}])
-    problems = Problems()
+    problems = FieldErrors()
     fields = {k: v for k, v in data.items() if k not in ("status", "reason")}
     clean = clean_fields(rollout, fields, problems, lesson)
     status = data.get("status")
@@ -122,7 +122,7 @@ def _move(lesson: Lesson, status: str, reason: str, language: str, target: Optio
         raise GuardFailed("lesson_status", _("A lesson cannot go from %(from)s to %(to)s.",
                                              **{"from": status_label(lesson.status).lower(),
                                                 "to": status_label(status).lower()}))
-    if status in BLOCKING and target is not None and target.materialised:
+    if status in BLOCKING and target is not None and target.has_started:
         raise GuardFailed("target_started", _(
             "Wave %(n)s has started, so the lesson cannot be open or planned for it again; "
             "target a later wave first.", n=target.number))

@@ -110,7 +110,7 @@ def next_wave(wave: Wave) -> Optional[Wave]:
 def next_unstarted_wave(wave: Wave) -> Optional[Wave]:
     """The default target of a lesson learnt in `wave`: the first later wave that can still change."""
     later = [w for w in wave.rollout.waves if w.number > wave.number and w.state != "cancelled"
-             and not w.materialised]
+             and not w.has_started]
     return later[0] if later else None
 
 

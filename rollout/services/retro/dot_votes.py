@@ -14,7 +14,7 @@ from ...extensions import db
 from ...models import RetroCard, RetroVote, User, Wave
 from .. import audit
 from ..accounts import require_lead
-from ..errors import GuardFailed, Problems
+from ..errors import FieldErrors, GuardFailed
 from ..validation import whole_number
 from .team_board import taking_part
 
@@ -66,7 +66,7 @@ def set_budget(wave: Wave, value, actor: Optional[User]) -> int:
     require_lead(actor, wave.rollout)
     budget = whole_number(value, 1, MAX_BUDGET)
     if budget is None:
-        problems = Problems()
+        problems = FieldErrors()
         problems.add("vote_budget", _("A whole number of votes from 1 to %(n)s.", n=MAX_BUDGET))
         problems.raise_if_any(_("The vote budget could not be saved."))
     wave.rollout.vote_budget = budget

@@ -1,4 +1,4 @@
-"""The evidence a wave's retrospective opens with (what `seed` builds): the
+"""The evidence a wave's retrospective opens with (what `wave_evidence` builds): the
 wave's free-text answers, named by opaque references, its top problems, what
 changed since the previous wave and the lessons that targeted it; and how its
 numbers and outcomes read on the page and in the Markdown export."""
@@ -35,7 +35,7 @@ class TextAnswer:
 
 
 @dataclass
-class Seed:
+class Evidence:
     texts: list[TextAnswer]
     texts_total: int
     texts_hidden: bool  # an anonymous rollout with fewer respondents than k
@@ -53,8 +53,8 @@ def _previous(wave: Wave) -> Optional[Wave]:
     return earlier[-1] if earlier else None
 
 
-def seed(wave: Wave, actor: Optional[User], language: str = "sv", *, page: int = 1, per_page: int = 50,
-         code: str = "") -> Seed:
+def wave_evidence(wave: Wave, actor: Optional[User], language: str = "sv", *, page: int = 1, per_page: int = 50,
+                  code: str = "") -> Evidence:
     rollout = wave.rollout
     require_team(actor, rollout)
     results = wave_results(wave)
@@ -69,7 +69,7 @@ def seed(wave: Wave, actor: Optional[User], language: str = "sv", *, page: int =
         select(ProblemReport).where(ProblemReport.wave_id == wave.id)
         .order_by(case((ProblemReport.severity == "blocker", 0), (ProblemReport.severity == "major", 1), else_=2),
                   ProblemReport.created_at.desc()).limit(10)))
-    return Seed(texts, total, results.hidden, categories, serious, previous,
+    return Evidence(texts, total, results.hidden, categories, serious, previous,
                 compare.changes(rollout, before, results, language), carried_into(wave, results, language), results)
 
 

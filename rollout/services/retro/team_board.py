@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from ...extensions import db
 from ...models import CARD_KINDS, Lesson, RetroCard, RetroTheme, RetroVote, User, Wave
 from .. import audit
-from ..errors import GuardFailed, NotFound, Problems
+from ..errors import FieldErrors, GuardFailed, NotFound
 from ..lessons import require_team
 from ..results import answers_hidden
 from ..validation import an_id, text_problem
@@ -119,7 +119,7 @@ def get_theme(wave: Wave, theme_id: int, actor: Optional[User]) -> RetroTheme:
     return theme
 
 
-def _card_fields(wave: Wave, data, problems: Problems, card: Optional[RetroCard]) -> dict:
+def _card_fields(wave: Wave, data, problems: FieldErrors, card: Optional[RetroCard]) -> dict:
     if not isinstance(data, dict):
         problems.add("", _("Send an object with kind and text."))
         return {}
@@ -150,7 +150,7 @@ def _card_fields(wave: Wave, data, problems: Problems, card: Optional[RetroCard]
 
 def add_card(wave: Wave, data: dict, actor: Optional[User]) -> RetroCard:
     taking_part(wave, actor)
-    problems = Problems()
+    problems = FieldErrors()
     clean = _card_fields(wave, data, problems, None)
     problems.raise_if_any(_("The card could not be added."))
     return _new_card(wave, actor, "team", {}, **clean)
@@ -178,7 +178,7 @@ def card_from_answer(wave: Wave, ref: str, kind: Optional[str], actor: Optional[
 
 def update_card(card: RetroCard, data: dict, actor: Optional[User]) -> RetroCard:
     wave = taking_part(db.session.get(Wave, card.wave_id), actor)
-    problems = Problems()
+    problems = FieldErrors()
     clean = _card_fields(wave, data, problems, card)
     problems.raise_if_any(_("The card could not be saved."))
     for name, value in clean.items():
@@ -199,7 +199,7 @@ def delete_card(card: RetroCard, actor: Optional[User]) -> None:
     db.session.commit()
 
 
-def _theme_title(data, problems: Problems) -> str:
+def _theme_title(data, problems: FieldErrors) -> str:
     title = data.get("title") if isinstance(data, dict) else None
     title = " ".join(title.split()) if isinstance(title, str) else ""
     if not title:
@@ -209,7 +209,7 @@ def _theme_title(data, problems: Problems) -> str:
     return title
 
 
-def _card_ids(wave: Wave, value, problems: Problems) -> list[int]:
+def _card_ids(wave: Wave, value, problems: FieldErrors) -> list[int]:
     if value in (None, ""):
         return []
     if not isinstance(value, list) or not all(an_id(v) is not None for v in value):
@@ -225,7 +225,7 @@ def _card_ids(wave: Wave, value, problems: Problems) -> list[int]:
 def create_theme(wave: Wave, data: dict, actor: Optional[User]) -> RetroTheme:
     """A theme, with the cards given (their ids) moved into it."""
     taking_part(wave, actor)
-    problems = Problems()
+    problems = FieldErrors()
     title = _theme_title(data, problems)
     ids = _card_ids(wave, data.get("cards") if isinstance(data, dict) else None, problems)
     problems.raise_if_any(_("The theme could not be created."))
@@ -242,7 +242,7 @@ def create_theme(wave: Wave, data: dict, actor: Optional[User]) -> RetroTheme:
 
 def rename_theme(theme: RetroTheme, data: dict, actor: Optional[User]) -> RetroTheme:
     wave = taking_part(db.session.get(Wave, theme.wave_id), actor)
-    problems = Problems()
+    problems = FieldErrors()
     title = _theme_title(data, problems)
     problems.raise_if_any(_("The theme could not be saved."))
     theme.title = title
@@ -267,7 +267,7 @@ def delete_theme(theme: RetroTheme, actor: Optional[User]) -> None:
 def group(wave: Wave, card_ids, theme_id, actor: Optional[User]) -> int:
     """Move cards into a theme (or out of every theme with None); how many moved."""
     taking_part(wave, actor)
-    problems = Problems()
+    problems = FieldErrors()
     ids = _card_ids(wave, card_ids, problems)
     if not ids and not problems.items:
         problems.add("cards", _("Choose the cards to move."))
