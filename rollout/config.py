@@ -15,6 +15,8 @@ import secrets
 import time
 from pathlib import Path
 
+from .languages import LANGUAGES as _LANGUAGES
+
 
 class Config:
     SQLALCHEMY_DATABASE_URI: str = ""
@@ -24,7 +26,7 @@ class Config:
     BABEL_DEFAULT_LOCALE = "sv"
     BABEL_DEFAULT_TIMEZONE = "Europe/Stockholm"
     BABEL_TRANSLATION_DIRECTORIES = "translations"
-    LANGUAGES = ("sv", "en")
+    LANGUAGES = _LANGUAGES
     SESSION_COOKIE_HTTPONLY = True
     # a session ends after this long without a request, and after this long in any case
     SESSION_IDLE_MINUTES = 60

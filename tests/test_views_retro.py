@@ -273,6 +273,18 @@ def test_chosen_cards_go_into_a_new_theme_then_an_existing_one_then_out(logged_i
     assert fresh(RetroCard, a.id).theme_id is None
 
 
+def test_the_board_refuses_more_cards_for_a_theme_than_the_api_does(logged_in, lead):
+    """One limit for the UI and the API (services.retro.MAX_THEME_CARDS), with the API's message."""
+    rollout, pilot, wave1 = builders.pilot_in_review(lead)
+    card = retro.add_card(pilot, {"kind": "better", "text": "Printer in room 3"}, lead)
+    too_many = [str(card.id)] * (retro.MAX_THEME_CARDS + 1)
+    for target in ("new", "none"):
+        response = logged_in.post(RETRO + "/group", data={"cards": too_many, "target": target, "title": "Printing"})
+        assert response.status_code == 422 and "At most 1000 cards." in response.get_data(as_text=True), target
+    assert db.session.scalar(select(RetroTheme).where(RetroTheme.wave_id == pilot.id)) is None
+    assert fresh(RetroCard, card.id).theme_id is None
+
+
 def test_a_theme_is_renamed_deleted_and_lists_the_lessons_made_of_it(logged_in, lead):
     rollout, pilot, wave1 = builders.pilot_in_review(lead)
     card = retro.add_card(pilot, {"kind": "better", "text": "Printer"}, lead)

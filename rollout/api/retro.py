@@ -13,8 +13,6 @@ from .common import MAX_ID, api, language, listing, no_content, paging, token_re
 CARD_FIELDS = {"kind": "text", "text": "text", "theme": "integer", "answer": "text"}
 CARD_CHANGE_FIELDS = {"kind": "text", "text": "text", "theme": "integer"}  # a card keeps its source
 THEME_FIELDS = {"title": "text"}
-# a theme is made of the cards on one board: a few dozen, never thousands
-MAX_THEME_CARDS = 1000
 
 
 def _card(key: str, number: int, card_id: int):
@@ -48,8 +46,6 @@ def _check_card_ids(body: dict) -> None:
         body["cards"] = cards = [int(c) if isinstance(c, float) and c.is_integer() else c for c in cards]
     if not isinstance(cards, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in cards):
         message = _("Give the cards as a list of card ids.")
-    elif len(cards) > MAX_THEME_CARDS:
-        message = _("At most %(n)s cards.", n=MAX_THEME_CARDS)
     elif not all(1 <= c <= MAX_ID for c in cards):
         message = _("No such card in this retrospective: %(ids)s.",
                     ids=", ".join(str(c) for c in cards if not 1 <= c <= MAX_ID)[:200])

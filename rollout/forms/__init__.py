@@ -27,6 +27,13 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..languages import LANGUAGES, NATIVE_NAMES
+
+
+def language_choices() -> list[SelectChoice]:
+    """The languages, each named in its own language and marked with it."""
+    return [SelectChoice(code, NATIVE_NAMES[code], render_kw={"lang": code}) for code in LANGUAGES]
+
 
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
@@ -49,7 +56,7 @@ class PersonForm(FlaskForm):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("An e-mail address is required."))])
     unit = StringField(_l("Unit"), description=_l("A new unit name creates the unit."),
                        render_kw={"list": "unit-names"})
-    language = SelectField(_l("Language for e-mail"), choices=[SelectChoice("sv", "Svenska", render_kw={"lang": "sv"}), SelectChoice("en", "English", render_kw={"lang": "en"})])
+    language = SelectField(_l("Language for e-mail"), choices=language_choices())
     attributes = TextAreaField(_l("Attributes"), render_kw={"rows": 4},
                                description=_l("One per line as name=value, e.g. site=Rådhuset."))
 
@@ -73,7 +80,7 @@ class RolloutForm(FlaskForm):
     description = TextAreaField(_l("Description"), render_kw={"rows": 4})
     # language names in their own language, as a reader looks for them
     language = SelectField(_l("Language of the rollout's texts"), default="sv",
-                           choices=[SelectChoice("sv", "Svenska", render_kw={"lang": "sv"}), SelectChoice("en", "English", render_kw={"lang": "en"})],
+                           choices=language_choices(),
                            description=_l("The language the team writes the rollout's name, waves, retrospective "
                                           "cards and lessons in. Pages in the other language mark these texts "
                                           "so that screen readers pronounce them right."))
@@ -169,7 +176,7 @@ class UserForm(FlaskForm):
     is_admin = BooleanField(_l("Administrator"))
     is_people_manager = BooleanField(_l("People manager"), description=_l("Keeps the people directory: reads, imports, edits, exports and erases people."))
     is_rollout_creator = BooleanField(_l("Rollout creator"), description=_l("May plan new rollouts and becomes their first lead."))
-    language = SelectField(_l("Language"), choices=[SelectChoice("sv", "Svenska", render_kw={"lang": "sv"}), SelectChoice("en", "English", render_kw={"lang": "en"})])
+    language = SelectField(_l("Language"), choices=language_choices())
 
 
 class OrganisationRolesForm(FlaskForm):

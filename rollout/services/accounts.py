@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
+from ..languages import LANGUAGES
 from ..models import ApiToken, Rollout, RolloutRole, User
 from ..models.types import utcnow
 from . import audit
@@ -46,7 +47,7 @@ def create_user(email: str, name: str, password: str, *, is_admin: bool = False,
         problems.add("name", _("A name is required."))
     if len(password or "") < MIN_PASSWORD_LENGTH:
         problems.add("password", _("The password must be at least %(n)s characters long.", n=MIN_PASSWORD_LENGTH))
-    if language not in ("sv", "en"):
+    if language not in LANGUAGES:
         problems.add("language", _("Choose Swedish or English."))
     problems.raise_if_any(_("The user could not be created."))
     user = User(email=email, name=name.strip(), password_hash=hash_password(password),

@@ -13,6 +13,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
+from ...languages import DEFAULT_LANGUAGE, LANGUAGES
 from ...models import Answer, FeedbackLink, Person, Question, Questionnaire, Response, Rollout, Wave
 from ...models.types import utcnow
 from ..errors import DomainError, FieldErrors
@@ -203,7 +204,7 @@ def submit(token: str, answers, language: str = "sv") -> Response:
     anonymous = v.rollout.anonymous
     # an anonymous response keeps nothing that could single its person out: no language, no time
     # finer than the day (the row id is never shown), no count of edits
-    language = "" if anonymous else language if language in ("sv", "en") else "sv"
+    language = "" if anonymous else language if language in LANGUAGES else DEFAULT_LANGUAGE
     for _attempt in range(2):
         # the row lock makes two edits of the same response take turns (PostgreSQL; SQLite has one writer)
         response = db.session.scalar(select(Response).where(Response.wave_id == v.wave.id,

@@ -32,6 +32,7 @@ from .team_board import (
     CARD_KINDS,
     KIND_LABELS,
     MAX_CARD,
+    MAX_THEME_CARDS,
     OPEN_STATES,
     Board,
     ThemeView,
@@ -59,7 +60,7 @@ __all__ = [
     "MAX_BUDGET", "set_budget", "unvote", "vote",
     "KIND_OF_ANSWER", "Evidence", "TextAnswer", "answer_ref", "carried_into", "format_change", "format_estimate",
     "format_number", "outcome_label", "proposal_label", "wave_evidence",
-    "CARD_KINDS", "KIND_LABELS", "MAX_CARD", "OPEN_STATES", "Board", "ThemeView", "add_card", "board", "card_dict",
+    "CARD_KINDS", "KIND_LABELS", "MAX_CARD", "MAX_THEME_CARDS", "OPEN_STATES", "Board", "ThemeView", "add_card", "board", "card_dict",
     "card_from_answer", "cards", "create_theme", "delete_card", "delete_theme", "get_card", "get_theme", "group",
     "is_open", "kind_label", "my_votes", "rename_theme", "theme_dict", "update_card", "votes_left",
 ]

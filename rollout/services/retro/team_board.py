@@ -25,6 +25,9 @@ KIND_LABELS = {"went_well": _l("Went well"), "better": _l("Could be better"), "c
                "idea": _l("Idea")}
 OPEN_STATES = ("feedback", "review", "done")
 MAX_CARD = 2000
+# a theme is made of the cards on one board: a few dozen, never thousands; the UI and the API
+# refuse a longer list of cards to put into a theme or move at once
+MAX_THEME_CARDS = 1000
 
 
 def kind_label(kind: str) -> str:
@@ -214,6 +217,9 @@ def _card_ids(wave: Wave, value, problems: FieldErrors) -> list[int]:
         return []
     if not isinstance(value, list) or not all(an_id(v) is not None for v in value):
         problems.add("cards", _("Give the cards as a list of card ids."))
+        return []
+    if len(value) > MAX_THEME_CARDS:
+        problems.add("cards", _("At most %(n)s cards.", n=MAX_THEME_CARDS))
         return []
     ids = sorted({an_id(v) for v in value})
     found = set(db.session.scalars(select(RetroCard.id).where(RetroCard.wave_id == wave.id, RetroCard.id.in_(ids))))
