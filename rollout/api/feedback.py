@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..languages import LANGUAGES
-from ..models import PROBLEM_STATUSES, Person, ProblemReport, Wave
-from ..services import accounts, feedback
-from ..services.errors import NotFound, ValidationFailed
+from ..models import PROBLEM_STATUSES, Person
+from ..services import feedback
+from ..services.errors import ValidationFailed
 from . import serialize
-from .common import MAX_ID, api, listing, paging, rollout_for, token_required, typed_body, wave_filter
+from .common import api, listing, paging, rollout_for, token_required, typed_body, wave_filter
 
 ANSWER_FIELDS = {"answers": "object", "language": "text"}
 PROBLEM_FIELDS = {"category": "text", "severity": "text", "description": "text"}
@@ -76,20 +76,10 @@ def list_problems(key: str):
                    total, page, per_page)
 
 
-def _problem(problem_id: int) -> tuple[ProblemReport, Wave]:
-    """The report, if the token's user may see its rollout (404 otherwise, as for one that does not exist)."""
-    report = db.session.get(ProblemReport, problem_id) if problem_id <= MAX_ID else None
-    wave = db.session.get(Wave, report.wave_id) if report is not None else None
-    if wave is None or not accounts.can_view(g.user, wave.rollout):
-        raise NotFound(_("No such problem report."))
-    return report, wave
-
-
 @api.patch("/problems/<int:problem_id>")
 @token_required
 def triage_problem(problem_id: int):
-    report, wave = _problem(problem_id)
-    accounts.require_lead(g.user, wave.rollout)  # a reviewer hears 403, whatever the body
+    report, wave = feedback.get_problem(problem_id, g.user, to_change=True)  # a reviewer hears 403, whatever the body
     body = typed_body(TRIAGE_FIELDS)
     report = feedback.triage(report, body.get("status", report.status), body.get("note", report.note), g.user)
     return serialize.problem(report, wave, report.person)

@@ -12,9 +12,9 @@ from ...extensions import db
 from ...models import PROBLEM_STATUSES, SEVERITIES, ProblemReport, Rollout, User, Wave
 from ...models.types import utcnow
 from .. import audit, notify, questionnaires
-from ..accounts import require_lead, require_view
-from ..errors import FieldErrors
-from ..validation import text_problem
+from ..accounts import can_view, require_lead, require_view
+from ..errors import FieldErrors, NotFound
+from ..validation import MAX_ID, text_problem
 from .responses import MAX_TEXT, FeedbackClosed, start_of_day, visit
 
 
@@ -61,6 +61,21 @@ def report_problem(token: str, data: dict) -> ProblemReport:
         # "at once": the leads hear of a blocker now, not at the next tick (only these messages)
         notify.deliver_pending(keys=alerts)
     return report
+
+
+def get_problem(report_id: int, actor: Optional[User], *, rollout: Optional[Rollout] = None,
+                to_change: bool = False) -> tuple[ProblemReport, Wave]:
+    """A problem report and its wave, for someone on its rollout's team (in `rollout` when given);
+    NotFound otherwise, as for one that does not exist. `to_change`: only a lead of the rollout may
+    (NotAllowed for a reviewer)."""
+    report = db.session.get(ProblemReport, report_id) if 0 < report_id <= MAX_ID else None
+    wave = db.session.get(Wave, report.wave_id) if report is not None else None
+    if wave is None or (rollout is not None and wave.rollout_id != rollout.id) \
+            or not can_view(actor, wave.rollout):
+        raise NotFound(_("No such problem report."))
+    if to_change:
+        require_lead(actor, wave.rollout)
+    return report, wave
 
 
 def list_problems(rollout: Rollout, actor: Optional[User], *, wave: Optional[Wave] = None, status: str = "",
