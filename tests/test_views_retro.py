@@ -132,7 +132,7 @@ def test_what_changed_since_the_previous_wave_and_the_lessons_carried_into_it(lo
 def test_confirming_a_verification_changes_the_lessons_status(logged_in, lead):
     rollout, pilot, wave1, lesson = two_waves(lead)
     response = logged_in.post(f"/rollouts/win11-2027/waves/1/retro/lessons/{lesson.id}/verify",
-                              data={"status": "verified_effective"})
+                              data={"outcome": "effective"})
     assert response.status_code == 302 and response.headers["Location"].endswith(f"#lesson-{lesson.id}")
     changed = fresh(Lesson, lesson.id)
     assert changed.status == "verified_effective" and changed.verification["confirmed"] == "effective"
@@ -140,7 +140,7 @@ def test_confirming_a_verification_changes_the_lessons_status(logged_in, lead):
     assert "is now: verified: effective" in html.lower() and "Verified effective:" not in visible_text(html)
     # a verified lesson cannot be verified again: the guard's reason comes back as a message
     again = logged_in.post(f"/rollouts/win11-2027/waves/1/retro/lessons/{lesson.id}/verify",
-                           data={"status": "verified_ineffective"}, follow_redirects=True)
+                           data={"outcome": "ineffective"}, follow_redirects=True)
     assert "cannot go from" in again.get_data(as_text=True) and fresh(Lesson, lesson.id).status == "verified_effective"
 
 
@@ -155,7 +155,7 @@ def test_a_lesson_is_not_verified_before_its_wave_is_in_review(logged_in, lead):
     page = visible_text(logged_in.get("/rollouts/win11-2027/waves/1/retro").get_data(as_text=True))
     assert "Brief the desk" in page and "Verified effective" not in page
     response = logged_in.post(f"/rollouts/win11-2027/waves/1/retro/lessons/{lesson.id}/verify",
-                              data={"status": "verified_effective"}, follow_redirects=True)
+                              data={"outcome": "effective"}, follow_redirects=True)
     assert "verified in its target wave" in response.get_data(as_text=True)
     assert fresh(Lesson, lesson.id).status == "applied"
 

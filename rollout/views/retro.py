@@ -22,7 +22,6 @@ from ..forms.retro import (
     CardForm,
     GroupForm,
     ThemeForm,
-    VerifyForm,
 )
 from ..languages import LANGUAGES
 from ..models import CARD_KINDS, Rollout, Wave
@@ -32,6 +31,7 @@ from ..services.errors import GuardFailed, NotFound, ValidationFailed
 from . import lang
 from .charts import _actor
 from .helpers import Pagination, apply_errors, ask_to_confirm, confirmed, page_arg, submit
+from .lessons import verified
 from .problems import severity_labels
 
 bp = Blueprint("retro", __name__, url_prefix="/rollouts/<key>/waves/<int:number>")
@@ -150,7 +150,7 @@ def _render(rollout: Rollout, wave: Wave, *, card_form: CardForm | None = None, 
         format_estimate=retro.format_estimate, format_change=retro.format_change,
         outcome_label=retro.outcome_label, proposal_label=retro.proposal_label,
         status_label=lessons.status_label, evidence_args=_evidence_args(),
-        can_verify=wave.state in lessons.VERIFIABLE_WAVE_STATES,
+        can_verify=lessons.verifiable_in(wave),
     ), 422 if failed else 200
 
 
@@ -332,18 +332,7 @@ def verify_lesson(key: str, number: int, lesson_id: int):
     lesson = lessons.get_lesson(lesson_id, current_user)
     if lesson.rollout_id != rollout.id or lesson.target_wave_id != wave.id:
         raise NotFound(_("No such lesson."))
-    form = VerifyForm()
-    status = form.status.data if form.validate_on_submit() else None
-    if status not in lessons.VERIFIED:
-        flash(_("Choose effective or not effective."), "error")
-        return _back(wave, f"lesson-{lesson.id}")
-    try:
-        lessons.update_lesson(lesson, {"status": status}, current_user, _language())
-    except GuardFailed as error:
-        flash(error.message, "error")
-    except ValidationFailed as error:
-        flash(" ".join(item["message"] for item in error.details) or error.message, "error")
-    else:
+    if verified(lesson):
         flash(_("The lesson “%(title)s” is now: %(status)s.", title=lesson.title,
                 status=lessons.status_label(lesson.status).lower()), "success")
     return _back(wave, f"lesson-{lesson.id}")

@@ -16,7 +16,7 @@ from ..accounts import require_view
 from ..errors import GuardFailed, NotFound
 from ..validation import without_controls
 from .lifecycle import create_lesson
-from .reading import as_dict, require_team, with_parts
+from .reading import as_dict, default_target_wave, require_team, with_parts
 
 
 def viewable_rollouts(actor: Optional[User], rollout_ids) -> set[int]:
@@ -129,7 +129,7 @@ def carry(rollout: Rollout, source: Lesson, actor: Optional[User]) -> Lesson:
     require_team(actor, rollout)
     if source.rollout_id == rollout.id:
         raise GuardFailed("same_rollout", _("This lesson is already in this rollout."))
-    target = next((w for w in rollout.waves if not w.has_started and w.state != "cancelled"), None)
+    target = default_target_wave(rollout)
     data = {"title": source.title, "action": source.action, "tags": source.tags,
             "target_wave": target.number if target else None}
     return create_lesson(rollout, data, actor, source=source)

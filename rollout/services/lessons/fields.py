@@ -93,6 +93,30 @@ def long_text(value, field: str, max_length: int, not_text: str, problems: Field
     return value
 
 
+# the fields a lesson's editor sends in full, and those it sends as they stand (waves, owner, metric)
+EDITED_IN_FULL = ("title", "action", "tags")
+
+
+def field_values(lesson: Lesson) -> dict:
+    """The lesson's fields as an editor shows and sends them: waves by number, the owner by
+    e-mail address, the tags separated by commas, "" for none."""
+    def number(wave: Optional[Wave]) -> str:
+        return str(wave.number) if wave is not None else ""
+
+    return {"title": lesson.title, "action": lesson.action, "owner": lesson.owner.email if lesson.owner else "",
+            "origin_wave": number(lesson.origin_wave), "target_wave": number(lesson.target_wave),
+            "metric": lesson.metric or "", "tags": ", ".join(lesson.tags)}
+
+
+def changed_fields(lesson: Lesson, submitted: dict) -> dict:
+    """Of a whole editor's fields, those to check and save: title, action and tags always, the others
+    only when they changed -- a value that was fine when it was set (a wave since cancelled or started,
+    an owner since deactivated) must not stop an edit of something else."""
+    before = field_values(lesson)
+    return {name: value for name, value in submitted.items()
+            if name in EDITED_IN_FULL or str(value) != before.get(name)}
+
+
 def clean_fields(rollout: Rollout, data: dict, problems: FieldErrors, lesson: Optional[Lesson]) -> dict:
     """The fields of `data` checked, waves and owner as models: every field of a new lesson, only
     those given of a change. What is wrong goes into `problems`."""

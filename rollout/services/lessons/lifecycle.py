@@ -16,8 +16,8 @@ from .. import audit, compare, notify
 from ..errors import FieldErrors, GuardFailed, NotFound, ValidationFailed
 from ..results import wave_results
 from .fields import apply_fields, audit_view, clean_fields, long_text
-from .reading import default_origin, next_unstarted_wave, require_team
-from .statuses import BLOCKING, NEEDS_REASON, TRANSITIONS, VERIFIABLE_WAVE_STATES, VERIFIED, status_label
+from .reading import default_origin, default_target_wave, require_team, verifiable_in
+from .statuses import BLOCKING, NEEDS_REASON, TRANSITIONS, VERIFIED, VERIFY_OUTCOMES, status_label
 
 
 def target_waiting(wave: Wave) -> int:
@@ -65,7 +65,7 @@ def create_lesson(rollout: Rollout, data: dict, actor: Optional[User], *, theme:
             data["origin_wave"] = heard.number
     clean = clean_fields(rollout, data, problems, None)
     if "target_wave" not in clean and clean.get("origin_wave") is not None:
-        clean["target_wave"] = next_unstarted_wave(clean["origin_wave"])
+        clean["target_wave"] = default_target_wave(rollout, clean["origin_wave"])
     problems.raise_if_any(_("The lesson could not be saved."))
     _hold_target(clean.get("target_wave"))
     lesson = Lesson(rollout_id=rollout.id, status="open", created_by_id=actor.id if actor else None,
@@ -128,7 +128,7 @@ def _move(lesson: Lesson, status: str, reason: str, language: str, target: Optio
             "target a later wave first.", n=target.number))
     now = utcnow()
     if status in VERIFIED:
-        if target is None or target.state not in VERIFIABLE_WAVE_STATES:
+        if not verifiable_in(target):
             raise GuardFailed("target_not_reviewed", _(
                 "A lesson is verified in its target wave's review, once that wave's feedback is closed."))
         comparison = verification(lesson, language)
@@ -145,6 +145,16 @@ def _move(lesson: Lesson, status: str, reason: str, language: str, target: Optio
         lesson.applied_at = None
     lesson.status = status
     lesson.status_reason = reason if status in NEEDS_REASON else ""
+
+
+def verify(lesson: Lesson, outcome: Optional[str], actor: Optional[User], language: str = "sv") -> Lesson:
+    """The team's conclusion on an applied lesson once its target wave is in review: `outcome`
+    "effective" or "ineffective" (the lesson becomes verified_<outcome>, the comparison kept with it).
+    The one way both verification panels (the lesson's page, the retrospective) go."""
+    if outcome not in VERIFY_OUTCOMES:
+        raise ValidationFailed(_("The lesson could not be saved."),
+                               [{"field": "outcome", "message": _("Choose whether the lesson was effective.")}])
+    return update_lesson(lesson, {"status": f"verified_{outcome}"}, actor, language)
 
 
 def verification(lesson: Lesson, language: str = "sv") -> Optional[compare.Comparison]:

@@ -20,6 +20,8 @@ TRANSITIONS = {
 }
 NEEDS_REASON = ("deferred", "dropped")
 VERIFIED = ("verified_effective", "verified_ineffective")
+# what the team concludes when it verifies a lesson: verified_<outcome>
+VERIFY_OUTCOMES = ("effective", "ineffective")
 DONE_FOR_THE_WAVE = ("applied", "verified_effective", "verified_ineffective")
 # a wave cannot start while a lesson targeted at it is in one of these
 BLOCKING = ("open", "planned")
