@@ -28,6 +28,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..languages import LANGUAGES, NATIVE_NAMES
+from ..models import DecisionKind, QuestionKind, Role
+from ..models.vocabularies import labelled
+from ..services.feedback import STATUS_LABELS
 
 
 def language_choices() -> list[SelectChoice]:
@@ -134,7 +137,8 @@ class RolloutEditForm(RolloutForm):
 
 class RoleForm(FlaskForm):
     email = EmailField(_l("User's e-mail address"), validators=[DataRequired(_l("Enter an e-mail address."))])
-    role = RadioField(_l("Role"), choices=[SelectChoice("lead", _l("Lead")), SelectChoice("reviewer", _l("Reviewer"))], default="reviewer")
+    role = RadioField(_l("Role"), choices=[SelectChoice(role, label) for role, label in labelled(
+        Role, {"lead": _l("Lead"), "reviewer": _l("Reviewer")}).items()], default="reviewer")
 
 
 class WaveForm(FlaskForm):
@@ -161,9 +165,9 @@ class TransitionForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    decision = RadioField(_l("Decision"), choices=[SelectChoice("go", _l("Go: the next wave may start")),
-                                                   SelectChoice("no_go", _l("No go: stop here")),
-                                                   SelectChoice("extend", _l("Extend: collect more feedback"))],
+    decision = RadioField(_l("Decision"), choices=[SelectChoice(decision, label) for decision, label in labelled(
+        DecisionKind, {"go": _l("Go: the next wave may start"), "no_go": _l("No go: stop here"),
+                       "extend": _l("Extend: collect more feedback")}).items()],
                           validators=[DataRequired(_l("Choose a decision."))])
     rationale = TextAreaField(_l("Rationale"), render_kw={"rows": 4})
 
@@ -217,15 +221,10 @@ class EraseForm(FlaskForm):
 
 # --- feedback: the lead's side ------------------------------------------------
 
-QUESTION_KIND_CHOICES = [
-    SelectChoice("rating", _l("Rating (1-5)")),
-    SelectChoice("nps", _l("Recommendation (0-10)")),
-    SelectChoice("choice", _l("One choice")),
-    SelectChoice("multi", _l("Several choices")),
-    SelectChoice("yes_no", _l("Yes or no")),
-    SelectChoice("number", _l("Number")),
-    SelectChoice("text", _l("Free text")),
-]
+QUESTION_KIND_CHOICES = [SelectChoice(kind, label) for kind, label in labelled(QuestionKind, {
+    "rating": _l("Rating (1-5)"), "nps": _l("Recommendation (0-10)"), "choice": _l("One choice"),
+    "multi": _l("Several choices"), "yes_no": _l("Yes or no"), "number": _l("Number"), "text": _l("Free text"),
+}).items()]
 
 
 class QuestionFields(PlainForm):
@@ -255,9 +254,7 @@ class QuestionnaireForm(FlaskForm):
 
 
 class TriageForm(FlaskForm):
-    status = SelectField(_l("Status"), choices=[SelectChoice("new", _l("New")),
-                                                SelectChoice("acknowledged", _l("Acknowledged")),
-                                                SelectChoice("resolved", _l("Resolved"))],
+    status = SelectField(_l("Status"), choices=[SelectChoice(status, label) for status, label in STATUS_LABELS.items()],
                          validators=[DataRequired(_l("Choose a status."))])
     note = TextAreaField(_l("Note"), validators=[Length(max=2000, message=_l("At most 2000 characters."))],
                          render_kw={"rows": 2},

@@ -20,8 +20,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
-from ..models import Notification, User
+from ..models import Notification, NotificationKind, User
 from ..models.types import utcnow
+from ..models.vocabularies import labelled
 
 # a row claimed by a worker that died is tried again after this long
 STALE_CLAIM = timedelta(minutes=10)
@@ -57,8 +58,9 @@ def render(template: str, language: str, **context) -> tuple[str, str, str]:
 
 def kind_labels() -> dict[str, str]:
     """Every kind of message, with its name: the one list the outbox and its filter use."""
-    return {"invitation": _("Invitation"), "reminder": _("Reminder"), "new_link": _("New link"),
-            "blocker": _("Blocker alert"), "lesson_owner": _("Lesson to own")}
+    return labelled(NotificationKind, {"invitation": _("Invitation"), "reminder": _("Reminder"),
+                                       "new_link": _("New link"), "blocker": _("Blocker alert"),
+                                       "lesson_owner": _("Lesson to own")})
 
 
 def queue(kind: str, key: str, to_address: str, language: str, template: str, *,
@@ -66,8 +68,8 @@ def queue(kind: str, key: str, to_address: str, language: str, template: str, *,
           **context) -> bool:
     """Add a message unless one with the same key exists; True when it was added.
     Runs in the caller's transaction."""
-    if kind not in kind_labels():
-        raise ValueError(f"{kind!r} is no kind of message: add it to notify.kind_labels()")
+    if kind not in NotificationKind.__members__.values():
+        raise ValueError(f"{kind!r} is no kind of message: add it to models.NotificationKind")
     subject, text, html = render(template, language, **context)
     values = dict(dedupe_key=key, kind=kind, wave_id=wave_id, person_id=person_id, user_id=user_id,
                   to_address=to_address, language=language, subject=subject[:300], body_text=text,

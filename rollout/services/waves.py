@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import DECISIONS, WAVE_STATES, Decision, Rollout, User, Wave
 from ..models.types import utcnow
+from ..models.vocabularies import Verdict, WaveState, labelled
 from . import audit, cohorts, feedback, gates, lessons
 from .accounts import require_lead
 from .errors import FieldErrors, GuardFailed, NotFound, ValidationFailed
@@ -33,14 +34,15 @@ FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def state_label(state: str) -> str:
-    return {
+    return labelled(WaveState, {
         "planned": _("Planned"), "active": _("Active"), "feedback": _("Collecting feedback"),
         "review": _("In review"), "done": _("Done"), "paused": _("Paused"), "cancelled": _("Cancelled"),
-    }.get(state, state)
+    }).get(state, state)
 
 
 def verdict_label(verdict: str) -> str:
-    return {"go": _("go"), "no_go": _("no go"), "insufficient_evidence": _("insufficient evidence")}.get(verdict, verdict)
+    return labelled(Verdict, {"go": _("go"), "no_go": _("no go"),
+                              "insufficient_evidence": _("insufficient evidence")}).get(verdict, verdict)
 
 
 def title(wave: Wave) -> str:

@@ -31,11 +31,11 @@ class ListPagination(Pagination):
 
 
 def severity_labels() -> dict[str, str]:
-    return {"blocker": _("Blocker"), "major": _("Major"), "minor": _("Minor")}
+    return {severity: str(label) for severity, label in feedback.SEVERITY_LABELS.items()}
 
 
 def status_labels() -> dict[str, str]:
-    return {"new": _("New"), "acknowledged": _("Acknowledged"), "resolved": _("Resolved")}
+    return {status: str(label) for status, label in feedback.STATUS_LABELS.items()}
 
 
 def _filters(rollout: Rollout) -> tuple[Wave | None, str]:

@@ -6,16 +6,22 @@ from __future__ import annotations
 from typing import Optional
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
 from ...extensions import db
-from ...models import PROBLEM_STATUSES, SEVERITIES, ProblemReport, Rollout, User, Wave
+from ...models import PROBLEM_STATUSES, SEVERITIES, ProblemReport, ProblemStatus, Rollout, Severity, User, Wave
 from ...models.types import utcnow
+from ...models.vocabularies import labelled
 from .. import audit, notify, questionnaires
 from ..accounts import can_view, require_lead, require_view
 from ..errors import FieldErrors, NotFound
 from ..validation import MAX_ID, text_problem
 from .responses import MAX_TEXT, FeedbackClosed, start_of_day, visit
+
+SEVERITY_LABELS = labelled(Severity, {"blocker": _l("Blocker"), "major": _l("Major"), "minor": _l("Minor")})
+STATUS_LABELS = labelled(ProblemStatus, {"new": _l("New"), "acknowledged": _l("Acknowledged"),
+                                         "resolved": _l("Resolved")})
 
 
 def report_problem(token: str, data: dict) -> ProblemReport:

@@ -13,7 +13,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
-from ...models import CARD_KINDS, Lesson, RetroCard, RetroTheme, RetroVote, User, Wave
+from ...models import CARD_KINDS, CardKind, Lesson, RetroCard, RetroTheme, RetroVote, User, Wave
+from ...models.vocabularies import labelled
 from .. import audit
 from ..errors import FieldErrors, GuardFailed, NotFound
 from ..lessons import require_team
@@ -21,8 +22,8 @@ from ..results import answers_hidden
 from ..validation import an_id, text_problem
 from .evidence import KIND_OF_ANSWER, answer_by_ref
 
-KIND_LABELS = {"went_well": _l("Went well"), "better": _l("Could be better"), "celebrate": _l("Celebrate"),
-               "idea": _l("Idea")}
+KIND_LABELS = labelled(CardKind, {"went_well": _l("Went well"), "better": _l("Could be better"),
+                                  "celebrate": _l("Celebrate"), "idea": _l("Idea")})
 OPEN_STATES = ("feedback", "review", "done")
 MAX_CARD = 2000
 # a theme is made of the cards on one board: a few dozen, never thousands; the UI and the API
