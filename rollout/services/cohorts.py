@@ -8,10 +8,11 @@ from typing import Iterable, Optional
 
 import mmh3
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Membership, Person, Rollout, Unit, User, Wave
+from . import paging
 from .accounts import require_lead
 from .errors import FieldErrors
 from .people import ATTRIBUTE_KEY
@@ -180,9 +181,7 @@ def members(wave: Wave, page: int = 1, per_page: int = 50, q: str = "") -> tuple
              .where(Membership.wave_id == wave.id))
     if q:
         query = query.where(Person.search_text.contains(q.strip().casefold(), autoescape=True))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.session.execute(query.order_by(Person.name, Person.external_id)
-                              .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+    rows, total = paging.page_of(query.order_by(Person.name, Person.external_id), page, per_page, rows=True)
     return [Candidate(r[0], r[1], r[2], r[3], r[4] or "", r[5], r[6]) for r in rows], total
 
 
@@ -200,6 +199,6 @@ def members_for(wave: Wave, actor: Optional[User], page: int = 1, per_page: int 
 
 
 def page_of(items: Iterable[Candidate], page: int, per_page: int) -> list[Candidate]:
-    items = list(items)
-    start = (max(page, 1) - 1) * per_page
-    return items[start:start + per_page]
+    """One page of candidates already in memory (a preview)."""
+    start = paging.offset_of(page, per_page)
+    return list(items)[start:start + per_page]

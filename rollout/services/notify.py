@@ -23,6 +23,7 @@ from ..extensions import db
 from ..models import Notification, NotificationKind, User
 from ..models.types import utcnow
 from ..models.vocabularies import labelled
+from .paging import page_of
 
 # a row claimed by a worker that died is tried again after this long
 STALE_CLAIM = timedelta(minutes=10)
@@ -189,10 +190,7 @@ def outbox(page: int = 1, per_page: int = 50, kind: str = "") -> tuple[list[Noti
     query = select(Notification)
     if kind:
         query = query.where(Notification.kind == kind)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = db.session.scalars(query.order_by(Notification.id.desc()).limit(per_page)
-                               .offset((max(page, 1) - 1) * per_page)).all()
-    return list(items), total
+    return page_of(query.order_by(Notification.id.desc()), page, per_page)
 
 
 def leads_of(rollout) -> list[User]:

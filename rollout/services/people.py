@@ -17,6 +17,7 @@ from ..models.types import utcnow
 from . import audit
 from .accounts import can_manage_people, can_read_people, check_email, require_admin, require_people_manager
 from .errors import FieldErrors, NotAllowed, NotFound
+from .paging import page_of
 from .validation import text_problem, without_controls
 
 EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,99}$")
@@ -271,10 +272,7 @@ def search_people(q: str = "", unit: str = "", page: int = 1, per_page: int = 50
         query = query.where(Person.search_text.contains(q.strip().casefold(), autoescape=True))
     if unit:
         query = query.join(Unit, Person.unit_id == Unit.id).where(Unit.name == unit)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = db.session.scalars(query.order_by(Person.name, Person.id)
-                               .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
-    return list(items), total
+    return page_of(query.order_by(Person.name, Person.id), page, per_page)
 
 
 def list_units() -> list[tuple[Unit, int]]:

@@ -14,6 +14,7 @@ from ..models import ROLES, Rollout, RolloutRole, User, Wave
 from . import audit, lessons, questionnaires, settings
 from .accounts import require_lead, require_rollout_creator, require_view
 from .errors import FieldErrors, NotFound, ValidationFailed
+from .paging import page_of
 from .validation import text_problem, whole_number
 
 KEY = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -126,11 +127,8 @@ def list_rollouts(actor: User, page: int = 1, per_page: int = 50) -> tuple[list[
     query = select(Rollout)
     if not actor.is_admin:
         query = query.join(RolloutRole).where(RolloutRole.user_id == actor.id)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = db.session.scalars(query.options(selectinload(Rollout.tag_rows), selectinload(Rollout.waves))
-                               .order_by(Rollout.created_at.desc(), Rollout.id.desc())
-                               .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
-    return list(items), total
+    return page_of(query.options(selectinload(Rollout.tag_rows), selectinload(Rollout.waves))
+                   .order_by(Rollout.created_at.desc(), Rollout.id.desc()), page, per_page)
 
 
 def wave_counts(rollouts: list[Rollout]) -> dict[int, dict[str, int]]:

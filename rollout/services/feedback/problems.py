@@ -16,6 +16,7 @@ from ...models.vocabularies import labelled
 from .. import audit, notify, questionnaires
 from ..accounts import can_view, require_lead, require_view
 from ..errors import FieldErrors, NotFound
+from ..paging import page_of
 from ..validation import MAX_ID, text_problem
 from .responses import MAX_TEXT, FeedbackClosed, start_of_day, visit
 
@@ -92,11 +93,10 @@ def list_problems(rollout: Rollout, actor: Optional[User], *, wave: Optional[Wav
         query = query.where(ProblemReport.wave_id == wave.id)
     if status:
         query = query.where(ProblemReport.status == status)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     severity_order = case({"blocker": 0, "major": 1, "minor": 2}, value=ProblemReport.severity, else_=3)
-    rows = db.session.execute(query.order_by(
-        (ProblemReport.status == "resolved"), severity_order, ProblemReport.created_at.desc())
-        .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+    rows, total = page_of(query.order_by(
+        (ProblemReport.status == "resolved"), severity_order, ProblemReport.created_at.desc()), page, per_page,
+        rows=True)
     return [(r, w) for r, w in rows], total
 
 

@@ -17,6 +17,7 @@ from ...extensions import db
 from ...models import Lesson, RetroCard, RetroTheme, Rollout, User, Wave
 from ..accounts import require_view
 from ..errors import NotFound
+from ..paging import page_of
 from .statuses import BLOCKING, DONE_FOR_THE_WAVE, VERIFIABLE_WAVE_STATES, VERIFIED
 
 
@@ -51,10 +52,7 @@ def for_rollout(rollout: Rollout, actor: Optional[User], *, status: str = "", ta
         query = query.where(Lesson.target_wave_id == target.id)
     if origin is not None:
         query = query.where(Lesson.origin_wave_id == origin.id)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = db.session.scalars(with_parts(query).order_by(Lesson.id).limit(per_page)
-                               .offset((max(page, 1) - 1) * per_page)).all()
-    return list(items), total
+    return page_of(with_parts(query).order_by(Lesson.id), page, per_page)
 
 
 @dataclass

@@ -10,13 +10,14 @@ from typing import Optional
 
 from flask_babel import format_decimal
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import case, select
 
 from ...extensions import db
 from ...models import Answer, Lesson, Person, ProblemReport, Question, Response, User, Wave
 from .. import compare, lessons, questionnaires
 from ..feedback import keyed_hash
 from ..lessons import require_team
+from ..paging import offset_of, page_of
 from ..results import WaveResults, wave_results
 
 # the kind of card a free-text answer suggests, by the default questions' codes
@@ -103,7 +104,7 @@ def _texts(wave: Wave, language: str, page: int, per_page: int, code: str) -> tu
     query = select(Answer.id, Answer.code, Answer.text, Person.name, Response.language) \
         .join(Response, Response.id == Answer.response_id) \
         .outerjoin(Person, Person.id == Response.person_id).where(*where)
-    offset = (max(page, 1) - 1) * per_page
+    offset = offset_of(page, per_page)
     if anonymous:
         # in the order of the opaque references (keyed hashes), per question: a position then says
         # nothing of who answered or when, and ties no answer to another of the same person
@@ -114,9 +115,7 @@ def _texts(wave: Wave, language: str, page: int, per_page: int, code: str) -> tu
         by_id = {row.id: row for row in db.session.execute(query.where(Answer.id.in_(shown)))} if shown else {}
         rows = [by_id[answer_id] for answer_id in shown]
     else:
-        total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = db.session.execute(query.order_by(Answer.code, Response.submitted_at, Answer.id)
-                                  .limit(per_page).offset(offset)).all()
+        rows, total = page_of(query.order_by(Answer.code, Response.submitted_at, Answer.id), page, per_page, rows=True)
     return [TextAnswer(answer_ref(row.id), row.code, prompts.get(row.code, row.code), row.text,
                        None if anonymous else row.name, KIND_OF_ANSWER.get(row.code, "idea"),
                        None if anonymous else row.language) for row in rows], total

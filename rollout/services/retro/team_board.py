@@ -18,6 +18,7 @@ from ...models.vocabularies import labelled
 from .. import audit
 from ..errors import FieldErrors, GuardFailed, NotFound
 from ..lessons import require_team
+from ..paging import page_of
 from ..results import answers_hidden
 from ..validation import an_id, text_problem
 from .evidence import KIND_OF_ANSWER, answer_by_ref
@@ -293,10 +294,7 @@ def group(wave: Wave, card_ids, theme_id, actor: Optional[User]) -> int:
 
 def cards(wave: Wave, actor: Optional[User], *, page: int = 1, per_page: int = 100) -> tuple[list[RetroCard], int]:
     require_team(actor, wave.rollout)
-    total = db.session.scalar(select(func.count()).select_from(RetroCard).where(RetroCard.wave_id == wave.id)) or 0
-    items = db.session.scalars(select(RetroCard).where(RetroCard.wave_id == wave.id).order_by(RetroCard.id)
-                               .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
-    return list(items), total
+    return page_of(select(RetroCard).where(RetroCard.wave_id == wave.id).order_by(RetroCard.id), page, per_page)
 
 
 def card_dict(card: RetroCard, my_votes: Optional[int] = None) -> dict:
