@@ -19,6 +19,7 @@ from . import audit
 from .errors import FieldErrors, NotAllowed, NotFound, ValidationFailed
 
 MIN_PASSWORD_LENGTH = 10
+MAX_TOKEN_NAME = 100  # characters of what an API token is for
 
 
 def normalise_email(value: str) -> str:
@@ -150,7 +151,7 @@ def _hash_token(token: str) -> str:
 def create_token(user: User, name: str = "", actor: Optional[User] = None) -> tuple[ApiToken, str]:
     """A new bearer token for `user`; the plain token is returned once and never stored."""
     plain = "ro_" + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=(name or "").strip()[:100], token_hash=_hash_token(plain),
+    token = ApiToken(user_id=user.id, name=(name or "").strip()[:MAX_TOKEN_NAME], token_hash=_hash_token(plain),
                      prefix=plain[:10])
     db.session.add(token)
     audit.record(actor or user, "token.create", subject=user.email, details={"name": token.name, "prefix": token.prefix})

@@ -8,6 +8,7 @@ from typing import Iterable, Optional
 
 import mmh3
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
@@ -16,9 +17,11 @@ from . import paging
 from .accounts import require_lead
 from .errors import FieldErrors
 from .people import ATTRIBUTE_KEY
-from .validation import text_problem, whole_number
+from .validation import Limit, text_problem
 
 CHUNK = 500
+# the cumulative share of the matching people a wave takes, in per cent
+PERCENTAGE = Limit(1, 100, _l("The percentage is a whole number from 1 to 100."))
 
 
 def bucket(group_id: str, identifier: str) -> int:
@@ -94,9 +97,9 @@ def clean_selection(selection, percentage, problems: FieldErrors) -> tuple[dict,
                 continue
             clean["attributes"][name] = texts
     if percentage is not None and percentage != "":
-        percentage = whole_number(percentage, 1, 100)
+        percentage = PERCENTAGE.take(percentage)
         if percentage is None:
-            problems.add("selection.percentage", _("The percentage is a whole number from 1 to 100."))
+            problems.add("selection.percentage", str(PERCENTAGE.message))
     else:
         percentage = None
     if not clean["people"] and not clean["units"] and not clean["attributes"] and percentage is None:

@@ -25,6 +25,7 @@ from .results import WaveResults, wave_results
 DEFAULTS = {"min_responses": 5, "min_response_rate": 0.5, "min_satisfied": 0.6, "max_open_blockers": 0,
             "lessons_ready": True}
 SHARES = ("min_response_rate", "min_satisfied")
+MAX_COUNT = 100000  # the largest number of responses or open blockers a gate can ask for
 
 
 @dataclass
@@ -84,7 +85,7 @@ def clean_criteria(data, problems: FieldErrors, *, partial: bool = True) -> dict
             else:
                 clean[name] = float(value)
         else:
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100000:
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
                 problems.add(f"gate.{name}", _("A whole number, 0 or more."))
             else:
                 clean[name] = value

@@ -24,6 +24,7 @@ EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,99}$")
 ATTRIBUTE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 RESERVED = {"external_id", "name", "email", "unit", "language"}
 CHUNK = 500
+MAX_NAME = 200  # characters of a person's name, a unit's name and an attribute's value
 
 
 @dataclass
@@ -51,13 +52,13 @@ def validate_person(data: dict, problems: FieldErrors, **where) -> Optional[dict
         problems.add("external_id", _("Use at most 100 letters, digits and . _ : @ + - (no spaces)."), **where)
     if not name:
         problems.add("name", _("A name is required."), **where)
-    elif reason := text_problem(name, 200):
+    elif reason := text_problem(name, MAX_NAME):
         problems.add("name", reason, **where)
     if not email:
         problems.add("email", _("An e-mail address is required."), **where)
     elif reason := check_email(email):
         problems.add("email", reason, **where)
-    if reason := text_problem(unit, 200):
+    if reason := text_problem(unit, MAX_NAME):
         problems.add("unit", reason, **where)
     if language not in LANGUAGES:
         problems.add("language", _("Use sv or en."), **where)
@@ -74,7 +75,7 @@ def validate_person(data: dict, problems: FieldErrors, **where) -> Optional[dict
                 clean_attributes[key] = None
             elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
                 text = str(value).strip()
-                if reason := text_problem(text, 200):
+                if reason := text_problem(text, MAX_NAME):
                     problems.add(f"attributes.{key}", reason, **where)
                 clean_attributes[key] = text
             else:
@@ -303,7 +304,7 @@ def create_unit(name: str, actor: Optional[User]) -> Unit:
     problems = FieldErrors()
     if not name:
         problems.add("name", _("A name is required."))
-    elif reason := text_problem(name, 200):
+    elif reason := text_problem(name, MAX_NAME):
         problems.add("name", reason)
     elif db.session.scalar(select(Unit.id).where(Unit.name == name)):
         problems.add("name", _("This unit exists already."))

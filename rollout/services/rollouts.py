@@ -5,6 +5,7 @@ import re
 from typing import Optional
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -15,9 +16,14 @@ from . import audit, lessons, questionnaires, settings
 from .accounts import require_lead, require_rollout_creator, require_view
 from .errors import FieldErrors, NotFound, ValidationFailed
 from .paging import page_of
-from .validation import text_problem, whole_number
+from .retro.dot_votes import VOTE_BUDGET
+from .validation import Limit, text_problem
 
-KEY = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+MAX_KEY, MAX_NAME = 64, 200  # characters of a rollout's key and name
+KEY = re.compile(rf"^[a-z0-9](?:[a-z0-9-]{{0,{MAX_KEY - 2}}}[a-z0-9])?$")
+# a reminder this many days before the feedback window closes; the smallest group results show
+REMINDER_DAYS = Limit(0, 30, _l("Give a number of days from 0 to 30."))
+ANONYMITY_K = Limit(2, 50, _l("Give a whole number from 2 to 50."))
 
 
 def _validate(data: dict, problems: FieldErrors, *, rollout: Optional[Rollout] = None) -> dict:
@@ -37,7 +43,7 @@ def _validate(data: dict, problems: FieldErrors, *, rollout: Optional[Rollout] =
             problems.add("key", _("Another rollout already has this key."))
     if not name:
         problems.add("name", _("A name is required."))
-    elif reason := text_problem(name, 200):
+    elif reason := text_problem(name, MAX_NAME):
         problems.add("name", reason)
     if reason := text_problem(description.replace("\t", " "), 10000):
         problems.add("description", reason)
@@ -45,19 +51,19 @@ def _validate(data: dict, problems: FieldErrors, *, rollout: Optional[Rollout] =
         problems.add("anonymous", _("Must be true or false."))
     if language not in LANGUAGES:
         problems.add("language", _("Choose Swedish (sv) or English (en)."))
-    reminder_days = whole_number(data.get("reminder_days", rollout.reminder_days if rollout else 2), 0, 30)
+    reminder_days = REMINDER_DAYS.take(data.get("reminder_days", rollout.reminder_days if rollout else 2))
     if reminder_days is None:
-        problems.add("reminder_days", _("Give a number of days from 0 to 30."))
-    anonymity_k = whole_number(data.get("anonymity_k", rollout.anonymity_k if rollout else 5), 2, 50)
+        problems.add("reminder_days", str(REMINDER_DAYS.message))
+    anonymity_k = ANONYMITY_K.take(data.get("anonymity_k", rollout.anonymity_k if rollout else 5))
     if anonymity_k is None:
-        problems.add("anonymity_k", _("Give a whole number from 2 to 50."))
+        problems.add("anonymity_k", str(ANONYMITY_K.message))
     if "problem_categories" in data:
         categories = questionnaires.clean_categories(data["problem_categories"], problems)
     else:
         categories = questionnaires.categories(rollout) if rollout else questionnaires.DEFAULT_CATEGORIES
-    vote_budget = whole_number(data.get("vote_budget", rollout.vote_budget if rollout else 5), 1, 50)
+    vote_budget = VOTE_BUDGET.take(data.get("vote_budget", rollout.vote_budget if rollout else 5))
     if vote_budget is None:
-        problems.add("vote_budget", _("A whole number of votes from 1 to 50."))
+        problems.add("vote_budget", str(VOTE_BUDGET.message))
     if "tags" in data:
         tags = lessons.clean_tags(data["tags"], problems)
     else:

@@ -14,6 +14,7 @@ from typing import Optional
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import func, select
 
@@ -25,12 +26,14 @@ from . import audit, cohorts, feedback, gates, lessons
 from .accounts import require_lead
 from .errors import FieldErrors, GuardFailed, NotFound, ValidationFailed
 from .results import wave_results
-from .validation import text_problem, whole_number
+from .validation import Limit, text_problem
 
 FLOW = {"planned": "active", "active": "feedback", "feedback": "review", "review": "done"}
 TERMINAL = ("done", "cancelled")
 LOCAL_ZONE = ZoneInfo("Europe/Stockholm")
 FIRST_YEAR, LAST_YEAR = 2000, 2100
+MAX_NAME = 200  # characters of a wave's name
+FEEDBACK_DAYS = Limit(1, 90, _l("The feedback window is a whole number of days from 1 to 90."))
 
 
 def state_label(state: str) -> str:
@@ -112,7 +115,7 @@ def _clean(data: dict, problems: FieldErrors, wave: Optional[Wave]) -> dict:
     name = str(data.get("name") or "").strip()
     if not name:
         problems.add("name", _("A name is required."))
-    elif reason := text_problem(name, 200):
+    elif reason := text_problem(name, MAX_NAME):
         problems.add("name", reason)
     clean["name"] = name
     if wave is None or not wave.has_started:
@@ -132,9 +135,9 @@ def _clean(data: dict, problems: FieldErrors, wave: Optional[Wave]) -> dict:
         problems.add("planned_end", _("The planned end comes before the planned start."))
     clean["planned_start"], clean["planned_end"] = start, end
     given = data.get("feedback_days")
-    feedback_days = 7 if given in (None, "") else whole_number(given, 1, 90)
+    feedback_days = 7 if given in (None, "") else FEEDBACK_DAYS.take(given)
     if feedback_days is None:
-        problems.add("feedback_days", _("The feedback window is a whole number of days from 1 to 90."))
+        problems.add("feedback_days", str(FEEDBACK_DAYS.message))
     clean["feedback_days"] = feedback_days or 7
     auto_advance = data.get("auto_advance", False)
     if not isinstance(auto_advance, bool):

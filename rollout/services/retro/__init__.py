@@ -14,7 +14,7 @@ and the budget). Callers use the names from here (`retro.wave_evidence(...)`).
 """
 from __future__ import annotations
 
-from .dot_votes import MAX_BUDGET, set_budget, unvote, vote
+from .dot_votes import MAX_BUDGET, VOTE_BUDGET, set_budget, unvote, vote
 from .evidence import (
     KIND_OF_ANSWER,
     Evidence,
@@ -57,7 +57,7 @@ from .team_board import (
 )
 
 __all__ = [
-    "MAX_BUDGET", "set_budget", "unvote", "vote",
+    "MAX_BUDGET", "VOTE_BUDGET", "set_budget", "unvote", "vote",
     "KIND_OF_ANSWER", "Evidence", "TextAnswer", "answer_ref", "carried_into", "format_change", "format_estimate",
     "format_number", "outcome_label", "proposal_label", "wave_evidence",
     "CARD_KINDS", "KIND_LABELS", "MAX_CARD", "MAX_THEME_CARDS", "OPEN_STATES", "Board", "ThemeView", "add_card", "board", "card_dict",
