@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgres bench lint translations extract-messages screenshots clean
+.PHONY: run test test-sqlite test-postgres bench bench-operations lint translations extract-messages screenshots clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,13 @@ run: setup
 test: setup
 	$(BIN)/python tests/run_all.py
 
+# the six figures of issue 13 as ratios (BENCH_SIZES=quick for a run of a few minutes)
 bench: setup
 	$(BIN)/python benchmarks/run.py
+
+# the other heavy operations, timed (BENCH_OPERATION_SIZES=2000 for a quick run)
+bench-operations: setup
+	$(BIN)/python benchmarks/operations.py
 
 # the README's screenshots, taken anew from the demo with Chromium
 screenshots: setup compile-translations

@@ -1,0 +1,1 @@
+"""What `make bench` and `make bench-operations` run (see benchmarks/run.py)."""
