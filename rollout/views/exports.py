@@ -30,9 +30,8 @@ def responses_csv(key: str):
     stream = exports.responses_csv(rollout, actor, wave, excel, headings)
     first = next(stream)  # permissions are checked before the response starts
     response = Response(stream_with_context(part for chunk in ([first], stream) for part in chunk),
-                        mimetype="text/csv")
+                        content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.charset = "utf-8"
     return response
 
 

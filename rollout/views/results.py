@@ -102,7 +102,7 @@ SHARES = ("min_response_rate", "min_satisfied")
 
 
 def _gate_data(form: GateForm, keep_empty: bool) -> dict:
-    data = {}
+    data: dict[str, float | bool | None] = {}
     for name in ("min_responses", "min_response_rate", "min_satisfied", "max_open_blockers"):
         value = getattr(form, name).data
         if value is None:
