@@ -3,6 +3,8 @@ patterns they check, taken from the services themselves, so that the document pr
 nor less than the validation does."""
 from __future__ import annotations
 
+from typing import Any
+
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
 
 from ...services import people, questionnaires, rollouts
@@ -33,7 +35,7 @@ SPECIAL_USE = "\\.(?:{})\\.?$".format("|".join(
     "".join(f"[{c.upper()}{c}]" if c.isalpha() else c for c in name) for name in SPECIAL_USE_DOMAIN_NAMES))
 
 
-def text(max_length: int | None = None, *, required: bool = False, nullable: bool = False, **extra) -> dict:
+def text(max_length: int | None = None, *, required: bool = False, nullable: bool = False, **extra: Any) -> dict:
     """A text without control characters; `required`: not blank (white space alone is refused).
     `max_length` counts the characters once the text is trimmed (the schema counts them all)."""
     schema: dict = {"type": ["string", "null"] if nullable else "string",
