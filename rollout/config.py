@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from flask import Config as FlaskConfig
     from flask import Flask
 
+from .languages import LANGUAGES as _LANGUAGES
+
 
 class Config:
     SQLALCHEMY_DATABASE_URI: str = ""
@@ -29,7 +31,7 @@ class Config:
     BABEL_DEFAULT_LOCALE = "sv"
     BABEL_DEFAULT_TIMEZONE = "Europe/Stockholm"
     BABEL_TRANSLATION_DIRECTORIES = "translations"
-    LANGUAGES = ("sv", "en")
+    LANGUAGES = _LANGUAGES
     SESSION_COOKIE_HTTPONLY = True
     # a session ends after this long without a request, and after this long in any case
     SESSION_IDLE_MINUTES = 60

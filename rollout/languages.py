@@ -4,3 +4,5 @@ from __future__ import annotations
 
 LANGUAGES = ("sv", "en")
 DEFAULT_LANGUAGE = "sv"
+# each language's name in that language, as a reader looks for it in a list
+NATIVE_NAMES = {"sv": "Svenska", "en": "English"}

@@ -129,7 +129,7 @@ def test_the_retro_markdown_has_counts_only_below_k(client, auth, lead, one_answ
     assert "Responded: 1" in text and "The answers are hidden" in text
     assert "Satisfied" not in text and secret(1) not in text
     answer(wave, 2, 5)
-    [item] = [t for t in retro.seed(wave, lead, "en", per_page=100).texts if t.text == secret(3)]
+    [item] = [t for t in retro.wave_evidence(wave, lead, "en", per_page=100).texts if t.text == secret(3)]
     retro.card_from_answer(wave, item.id, None, lead)
     text = client.get(f"/rollouts/{KEY}/waves/0/retro.md?lang=en").get_data(as_text=True)
     assert "Satisfied (4 or 5 of 5)" in text and secret(3) in text and "hidden" not in text
@@ -148,7 +148,7 @@ def test_api_results_have_counts_only_below_k(reviewer_api, one_answered):
     assert data["questions"]["satisfaction"]["mean"]["value"] is not None and data["hours_lost"]["total"] == 15
 
 
-def test_the_api_retro_seeds_nothing_below_k_and_orders_by_opaque_ref_at_k(reviewer_api, one_answered):
+def test_the_api_retro_shows_no_answers_below_k_and_orders_by_opaque_ref_at_k(reviewer_api, one_answered):
     rollout, wave = one_answered
     texts = reviewer_api.get(RETRO_API).get_json()["evidence"]["texts"]
     assert texts["hidden"] is True and texts["items"] == [] and texts["total"] == 0
@@ -271,12 +271,12 @@ def test_a_named_rollout_reminds_only_who_has_not_answered(ctx, lead, mailbox):
 
 # --- the retrospective page -------------------------------------------------------------
 
-def test_the_retro_page_says_the_board_is_not_seeded_below_k(logged_in, lead, one_answered):
+def test_the_retro_page_says_the_board_has_no_answers_below_k(logged_in, lead, one_answered):
     html = logged_in.get(f"/rollouts/{KEY}/waves/0/retro").get_data(as_text=True)
-    assert 'id="board-not-seeded"' in html and secret(1) not in html and "/retro/answers/" not in html
+    assert 'id="board-without-answers"' in html and secret(1) not in html and "/retro/answers/" not in html
     answer(one_answered[1], 2, 5)
     html = logged_in.get(f"/rollouts/{KEY}/waves/0/retro").get_data(as_text=True)
-    assert 'id="board-not-seeded"' not in html and secret(1) in html
+    assert 'id="board-without-answers"' not in html and secret(1) in html
 
 
 def test_the_smallest_group_cannot_be_lowered_once_answers_came_under_it(api, ctx, lead):

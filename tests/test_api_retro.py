@@ -214,6 +214,15 @@ def test_a_theme_takes_only_cards_and_themes_of_its_own_retrospective(api, pilot
     assert board(api)["themes"] == [] and ok(api.get(f"{RETRO}/cards/{card['id']}"))["theme"] is None
 
 
+def test_a_theme_takes_at_most_the_services_number_of_cards(api, pilot):
+    from rollout.services import retro
+    card = add_card(api)
+    error = error_of(api.post(f"{RETRO}/themes", json={"title": "T", "cards": [card["id"]] * 1001}), 422)
+    assert error["details"] == [{"field": "cards", "message": "At most 1000 cards."}]
+    assert error["message"] == "The theme could not be created." and retro.MAX_THEME_CARDS == 1000
+    assert ok(api.post(f"{RETRO}/themes", json={"title": "T", "cards": [card["id"]] * 1000}), 201)
+
+
 # --- the evidence ----------------------------------------------------------------
 
 def test_the_retrospective_shows_the_texts_paged_and_the_problems(api, lead):

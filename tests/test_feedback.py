@@ -231,6 +231,26 @@ def test_a_blocker_reaches_the_leads_at_once(ctx, lead, mailbox):
     assert len(mailbox.messages) == before + 1  # minor problems do not e-mail anyone
 
 
+def test_one_rule_says_who_finds_and_who_changes_a_problem_report(ctx, lead):
+    """The web UI and the API both take a report through feedback.get_problem."""
+    from rollout.services import rollouts
+    from rollout.services.errors import NotAllowed, NotFound
+    rollout, wave = open_wave(lead, n=1)
+    report = feedback.report_problem(next(iter(tokens(wave).values())),
+                                     {"category": "login", "severity": "minor", "description": "x"})
+    reviewer = builders.make_user("rita@example.se", "Rita Reviewer")
+    rollouts.set_role(rollout, reviewer.email, "reviewer", lead)
+    outsider = builders.make_user("out@example.se", "Out Sider")
+    other = builders.make_rollout("other", lead=lead)
+    assert feedback.get_problem(report.id, lead, to_change=True) == (report, wave)
+    assert feedback.get_problem(report.id, reviewer, rollout=rollout) == (report, wave)
+    with pytest.raises(NotAllowed):
+        feedback.get_problem(report.id, reviewer, to_change=True)
+    for actor, kwargs in ((outsider, {}), (lead, {"rollout": other}), (lead, {})):
+        with pytest.raises(NotFound):
+            feedback.get_problem(report.id + 1000 if not kwargs and actor is lead else report.id, actor, **kwargs)
+
+
 @pytest.mark.parametrize("data,field", [
     ({"category": "nope", "severity": "minor", "description": "x"}, "category"),
     ({"category": "login", "severity": "urgent", "description": "x"}, "severity"),

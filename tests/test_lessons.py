@@ -204,15 +204,15 @@ def test_dot_votes_keep_the_budget(ctx, lead):
         retro.vote(card, lead)
 
 
-def test_the_retrospective_opens_seeded_with_the_waves_evidence(ctx, lead):
+def test_the_retrospective_opens_with_the_waves_evidence(ctx, lead):
     rollout, pilot, wave1 = builders.pilot_in_review(lead)
-    seed = retro.seed(pilot, lead, "en")
-    texts = {(t.code, t.text) for t in seed.texts}
-    assert ("could_be_better", "The printer did not work") in texts and seed.texts_total == 4
-    assert all(t.respondent for t in seed.texts)
-    assert {c.metric for c in seed.changes} >= {"satisfaction", "worked_day_one", "problems:all"}
-    assert all(c.before is None for c in seed.changes)  # the pilot has no previous wave
-    card = retro.card_from_answer(pilot, next(t.id for t in seed.texts if t.code == "could_be_better"), None, lead)
+    evidence = retro.wave_evidence(pilot, lead, "en")
+    texts = {(t.code, t.text) for t in evidence.texts}
+    assert ("could_be_better", "The printer did not work") in texts and evidence.texts_total == 4
+    assert all(t.respondent for t in evidence.texts)
+    assert {c.metric for c in evidence.changes} >= {"satisfaction", "worked_day_one", "problems:all"}
+    assert all(c.before is None for c in evidence.changes)  # the pilot has no previous wave
+    card = retro.card_from_answer(pilot, next(t.id for t in evidence.texts if t.code == "could_be_better"), None, lead)
     assert card.kind == "better" and card.source == "participant"
 
 
@@ -240,13 +240,13 @@ def test_anonymous_answers_carry_no_name_and_no_row_id(ctx, lead):
     from rollout.extensions import db
     from rollout.models import Answer
     rollout, pilot, wave1 = builders.pilot_in_review(lead, anonymous=True)
-    seed = retro.seed(pilot, lead, "en")
+    evidence = retro.wave_evidence(pilot, lead, "en")
     row_ids = {str(i) for i in db.session.scalars(db.select(Answer.id))}
-    assert seed.texts and all(t.respondent is None and t.id not in row_ids for t in seed.texts)
-    assert [t.text for t in seed.texts if t.code == "could_be_better"] == sorted(
+    assert evidence.texts and all(t.respondent is None and t.id not in row_ids for t in evidence.texts)
+    assert [t.text for t in evidence.texts if t.code == "could_be_better"] == sorted(
         ["The printer did not work", "Too little information before"])  # by text, not by who answered first
-    card = retro.card_from_answer(pilot, seed.texts[0].id, None, lead)
-    assert card.text == seed.texts[0].text
+    card = retro.card_from_answer(pilot, evidence.texts[0].id, None, lead)
+    assert card.text == evidence.texts[0].text
 
 
 def test_a_lesson_without_an_origin_is_learnt_in_the_latest_wave_that_was_heard(ctx, lead):

@@ -127,3 +127,18 @@ def test_those_who_lead_a_rollout_keep_planning_rollouts_after_the_roles_arrive(
         assert [tuple(row) for row in rows] == [("lead@example.se", True, False),
                                                 ("reviewer@example.se", False, False)]
         db.engine.dispose()
+
+
+def test_the_migrations_check_each_column_within_its_vocabulary(empty_database):
+    """The CHECK constraints the migrations wrote name exactly the models' StrEnums, in their order:
+    the vocabularies moved into enums without a migration."""
+    from .test_vocabularies import CHECKED, quoted
+
+    app = make_app(empty_database)
+    with app.app_context():
+        upgrade()
+        inspector = inspect(db.engine)
+        for (table, name), vocabulary in CHECKED.items():
+            constraints = {c["name"]: c["sqltext"] for c in inspector.get_check_constraints(table)}
+            assert quoted(constraints[name]) == list(vocabulary), (table, name, constraints[name])
+        db.engine.dispose()

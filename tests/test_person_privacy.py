@@ -88,7 +88,7 @@ def test_the_export_holds_everything_about_the_person_but_tokens_and_anonymous_a
 def test_erasure_through_the_api_deletes_the_person_and_keeps_the_counts(api, lead):
     wave, anonymous, _token = p1_everywhere(lead)
     waves.transition(wave, "review", lead)
-    ref = next(t.id for t in retro.seed(wave, lead).texts if t.text == TEXT)
+    ref = next(t.id for t in retro.wave_evidence(wave, lead).texts if t.text == TEXT)
     copied = retro.card_from_answer(wave, ref, None, lead)  # the team copied p1's words onto a card
     assert count(Notification, Notification.kind == "blocker") == 1  # the lead's alert names p1
     before = results.wave_results(wave).as_dict()

@@ -225,7 +225,7 @@ def test_after_the_free_text_date_the_texts_go_and_the_numbers_stay(ctx, lead):
     assert db.session.scalar(select(ProblemReport.description)) == retention.ERASED
     cards = dict(db.session.execute(select(RetroCard.source, RetroCard.text)).all())
     assert cards == {"participant": retention.ERASED, "team": "We planned the printers too late"}
-    assert retro.seed(pilot, lead).texts == []
+    assert retro.wave_evidence(pilot, lead).texts == []
     # the rest is still there until its own date
     assert count(FeedbackLink) == 5 and count(Response, Response.person_id.is_not(None)) == 5
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "retention.texts"))

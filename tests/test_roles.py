@@ -76,7 +76,7 @@ def build_world() -> dict:
     beta = builders.make_rollout("beta", users["admin"])
     rollouts.set_role(beta, "revb@example.se", "reviewer", users["admin"])
     notify.deliver_pending()
-    refs = [text.id for text in retro.seed(wave1, lead).texts]
+    refs = [text.id for text in retro.wave_evidence(wave1, lead).texts]
     nobody = users["no_role"]
     return {
         "users": {name: user.id for name, user in users.items()}, "tokens": tokens, "participant": links["r3"],

@@ -259,6 +259,33 @@ def test_verification_shows_the_metric_in_both_waves_and_the_team_confirms(logge
     assert "Verified: effective (the data proposed: effective)" in library
 
 
+def test_both_verification_panels_send_one_form_to_one_rule(logged_in, lead):
+    """The lesson's page and the retrospective post the same `outcome` to lessons.verify: the same
+    refusal for a missing or odd outcome, the same verification for a good one."""
+    rollout, pilot, wave1, lesson = builders.lesson_applied_for_wave1(lead)
+    builders.answer_wave(wave1, [5, 4, 5, 4, 5, 5])
+    waves.transition(wave1, "review", lead)
+    page, board = f"/rollouts/{KEY}/lessons/{lesson.id}", f"/rollouts/{KEY}/waves/1/retro"
+    for html in (html_of(logged_in.get(page)), html_of(logged_in.get(board))):
+        assert 'name="outcome" value="effective"' in html and 'name="outcome" value="ineffective"' in html
+    for url in (f"{page}/verify", f"{board}/lessons/{lesson.id}/verify"):
+        for data in ({}, {"outcome": "maybe"}, {"outcome": "verified_effective"}, {"status": "verified_effective"}):
+            shown = text_of(html_of(logged_in.post(url, data=data, follow_redirects=True)))
+            assert "Choose whether the lesson was effective." in shown and the_lesson().status == "applied", data
+    logged_in.post(f"{board}/lessons/{lesson.id}/verify", data={"outcome": "ineffective"})
+    assert the_lesson().status == "verified_ineffective"
+    assert the_lesson().verification["confirmed"] == "ineffective"
+
+
+def test_a_new_lessons_target_is_the_first_wave_that_can_still_change(ctx, lead):
+    rollout, pilot, wave1 = builders.pilot_in_review(lead)
+    wave2 = builders.make_wave(rollout, lead, units=["Rest"])
+    assert lessons.default_target_wave(rollout, pilot) == wave1 and lessons.default_target_wave(rollout) == wave1
+    waves.transition(wave1, "cancelled", lead)
+    assert lessons.default_target_wave(rollout, pilot) == wave2 and lessons.default_target_wave(rollout) == wave2
+    assert not lessons.can_target(wave1) and not lessons.can_target(pilot) and lessons.can_target(wave2)
+
+
 # --- the library --------------------------------------------------------------------
 
 def _two_teams(lead):

@@ -132,7 +132,7 @@ def test_what_changed_since_the_previous_wave_and_the_lessons_carried_into_it(lo
 def test_confirming_a_verification_changes_the_lessons_status(logged_in, lead):
     rollout, pilot, wave1, lesson = two_waves(lead)
     response = logged_in.post(f"/rollouts/win11-2027/waves/1/retro/lessons/{lesson.id}/verify",
-                              data={"status": "verified_effective"})
+                              data={"outcome": "effective"})
     assert response.status_code == 302 and response.headers["Location"].endswith(f"#lesson-{lesson.id}")
     changed = fresh(Lesson, lesson.id)
     assert changed.status == "verified_effective" and changed.verification["confirmed"] == "effective"
@@ -140,7 +140,7 @@ def test_confirming_a_verification_changes_the_lessons_status(logged_in, lead):
     assert "is now: verified: effective" in html.lower() and "Verified effective:" not in visible_text(html)
     # a verified lesson cannot be verified again: the guard's reason comes back as a message
     again = logged_in.post(f"/rollouts/win11-2027/waves/1/retro/lessons/{lesson.id}/verify",
-                           data={"status": "verified_ineffective"}, follow_redirects=True)
+                           data={"outcome": "ineffective"}, follow_redirects=True)
     assert "cannot go from" in again.get_data(as_text=True) and fresh(Lesson, lesson.id).status == "verified_effective"
 
 
@@ -155,7 +155,7 @@ def test_a_lesson_is_not_verified_before_its_wave_is_in_review(logged_in, lead):
     page = visible_text(logged_in.get("/rollouts/win11-2027/waves/1/retro").get_data(as_text=True))
     assert "Brief the desk" in page and "Verified effective" not in page
     response = logged_in.post(f"/rollouts/win11-2027/waves/1/retro/lessons/{lesson.id}/verify",
-                              data={"status": "verified_effective"}, follow_redirects=True)
+                              data={"outcome": "effective"}, follow_redirects=True)
     assert "verified in its target wave" in response.get_data(as_text=True)
     assert fresh(Lesson, lesson.id).status == "applied"
 
@@ -193,7 +193,7 @@ def test_adding_a_card_shows_it_and_an_empty_card_shows_the_error_next_to_the_fi
 
 def test_a_card_is_made_from_a_participants_answer_without_their_name(logged_in, lead):
     rollout, pilot, wave1 = builders.pilot_in_review(lead)
-    answer = retro.seed(pilot, lead).texts[0]
+    answer = retro.wave_evidence(pilot, lead).texts[0]
     response = logged_in.post(f"{RETRO}/answers/{answer.id}/card", data={"kind": answer.suggested_kind})
     [card] = cards_of(pilot)
     assert (card.text, card.kind, card.source) == (answer.text, answer.suggested_kind, "participant")
@@ -271,6 +271,18 @@ def test_chosen_cards_go_into_a_new_theme_then_an_existing_one_then_out(logged_i
     assert nothing.status_code == 422 and "Choose the cards to move" in nothing.get_data(as_text=True)
     logged_in.post(RETRO + "/group", data={"cards": [str(a.id)], "target": "none"})
     assert fresh(RetroCard, a.id).theme_id is None
+
+
+def test_the_board_refuses_more_cards_for_a_theme_than_the_api_does(logged_in, lead):
+    """One limit for the UI and the API (services.retro.MAX_THEME_CARDS), with the API's message."""
+    rollout, pilot, wave1 = builders.pilot_in_review(lead)
+    card = retro.add_card(pilot, {"kind": "better", "text": "Printer in room 3"}, lead)
+    too_many = [str(card.id)] * (retro.MAX_THEME_CARDS + 1)
+    for target in ("new", "none"):
+        response = logged_in.post(RETRO + "/group", data={"cards": too_many, "target": target, "title": "Printing"})
+        assert response.status_code == 422 and "At most 1000 cards." in response.get_data(as_text=True), target
+    assert db.session.scalar(select(RetroTheme).where(RetroTheme.wave_id == pilot.id)) is None
+    assert fresh(RetroCard, card.id).theme_id is None
 
 
 def test_a_theme_is_renamed_deleted_and_lists_the_lessons_made_of_it(logged_in, lead):

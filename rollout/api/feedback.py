@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..languages import LANGUAGES
-from ..models import PROBLEM_STATUSES, Person, ProblemReport, Wave
-from ..services import accounts, feedback
-from ..services.errors import NotFound, ValidationFailed
-from .common import MAX_ID, Paging, api, listing, load, paging, rollout_for, token_required, wave_filter
+from ..models import PROBLEM_STATUSES, Person, ProblemReport
+from ..services import feedback
+from ..services.errors import ValidationFailed
+from .common import Paging, api, listing, load, paging, rollout_for, token_required, wave_filter
 from .schemas.base import page_of
 from .schemas.feedback import (
     FeedbackFormSchema,
@@ -97,23 +97,13 @@ def list_problems(key: str) -> dict[str, Any]:
                     for report, w in rows], total, page, per_page)
 
 
-def _problem(problem_id: int) -> tuple[ProblemReport, Wave]:
-    """The report, if the token's user may see its rollout (404 otherwise, as for one that does not exist)."""
-    report = db.session.get(ProblemReport, problem_id) if problem_id <= MAX_ID else None
-    wave = db.session.get(Wave, report.wave_id) if report is not None else None
-    if report is None or wave is None or not accounts.can_view(g.user, wave.rollout):
-        raise NotFound(_("No such problem report."))
-    return report, wave
-
-
 @api.patch("/problems/<int:problem_id>", parameters=[{**ID_PARAMETER, "name": "problem_id"}])
 @operation("Triage a problem report (leads)")
 @body(TriageSchema)
 @api.response(200, ProblemReportSchema)
 @token_required
 def triage_problem(problem_id: int) -> ProblemRow:
-    report, wave = _problem(problem_id)
-    accounts.require_lead(g.user, wave.rollout)  # a reviewer hears 403, whatever the body
+    report, wave = feedback.get_problem(problem_id, g.user, to_change=True)  # a reviewer hears 403, whatever the body
     triage = load(TriageSchema)
     report = feedback.triage(report, triage.get("status", report.status), triage.get("note", report.note), g.user)
     return ProblemRow(report, wave, report.person)

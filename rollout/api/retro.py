@@ -24,8 +24,6 @@ from .schemas.retro import (
 )
 from .spec import ID_PARAMETER, WAVE_PARAMETERS, body, operation, query
 
-# a theme is made of the cards on one board: a few dozen, never thousands
-MAX_THEME_CARDS = 1000
 CARD_PARAMETERS = [*WAVE_PARAMETERS, {**ID_PARAMETER, "name": "card_id"}]
 THEME_PARAMETERS = [*WAVE_PARAMETERS, {**ID_PARAMETER, "name": "theme_id"}]
 
@@ -61,8 +59,6 @@ def _check_card_ids(body: dict) -> None:
         body["cards"] = cards = [int(c) if isinstance(c, float) and c.is_integer() else c for c in cards]
     if not isinstance(cards, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in cards):
         message = _("Give the cards as a list of card ids.")
-    elif len(cards) > MAX_THEME_CARDS:
-        message = _("At most %(n)s cards.", n=MAX_THEME_CARDS)
     elif not all(1 <= c <= MAX_ID for c in cards):
         message = _("No such card in this retrospective: %(ids)s.",
                     ids=", ".join(str(c) for c in cards if not 1 <= c <= MAX_ID)[:200])
@@ -103,7 +99,7 @@ def get_retro(key: str, number: int) -> dict:
     page, per_page = paging()
     code = _code_filter()
     board = retro.board(wave, g.user)
-    seed = retro.seed(wave, g.user, language(), page=page, per_page=per_page, code=code)
+    seed = retro.wave_evidence(wave, g.user, language(), page=page, per_page=per_page, code=code)
     return {
         "wave": wave.number, "open": retro.is_open(wave), "budget": board.budget, "votes_left": board.votes_left,
         "cards_total": board.cards_total,

@@ -27,6 +27,29 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..languages import LANGUAGES, NATIVE_NAMES
+from ..models import DecisionKind, QuestionKind, Role
+from ..models.vocabularies import labelled
+from ..services import accounts, cohorts, gates, people, rollouts, settings, waves
+from ..services.feedback import MAX_TEXT, STATUS_LABELS
+from ..services.retro import VOTE_BUDGET
+from ..services.validation import Limit, too_long
+
+
+def within(limit: Limit, *, required: bool = False) -> list:
+    """A number field's validators for a service's range: its bounds and its message."""
+    presence = InputRequired(limit.message) if required else Optional()
+    return [presence, NumberRange(limit.low, limit.high, limit.message)]
+
+
+def at_most(max_length: int) -> Length:
+    return Length(max=max_length, message=too_long(max_length))
+
+
+def language_choices() -> list[SelectChoice]:
+    """The languages, each named in its own language and marked with it."""
+    return [SelectChoice(code, NATIVE_NAMES[code], render_kw={"lang": code}) for code in LANGUAGES]
+
 
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
@@ -49,7 +72,7 @@ class PersonForm(FlaskForm):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("An e-mail address is required."))])
     unit = StringField(_l("Unit"), description=_l("A new unit name creates the unit."),
                        render_kw={"list": "unit-names"})
-    language = SelectField(_l("Language for e-mail"), choices=[SelectChoice("sv", "Svenska", render_kw={"lang": "sv"}), SelectChoice("en", "English", render_kw={"lang": "en"})])
+    language = SelectField(_l("Language for e-mail"), choices=language_choices())
     attributes = TextAreaField(_l("Attributes"), render_kw={"rows": 4},
                                description=_l("One per line as name=value, e.g. site=Rådhuset."))
 
@@ -66,14 +89,14 @@ class ImportForm(FlaskForm):
 
 
 class RolloutForm(FlaskForm):
-    key = StringField(_l("Key"), validators=[DataRequired(_l("A key is required.")), Length(max=64)],
+    key = StringField(_l("Key"), validators=[DataRequired(_l("A key is required.")), at_most(rollouts.MAX_KEY)],
                       description=_l("A short name for addresses and the API: lower-case letters, digits and "
                                      "hyphens, e.g. win11-2027. It cannot be changed later."))
-    name = StringField(_l("Name"), validators=[DataRequired(_l("A name is required.")), Length(max=200)])
+    name = StringField(_l("Name"), validators=[DataRequired(_l("A name is required.")), at_most(rollouts.MAX_NAME)])
     description = TextAreaField(_l("Description"), render_kw={"rows": 4})
     # language names in their own language, as a reader looks for them
     language = SelectField(_l("Language of the rollout's texts"), default="sv",
-                           choices=[SelectChoice("sv", "Svenska", render_kw={"lang": "sv"}), SelectChoice("en", "English", render_kw={"lang": "en"})],
+                           choices=language_choices(),
                            description=_l("The language the team writes the rollout's name, waves, retrospective "
                                           "cards and lessons in. Pages in the other language mark these texts "
                                           "so that screen readers pronounce them right."))
@@ -88,21 +111,19 @@ class RolloutEditForm(RolloutForm):
     key = None
     reminder_days = IntegerField(
         _l("Reminder (days before the feedback window closes)"), default=2,
-        validators=[InputRequired(_l("Give a number of days from 0 to 30.")),
-                    NumberRange(0, 30, _l("Give a number of days from 0 to 30."))],
+        validators=within(rollouts.REMINDER_DAYS, required=True),
         description=_l("0-30. People who have not answered get one reminder this many days before the window "
                        "closes; 0 sends it on the last day."),
         render_kw={"inputmode": "numeric"})
     anonymity_k = IntegerField(
         _l("Smallest group shown in results"), default=5,
-        validators=[InputRequired(_l("Give a whole number from 2 to 50.")),
-                    NumberRange(2, 50, _l("Give a whole number from 2 to 50."))],
+        validators=within(rollouts.ANONYMITY_K, required=True),
         description=_l("2-50. In an anonymous rollout, results of groups smaller than this are hidden."),
         render_kw={"inputmode": "numeric"})
     # optional so that a form without it (an older page) keeps the rollout's budget
     vote_budget = IntegerField(
         _l("Votes per person in a retrospective"), default=5,
-        validators=[Optional(), NumberRange(1, 50, _l("A whole number of votes from 1 to 50."))],
+        validators=within(VOTE_BUDGET),
         description=_l("1-50. The dots each member of the team has to vote with on a wave's retrospective cards."),
         render_kw={"inputmode": "numeric"})
     # the hint's example is in two languages: __init__ writes it with each label marked
@@ -110,11 +131,11 @@ class RolloutEditForm(RolloutForm):
     # empty: the organisation's default; the view puts the default into the hints
     retention_days = IntegerField(
         _l("Keep personal data (days after the last wave is done)"),
-        validators=[Optional(), NumberRange(1, 3650, _l("Give a whole number of days from 1 to 3650."))],
+        validators=within(settings.RETENTION_DAYS),
         render_kw={"inputmode": "numeric"})
     text_retention_days = IntegerField(
         _l("Keep free texts and problem descriptions (days after the last wave is done)"),
-        validators=[Optional(), NumberRange(1, 3650, _l("Give a whole number of days from 1 to 3650."))],
+        validators=within(settings.RETENTION_DAYS),
         render_kw={"inputmode": "numeric"})
 
     def __init__(self, *args, **kwargs):
@@ -127,24 +148,25 @@ class RolloutEditForm(RolloutForm):
 
 class RoleForm(FlaskForm):
     email = EmailField(_l("User's e-mail address"), validators=[DataRequired(_l("Enter an e-mail address."))])
-    role = RadioField(_l("Role"), choices=[SelectChoice("lead", _l("Lead")), SelectChoice("reviewer", _l("Reviewer"))], default="reviewer")
+    role = RadioField(_l("Role"), choices=[SelectChoice(role, label) for role, label in labelled(
+        Role, {"lead": _l("Lead"), "reviewer": _l("Reviewer")}).items()], default="reviewer")
 
 
 class WaveForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(_l("A name is required.")), Length(max=200)])
+    name = StringField(_l("Name"), validators=[DataRequired(_l("A name is required.")), at_most(waves.MAX_NAME)])
     people = TextAreaField(_l("People by external id"), render_kw={"rows": 3},
                            description=_l("Separated by commas, spaces or new lines. They are in the wave "
                                           "whatever their bucket."))
     units = MultiCheckboxField(_l("Units"), choices=[])
     attributes = TextAreaField(_l("Attribute values"), render_kw={"rows": 3},
                                description=_l("One per line as name=value, or name=value1,value2."))
-    percentage = IntegerField(_l("Cumulative percentage"), validators=[Optional(), NumberRange(1, 100, _l("From 1 to 100."))],
+    percentage = IntegerField(_l("Cumulative percentage"), validators=within(cohorts.PERCENTAGE),
                               description=_l("1-100. Of those matching the units and attributes, the people whose "
                                              "bucket is at most this and who are in no earlier wave."))
     planned_start = DateField(_l("Planned start"), validators=[Optional()])
     planned_end = DateField(_l("Planned end"), validators=[Optional()])
     feedback_days = IntegerField(_l("Feedback window (days)"), default=7,
-                                 validators=[Optional(), NumberRange(1, 90, _l("From 1 to 90 days."))])
+                                 validators=within(waves.FEEDBACK_DAYS))
     auto_advance = BooleanField(_l("Advance by the planned times"),
                                 description=_l("The scheduler starts and closes the wave by its planned dates."))
 
@@ -154,9 +176,9 @@ class TransitionForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    decision = RadioField(_l("Decision"), choices=[SelectChoice("go", _l("Go: the next wave may start")),
-                                                   SelectChoice("no_go", _l("No go: stop here")),
-                                                   SelectChoice("extend", _l("Extend: collect more feedback"))],
+    decision = RadioField(_l("Decision"), choices=[SelectChoice(decision, label) for decision, label in labelled(
+        DecisionKind, {"go": _l("Go: the next wave may start"), "no_go": _l("No go: stop here"),
+                       "extend": _l("Extend: collect more feedback")}).items()],
                           validators=[DataRequired(_l("Choose a decision."))])
     rationale = TextAreaField(_l("Rationale"), render_kw={"rows": 4})
 
@@ -169,7 +191,7 @@ class UserForm(FlaskForm):
     is_admin = BooleanField(_l("Administrator"))
     is_people_manager = BooleanField(_l("People manager"), description=_l("Keeps the people directory: reads, imports, edits, exports and erases people."))
     is_rollout_creator = BooleanField(_l("Rollout creator"), description=_l("May plan new rollouts and becomes their first lead."))
-    language = SelectField(_l("Language"), choices=[SelectChoice("sv", "Svenska", render_kw={"lang": "sv"}), SelectChoice("en", "English", render_kw={"lang": "en"})])
+    language = SelectField(_l("Language"), choices=language_choices())
 
 
 class OrganisationRolesForm(FlaskForm):
@@ -178,12 +200,12 @@ class OrganisationRolesForm(FlaskForm):
 
 
 class TokenForm(FlaskForm):
-    name = StringField(_l("What the token is for"), validators=[Length(max=100)],
+    name = StringField(_l("What the token is for"), validators=[at_most(accounts.MAX_TOKEN_NAME)],
                        description=_l("For example: the HR import job."))
 
 
 class UnitForm(FlaskForm):
-    name = StringField(_l("Unit name"), validators=[DataRequired(_l("A name is required.")), Length(max=200)])
+    name = StringField(_l("Unit name"), validators=[DataRequired(_l("A name is required.")), at_most(people.MAX_NAME)])
 
 
 class ActionForm(FlaskForm):
@@ -210,15 +232,10 @@ class EraseForm(FlaskForm):
 
 # --- feedback: the lead's side ------------------------------------------------
 
-QUESTION_KIND_CHOICES = [
-    SelectChoice("rating", _l("Rating (1-5)")),
-    SelectChoice("nps", _l("Recommendation (0-10)")),
-    SelectChoice("choice", _l("One choice")),
-    SelectChoice("multi", _l("Several choices")),
-    SelectChoice("yes_no", _l("Yes or no")),
-    SelectChoice("number", _l("Number")),
-    SelectChoice("text", _l("Free text")),
-]
+QUESTION_KIND_CHOICES = [SelectChoice(kind, label) for kind, label in labelled(QuestionKind, {
+    "rating": _l("Rating (1-5)"), "nps": _l("Recommendation (0-10)"), "choice": _l("One choice"),
+    "multi": _l("Several choices"), "yes_no": _l("Yes or no"), "number": _l("Number"), "text": _l("Free text"),
+}).items()]
 
 
 class QuestionFields(PlainForm):
@@ -248,11 +265,9 @@ class QuestionnaireForm(FlaskForm):
 
 
 class TriageForm(FlaskForm):
-    status = SelectField(_l("Status"), choices=[SelectChoice("new", _l("New")),
-                                                SelectChoice("acknowledged", _l("Acknowledged")),
-                                                SelectChoice("resolved", _l("Resolved"))],
+    status = SelectField(_l("Status"), choices=[SelectChoice(status, label) for status, label in STATUS_LABELS.items()],
                          validators=[DataRequired(_l("Choose a status."))])
-    note = TextAreaField(_l("Note"), validators=[Length(max=2000, message=_l("At most 2000 characters."))],
+    note = TextAreaField(_l("Note"), validators=[at_most(MAX_TEXT)],
                          render_kw={"rows": 2},
                          description=_l("Optional: what was done, or why."))
 
@@ -260,13 +275,14 @@ class TriageForm(FlaskForm):
 class GateForm(FlaskForm):
     """Gate criteria; shares are entered in per cent. On a wave, an empty field uses the rollout's value."""
 
-    min_responses = IntegerField(_l("Minimum responses"), validators=[Optional(), NumberRange(0, 100000)])
+    min_responses = IntegerField(_l("Minimum responses"), validators=[Optional(), NumberRange(0, gates.MAX_COUNT)])
     min_response_rate = IntegerField(_l("Minimum response rate (%)"), validators=[Optional(), NumberRange(0, 100)],
                                      render_kw={"inputmode": "numeric"})
     min_satisfied = IntegerField(_l("Minimum satisfied share (%)"), validators=[Optional(), NumberRange(0, 100)],
                                  description=_l("The share answering 4 or 5 on overall satisfaction."),
                                  render_kw={"inputmode": "numeric"})
-    max_open_blockers = IntegerField(_l("Maximum open blockers"), validators=[Optional(), NumberRange(0, 100000)])
+    max_open_blockers = IntegerField(_l("Maximum open blockers"),
+                                     validators=[Optional(), NumberRange(0, gates.MAX_COUNT)])
     lessons_ready = SelectField(_l("Lessons for the next wave must be applied or deferred"),
                                 choices=[SelectChoice("", _l("As the rollout says")), SelectChoice("yes", _l("Yes")),
                                          SelectChoice("no", _l("No"))], default="", validate_choice=False)

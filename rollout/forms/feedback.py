@@ -10,8 +10,9 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
-from ..models import Question
-from ..services.feedback import MAX_TEXT
+from ..models import Question, Severity
+from ..models.vocabularies import labelled
+from ..services.feedback import MAX_TEXT, SCALES
 from . import MultiCheckboxField
 
 # Question codes are free to be words such as "data" or "meta", which a form
@@ -59,10 +60,10 @@ def _field(q: Question, language: str):
     label = q.prompt(language)
     options = [SelectChoice(o["value"], q.option_label(o["value"], language)) for o in q.options or []]
     if q.kind == "rating":
-        return RadioField(label, choices=_scale(1, 5), validate_choice=False,
+        return RadioField(label, choices=_scale(*SCALES["rating"]), validate_choice=False,
                           description=_l("1 means not at all, 5 means completely."))
     if q.kind == "nps":
-        return RadioField(label, choices=_scale(0, 10), validate_choice=False,
+        return RadioField(label, choices=_scale(*SCALES["nps"]), validate_choice=False,
                           description=_l("0 means not at all likely, 10 means extremely likely."))
     if q.kind == "yes_no":
         return RadioField(label, choices=[SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))],
@@ -118,11 +119,11 @@ def questionnaire_form(questions: Iterable[Question], language: str, answers: Op
     return form_class(data=data, **kwargs)
 
 
-SEVERITY_CHOICES = (
-    ("blocker", _l("Blocker: I cannot do my work at all.")),
-    ("major", _l("Major: I can work, but something important does not work.")),
-    ("minor", _l("Minor: an annoyance; I can get around it.")),
-)
+SEVERITY_CHOICES = tuple(labelled(Severity, {
+    "blocker": _l("Blocker: I cannot do my work at all."),
+    "major": _l("Major: I can work, but something important does not work."),
+    "minor": _l("Minor: an annoyance; I can get around it."),
+}).items())
 
 
 class ProblemForm(FlaskForm):

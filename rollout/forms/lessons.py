@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired
 
 
@@ -35,3 +35,10 @@ class LessonStatusForm(FlaskForm):
                         validators=[DataRequired(_l("Choose a status."))])
     reason = TextAreaField(_l("Reason"), render_kw={"rows": 3},
                            description=_l("Required when the lesson is deferred or dropped."))
+
+
+class VerifyForm(FlaskForm):
+    """The team's conclusion on an applied lesson, from the lesson's page or the retrospective: the
+    button pressed sends `outcome`, effective or ineffective (services.lessons.verify judges it)."""
+
+    outcome = HiddenField()

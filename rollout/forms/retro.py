@@ -1,6 +1,6 @@
-"""The forms of a wave's retrospective: cards, themes, grouping, the vote budget,
-and confirming a lesson's verification. The services judge the content (an
-empty card, an unknown theme); these forms carry CSRF and the shape."""
+"""The forms of a wave's retrospective: cards, themes, grouping and the vote budget
+(a lesson's verification takes forms.lessons.VerifyForm). The services judge the
+content (an empty card, an unknown theme); these forms carry CSRF and the shape."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -52,12 +52,6 @@ class BudgetForm(FlaskForm):
     vote_budget = StringField(_l("Votes per person in each retrospective"),
                               description=_l("A whole number from 1 to 50; the same for every wave of the rollout."),
                               render_kw={"inputmode": "numeric", "size": 4, "autocomplete": "off"})
-
-
-class VerifyForm(FlaskForm):
-    """The button pressed says which: verified_effective or verified_ineffective."""
-
-    status = StringField()
 
 
 class AnswerCardForm(FlaskForm):

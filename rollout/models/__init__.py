@@ -21,6 +21,19 @@ from .retro import CARD_KINDS, RetroCard, RetroTheme, RetroVote
 from .rollouts import DECISIONS, WAVE_STATES, Membership, Rollout, RolloutTag, Wave
 from .settings import Setting
 from .throttle import SignInThrottle
+from .vocabularies import (
+    CardKind,
+    DecisionKind,
+    LessonStatus,
+    NotificationKind,
+    NotificationStatus,
+    ProblemStatus,
+    QuestionKind,
+    Role,
+    Severity,
+    Verdict,
+    WaveState,
+)
 
 __all__ = [
     "ROLES", "ApiToken", "RolloutRole", "User", "AuditEvent", "Person", "Unit",
@@ -28,4 +41,6 @@ __all__ = [
     "Answer", "FeedbackLink", "ProblemReport", "Question", "Questionnaire", "Response", "Notification", "Decision",
     "LESSON_STATUSES", "Lesson", "LessonTag", "CARD_KINDS", "RetroCard", "RetroTheme", "RetroVote", "RolloutTag", "Setting",
     "SignInThrottle",
+    "CardKind", "DecisionKind", "LessonStatus", "NotificationKind", "NotificationStatus", "ProblemStatus",
+    "QuestionKind", "Role", "Severity", "Verdict", "WaveState",
 ]

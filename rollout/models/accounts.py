@@ -10,11 +10,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model
 from .types import UTCDateTime, utcnow
+from .vocabularies import Role, one_of
 
 if TYPE_CHECKING:
     from .rollouts import Rollout
 
-ROLES = ("lead", "reviewer")
+ROLES = tuple(Role)
 
 
 class User(UserMixin, Model):
@@ -70,7 +71,7 @@ class RolloutRole(Model):
     __tablename__ = "rollout_roles"
     __table_args__ = (
         UniqueConstraint("rollout_id", "user_id"),
-        CheckConstraint("role IN ('lead', 'reviewer')", name="role"),
+        CheckConstraint(one_of("role", Role), name="role"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

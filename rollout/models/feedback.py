@@ -11,10 +11,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import Model
 from .people import Person
 from .types import JSONType, UTCDateTime, utcnow
+from .vocabularies import ProblemStatus, QuestionKind, Severity, one_of
 
-QUESTION_KINDS = ("rating", "nps", "choice", "multi", "yes_no", "number", "text")
-SEVERITIES = ("blocker", "major", "minor")
-PROBLEM_STATUSES = ("new", "acknowledged", "resolved")
+QUESTION_KINDS = tuple(QuestionKind)
+SEVERITIES = tuple(Severity)
+PROBLEM_STATUSES = tuple(ProblemStatus)
 
 
 class Questionnaire(Model):
@@ -38,7 +39,7 @@ class Question(Model):
     __tablename__ = "questions"
     __table_args__ = (
         UniqueConstraint("questionnaire_id", "code"),
-        CheckConstraint("kind IN ('rating', 'nps', 'choice', 'multi', 'yes_no', 'number', 'text')", name="kind"),
+        CheckConstraint(one_of("kind", QuestionKind), name="kind"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -132,8 +133,8 @@ class Answer(Model):
 class ProblemReport(Model):
     __tablename__ = "problem_reports"
     __table_args__ = (
-        CheckConstraint("severity IN ('blocker', 'major', 'minor')", name="severity"),
-        CheckConstraint("status IN ('new', 'acknowledged', 'resolved')", name="status"),
+        CheckConstraint(one_of("severity", Severity), name="severity"),
+        CheckConstraint(one_of("status", ProblemStatus), name="status"),
         Index("ix_problem_reports_wave_status", "wave_id", "status"),
     )
 

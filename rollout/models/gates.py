@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import Model
 from .accounts import User
 from .types import JSONType, UTCDateTime, utcnow
+from .vocabularies import DecisionKind, Verdict, one_of
 
 
 class Decision(Model):
@@ -18,8 +19,8 @@ class Decision(Model):
 
     __tablename__ = "decisions"
     __table_args__ = (
-        CheckConstraint("decision IN ('go', 'no_go', 'extend')", name="decision"),
-        CheckConstraint("verdict IN ('go', 'no_go', 'insufficient_evidence')", name="verdict"),
+        CheckConstraint(one_of("decision", DecisionKind), name="decision"),
+        CheckConstraint(one_of("verdict", Verdict), name="verdict"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

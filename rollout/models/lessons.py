@@ -21,15 +21,15 @@ from ..extensions import Model
 from .accounts import User
 from .rollouts import Rollout, Wave
 from .types import JSONType, UTCDateTime, utcnow
+from .vocabularies import LessonStatus, one_of
 
-LESSON_STATUSES = ("open", "planned", "applied", "verified_effective", "verified_ineffective", "deferred", "dropped")
+LESSON_STATUSES = tuple(LessonStatus)
 
 
 class Lesson(Model):
     __tablename__ = "lessons"
     __table_args__ = (
-        CheckConstraint("status IN ('open', 'planned', 'applied', 'verified_effective', 'verified_ineffective', "
-                        "'deferred', 'dropped')", name="status"),
+        CheckConstraint(one_of("status", LessonStatus), name="status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

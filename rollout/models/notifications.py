@@ -11,14 +11,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import Model
 from .types import UTCDateTime, utcnow
+from .vocabularies import NotificationKind, NotificationStatus, one_of
 
-STATUSES = ("pending", "sending", "sent", "outbox", "failed")
+STATUSES = tuple(NotificationStatus)
+KINDS = tuple(NotificationKind)
 
 
 class Notification(Model):
     __tablename__ = "notifications"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'sending', 'sent', 'outbox', 'failed')", name="status"),
+        CheckConstraint(one_of("status", NotificationStatus), name="status"),
         Index("ix_notifications_status", "status"),
     )
 

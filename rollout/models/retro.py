@@ -16,8 +16,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import Model
 from .accounts import User
 from .types import UTCDateTime, utcnow
+from .vocabularies import CardKind, one_of
 
-CARD_KINDS = ("went_well", "better", "celebrate", "idea")
+CARD_KINDS = tuple(CardKind)
 
 
 class RetroTheme(Model):
@@ -35,7 +36,7 @@ class RetroTheme(Model):
 class RetroCard(Model):
     __tablename__ = "retro_cards"
     __table_args__ = (
-        CheckConstraint("kind IN ('went_well', 'better', 'celebrate', 'idea')", name="kind"),
+        CheckConstraint(one_of("kind", CardKind), name="kind"),
         CheckConstraint("votes >= 0", name="votes"),
     )
 

@@ -12,9 +12,10 @@ from ..languages import LANGUAGES
 from .accounts import RolloutRole
 from .people import Person
 from .types import JSONType, UTCDateTime, utcnow
+from .vocabularies import DecisionKind, WaveState, one_of
 
-WAVE_STATES = ("planned", "active", "feedback", "review", "done", "paused", "cancelled")
-DECISIONS = ("go", "no_go", "extend")
+WAVE_STATES = tuple(WaveState)
+DECISIONS = tuple(DecisionKind)
 
 
 class Rollout(Model):
@@ -70,9 +71,7 @@ class Wave(Model):
     __tablename__ = "waves"
     __table_args__ = (
         UniqueConstraint("rollout_id", "number"),
-        CheckConstraint(
-            "state IN ('planned', 'active', 'feedback', 'review', 'done', 'paused', 'cancelled')", name="state"
-        ),
+        CheckConstraint(one_of("state", WaveState), name="state"),
         CheckConstraint("percentage IS NULL OR (percentage >= 1 AND percentage <= 100)", name="percentage"),
     )
 
@@ -111,7 +110,7 @@ class Wave(Model):
         return self.number == 0
 
     @property
-    def materialised(self) -> bool:
+    def has_started(self) -> bool:
         """Members are fixed once the wave has started."""
         return self.started_at is not None
 

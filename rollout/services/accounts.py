@@ -12,12 +12,14 @@ from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db, execute_dml
+from ..languages import LANGUAGES
 from ..models import ApiToken, Rollout, RolloutRole, User
 from ..models.types import utcnow
 from . import audit
-from .errors import NotAllowed, NotFound, Problems, ValidationFailed
+from .errors import FieldErrors, NotAllowed, NotFound, ValidationFailed
 
 MIN_PASSWORD_LENGTH = 10
+MAX_TOKEN_NAME = 100  # characters of what an API token is for
 
 
 def normalise_email(value: str) -> str:
@@ -37,7 +39,7 @@ def create_user(email: str, name: str, password: str, *, is_admin: bool = False,
                 language: str = "sv", actor: Optional[User] = None, people_manager: bool = False,
                 rollout_creator: bool = False) -> User:
     email = normalise_email(email)
-    problems = Problems()
+    problems = FieldErrors()
     if reason := check_email(email):
         problems.add("email", reason)
     elif db.session.scalar(select(User.id).where(User.email == email)):
@@ -46,7 +48,7 @@ def create_user(email: str, name: str, password: str, *, is_admin: bool = False,
         problems.add("name", _("A name is required."))
     if len(password or "") < MIN_PASSWORD_LENGTH:
         problems.add("password", _("The password must be at least %(n)s characters long.", n=MIN_PASSWORD_LENGTH))
-    if language not in ("sv", "en"):
+    if language not in LANGUAGES:
         problems.add("language", _("Choose Swedish or English."))
     problems.raise_if_any(_("The user could not be created."))
     user = User(email=email, name=name.strip(), password_hash=hash_password(password),
@@ -149,7 +151,7 @@ def _hash_token(token: str) -> str:
 def create_token(user: User, name: str = "", actor: Optional[User] = None) -> tuple[ApiToken, str]:
     """A new bearer token for `user`; the plain token is returned once and never stored."""
     plain = "ro_" + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=(name or "").strip()[:100], token_hash=_hash_token(plain),
+    token = ApiToken(user_id=user.id, name=(name or "").strip()[:MAX_TOKEN_NAME], token_hash=_hash_token(plain),
                      prefix=plain[:10])
     db.session.add(token)
     audit.record(actor or user, "token.create", subject=user.email, details={"name": token.name, "prefix": token.prefix})

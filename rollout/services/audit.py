@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from typing import Optional
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models import AuditEvent, Rollout, User
+from .paging import page_of
 
 
 def record(actor: Optional[User], action: str, *, rollout: Optional[Rollout] = None,
@@ -25,9 +26,5 @@ def record(actor: Optional[User], action: str, *, rollout: Optional[Rollout] = N
 def events_for(rollout: Optional[Rollout], page: int = 1, per_page: int = 50) -> tuple[list[AuditEvent], int]:
     """The newest events first, for one rollout or (None) for the global ones."""
     where = AuditEvent.rollout_id == rollout.id if rollout is not None else AuditEvent.rollout_id.is_(None)
-    total = db.session.scalar(select(func.count()).select_from(AuditEvent).where(where)) or 0
-    items = db.session.scalars(
-        select(AuditEvent).where(where).order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-        .limit(per_page).offset((max(page, 1) - 1) * per_page)
-    ).all()
-    return list(items), total
+    return page_of(select(AuditEvent).where(where).order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()),
+                   page, per_page)

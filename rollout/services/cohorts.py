@@ -8,16 +8,20 @@ from typing import Iterable, Iterator, Optional
 
 import mmh3
 from flask_babel import gettext as _
-from sqlalchemy import Row, func, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Row, select
 
 from ..extensions import db
 from ..models import Membership, Person, Rollout, Unit, User, Wave
+from . import paging
 from .accounts import require_lead
-from .errors import Problems
+from .errors import FieldErrors
 from .people import ATTRIBUTE_KEY
-from .validation import text_problem, whole_number
+from .validation import Limit, text_problem
 
 CHUNK = 500
+# the cumulative share of the matching people a wave takes, in per cent
+PERCENTAGE = Limit(1, 100, _l("The percentage is a whole number from 1 to 100."))
 
 
 def bucket(group_id: str, identifier: str) -> int:
@@ -40,7 +44,7 @@ class Candidate:
     explicit: bool
 
 
-def clean_selection(selection: object, percentage: object, problems: Problems) -> tuple[dict, Optional[int]]:
+def clean_selection(selection: object, percentage: object, problems: FieldErrors) -> tuple[dict, Optional[int]]:
     """Validate a selection against the people and units that exist."""
     if selection is None:
         selection = {}
@@ -93,9 +97,9 @@ def clean_selection(selection: object, percentage: object, problems: Problems) -
                 continue
             clean["attributes"][name] = texts
     if percentage is not None and percentage != "":
-        percentage = whole_number(percentage, 1, 100)
+        percentage = PERCENTAGE.take(percentage)
         if percentage is None:
-            problems.add("selection.percentage", _("The percentage is a whole number from 1 to 100."))
+            problems.add("selection.percentage", str(PERCENTAGE.message))
     else:
         percentage = None
     if not clean["people"] and not clean["units"] and not clean["attributes"] and percentage is None:
@@ -148,11 +152,11 @@ def taken_before(rollout: Rollout, wave: Wave) -> set[int]:
     Cancelled waves hold nobody."""
     taken: set[int] = set()
     earlier = [w for w in rollout.waves if w.number < wave.number and w.state != "cancelled"]
-    materialised = [w.id for w in earlier if w.materialised]
-    if materialised:
-        taken.update(db.session.scalars(select(Membership.person_id).where(Membership.wave_id.in_(materialised))))
+    started = [w.id for w in earlier if w.has_started]
+    if started:
+        taken.update(db.session.scalars(select(Membership.person_id).where(Membership.wave_id.in_(started))))
     for other in earlier:
-        if not other.materialised:
+        if not other.has_started:
             taken.update(c.person_id for c in _select(rollout, other, taken))
     return taken
 
@@ -163,7 +167,7 @@ def preview(wave: Wave) -> list[Candidate]:
     return _select(rollout, wave, taken_before(rollout, wave))
 
 
-def materialise(wave: Wave) -> int:
+def fix_members(wave: Wave) -> int:
     """Fix the members of a starting wave; returns how many."""
     candidates = preview(wave)
     db.session.add_all(Membership(wave_id=wave.id, person_id=c.person_id, bucket=c.bucket, explicit=c.explicit)
@@ -180,9 +184,7 @@ def members(wave: Wave, page: int = 1, per_page: int = 50, q: str = "") -> tuple
              .where(Membership.wave_id == wave.id))
     if q:
         query = query.where(Person.search_text.contains(q.strip().casefold(), autoescape=True))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.session.execute(query.order_by(Person.name, Person.external_id)
-                              .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+    rows, total = paging.page_of(query.order_by(Person.name, Person.external_id), page, per_page, rows=True)
     return [Candidate(r[0], r[1], r[2], r[3], r[4] or "", r[5], r[6]) for r in rows], total
 
 
@@ -200,6 +202,6 @@ def members_for(wave: Wave, actor: Optional[User], page: int = 1, per_page: int 
 
 
 def page_of(items: Iterable[Candidate], page: int, per_page: int) -> list[Candidate]:
-    items = list(items)
-    start = (max(page, 1) - 1) * per_page
-    return items[start:start + per_page]
+    """One page of candidates already in memory (a preview)."""
+    start = paging.offset_of(page, per_page)
+    return list(items)[start:start + per_page]

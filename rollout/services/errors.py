@@ -50,7 +50,7 @@ class NotAllowed(DomainError):
 
 
 @dataclass
-class Problems:
+class FieldErrors:
     """Collects validation problems so that all of them are reported at once."""
 
     items: list[dict] = field(default_factory=list)

@@ -19,13 +19,14 @@ from ..extensions import db
 from ..models import Rollout, User, Wave
 from . import audit, lessons
 from .accounts import require_lead
-from .errors import Problems
+from .errors import FieldErrors
 from .results import WaveResults, wave_results
 from .stats import Estimate
 
 DEFAULTS = {"min_responses": 5, "min_response_rate": 0.5, "min_satisfied": 0.6, "max_open_blockers": 0,
             "lessons_ready": True}
 SHARES = ("min_response_rate", "min_satisfied")
+MAX_COUNT = 100000  # the largest number of responses or open blockers a gate can ask for
 
 
 @dataclass
@@ -61,7 +62,7 @@ def criteria_for(wave: Wave) -> dict:
     return {**rollout_criteria(wave.rollout), **(wave.gate_overrides or {})}
 
 
-def clean_criteria(data: object, problems: Problems, *, partial: bool = True) -> dict:
+def clean_criteria(data: object, problems: FieldErrors, *, partial: bool = True) -> dict:
     """Validate gate settings; shares are given as 0..1."""
     clean: dict[str, Any] = {}
     if not isinstance(data, dict):
@@ -85,7 +86,7 @@ def clean_criteria(data: object, problems: Problems, *, partial: bool = True) ->
             else:
                 clean[name] = float(value)
         else:
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100000:
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
                 problems.add(f"gate.{name}", _("A whole number, 0 or more."))
             else:
                 clean[name] = value
@@ -94,7 +95,7 @@ def clean_criteria(data: object, problems: Problems, *, partial: bool = True) ->
 
 def set_rollout_gate(rollout: Rollout, data: dict, actor: Optional[User]) -> dict:
     require_lead(actor, rollout)
-    problems = Problems()
+    problems = FieldErrors()
     clean = clean_criteria(data, problems)
     problems.raise_if_any(_("The gate could not be saved."))
     gate = {**(rollout.gate or {}), **clean}
@@ -106,7 +107,7 @@ def set_rollout_gate(rollout: Rollout, data: dict, actor: Optional[User]) -> dic
 
 def set_wave_gate(wave: Wave, data: dict, actor: Optional[User]) -> dict:
     require_lead(actor, wave.rollout)
-    problems = Problems()
+    problems = FieldErrors()
     clean = clean_criteria(data, problems)
     problems.raise_if_any(_("The gate could not be saved."))
     overrides = {**(wave.gate_overrides or {}), **clean}

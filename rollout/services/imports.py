@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import Rollout, User
 from . import audit, rollouts
 from .accounts import can_view, require_people_manager
-from .errors import Problems
+from .errors import FieldErrors
 from .people import ATTRIBUTE_KEY, RESERVED, UpsertResult, apply_upsert, validate_person
 from .people import upsert_people as upsert
 
@@ -35,7 +35,7 @@ def decode(data: bytes) -> str:
 
 def parse_people_csv(text: str) -> list[dict]:
     """Every row of the file as validated people; ValidationFailed lists every bad line."""
-    problems = Problems()
+    problems = FieldErrors()
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         problems.add("", _("The file is empty; the first line must be the header."), line=1)
@@ -95,7 +95,7 @@ def parse_people_csv(text: str) -> list[dict]:
     return rows
 
 
-def _records(reader: _csv.Reader, problems: Problems) -> Iterator[list[str]]:
+def _records(reader: _csv.Reader, problems: FieldErrors) -> Iterator[list[str]]:
     """The reader's rows; a line the csv module cannot read is reported with its number, and ends the file."""
     while True:
         try:
@@ -113,7 +113,7 @@ def rollout_to_import_for(key: object, actor: Optional[User]) -> Optional[Rollou
     no rollout the actor may see, or of one whose personal data is purged, is a ValidationFailed."""
     if key is None or key == "":
         return None
-    problems = Problems()
+    problems = FieldErrors()
     rollout = None
     if isinstance(key, str) and rollouts.KEY.match(key.strip()):
         rollout = db.session.scalar(select(Rollout).where(Rollout.key == key.strip()))

@@ -20,8 +20,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db, execute_dml
-from ..models import Notification, Rollout, User
+from ..models import Notification, NotificationKind, Rollout, User
 from ..models.types import utcnow
+from ..models.vocabularies import labelled
+from .paging import page_of
 
 # a row claimed by a worker that died is tried again after this long
 STALE_CLAIM = timedelta(minutes=10)
@@ -57,8 +59,9 @@ def render(template: str, language: str, **context: Any) -> tuple[str, str, str]
 
 def kind_labels() -> dict[str, str]:
     """Every kind of message, with its name: the one list the outbox and its filter use."""
-    return {"invitation": _("Invitation"), "reminder": _("Reminder"), "new_link": _("New link"),
-            "blocker": _("Blocker alert"), "lesson_owner": _("Lesson to own")}
+    return labelled(NotificationKind, {"invitation": _("Invitation"), "reminder": _("Reminder"),
+                                       "new_link": _("New link"), "blocker": _("Blocker alert"),
+                                       "lesson_owner": _("Lesson to own")})
 
 
 def queue(kind: str, key: str, to_address: str, language: str, template: str, *,
@@ -66,8 +69,8 @@ def queue(kind: str, key: str, to_address: str, language: str, template: str, *,
           **context: Any) -> bool:
     """Add a message unless one with the same key exists; True when it was added.
     Runs in the caller's transaction."""
-    if kind not in kind_labels():
-        raise ValueError(f"{kind!r} is no kind of message: add it to notify.kind_labels()")
+    if kind not in NotificationKind.__members__.values():
+        raise ValueError(f"{kind!r} is no kind of message: add it to models.NotificationKind")
     subject, text, html = render(template, language, **context)
     values = dict(dedupe_key=key, kind=kind, wave_id=wave_id, person_id=person_id, user_id=user_id,
                   to_address=to_address, language=language, subject=subject[:300], body_text=text,
@@ -187,10 +190,7 @@ def outbox(page: int = 1, per_page: int = 50, kind: str = "") -> tuple[list[Noti
     query = select(Notification)
     if kind:
         query = query.where(Notification.kind == kind)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = db.session.scalars(query.order_by(Notification.id.desc()).limit(per_page)
-                               .offset((max(page, 1) - 1) * per_page)).all()
-    return list(items), total
+    return page_of(query.order_by(Notification.id.desc()), page, per_page)
 
 
 def leads_of(rollout: Rollout) -> list[User]:

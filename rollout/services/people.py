@@ -16,13 +16,15 @@ from ..models import FeedbackLink, Membership, Person, Rollout, RolloutRole, Uni
 from ..models.types import utcnow
 from . import audit
 from .accounts import can_manage_people, can_read_people, check_email, require_admin, require_people_manager
-from .errors import NotAllowed, NotFound, Problems
+from .errors import FieldErrors, NotAllowed, NotFound
+from .paging import page_of
 from .validation import text_problem, without_controls
 
 EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,99}$")
 ATTRIBUTE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 RESERVED = {"external_id", "name", "email", "unit", "language"}
 CHUNK = 500
+MAX_NAME = 200  # characters of a person's name, a unit's name and an attribute's value
 
 
 @dataclass
@@ -31,7 +33,7 @@ class UpsertResult:
     updated: int
 
 
-def validate_person(data: dict, problems: Problems, **where: object) -> Optional[dict]:
+def validate_person(data: dict, problems: FieldErrors, **where: object) -> Optional[dict]:
     """Check one person's fields; return them cleaned, or None after noting the problems."""
     before = len(problems.items)
     if not isinstance(data, dict):
@@ -50,13 +52,13 @@ def validate_person(data: dict, problems: Problems, **where: object) -> Optional
         problems.add("external_id", _("Use at most 100 letters, digits and . _ : @ + - (no spaces)."), **where)
     if not name:
         problems.add("name", _("A name is required."), **where)
-    elif reason := text_problem(name, 200):
+    elif reason := text_problem(name, MAX_NAME):
         problems.add("name", reason, **where)
     if not email:
         problems.add("email", _("An e-mail address is required."), **where)
     elif reason := check_email(email):
         problems.add("email", reason, **where)
-    if reason := text_problem(unit, 200):
+    if reason := text_problem(unit, MAX_NAME):
         problems.add("unit", reason, **where)
     if language not in LANGUAGES:
         problems.add("language", _("Use sv or en."), **where)
@@ -73,7 +75,7 @@ def validate_person(data: dict, problems: Problems, **where: object) -> Optional
                 clean_attributes[key] = None
             elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
                 text = str(value).strip()
-                if reason := text_problem(text, 200):
+                if reason := text_problem(text, MAX_NAME):
                     problems.add(f"attributes.{key}", reason, **where)
                 clean_attributes[key] = text
             else:
@@ -151,7 +153,7 @@ def upsert_people(items: list, actor: Optional[User], *, source: str = "api",
                   added_for: Optional[Rollout] = None) -> UpsertResult:
     """Create or update people by external id: all or nothing (`added_for`: see apply_upsert)."""
     require_people_manager(actor)
-    problems = Problems()
+    problems = FieldErrors()
     if not isinstance(items, list) or not items:
         problems.add("people", _("Give a non-empty list of people."))
         problems.raise_if_any(_("Nothing to import."))
@@ -181,7 +183,7 @@ def save_person(data: dict, actor: Optional[User], person: Optional[Person] = No
     only: a person is shared by every rollout, so a lead, who reads the people of their own waves,
     could otherwise redirect another rollout's invitations or move someone between selections."""
     require_people_manager(actor)
-    problems = Problems()
+    problems = FieldErrors()
     row = validate_person(data, problems)
     if row is not None:
         other = db.session.scalar(select(Person).where(Person.external_id == row["external_id"]))
@@ -274,10 +276,7 @@ def search_people(q: str = "", unit: str = "", page: int = 1, per_page: int = 50
         query = query.where(Person.search_text.contains(q.strip().casefold(), autoescape=True))
     if unit:
         query = query.join(Unit, Person.unit_id == Unit.id).where(Unit.name == unit)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = db.session.scalars(query.order_by(Person.name, Person.id)
-                               .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
-    return list(items), total
+    return page_of(query.order_by(Person.name, Person.id), page, per_page)
 
 
 def list_units() -> list[tuple[Unit, int]]:
@@ -305,10 +304,10 @@ def attribute_values() -> dict[str, list[str]]:
 def create_unit(name: str, actor: Optional[User]) -> Unit:
     require_admin(actor)
     name = (name or "").strip()
-    problems = Problems()
+    problems = FieldErrors()
     if not name:
         problems.add("name", _("A name is required."))
-    elif reason := text_problem(name, 200):
+    elif reason := text_problem(name, MAX_NAME):
         problems.add("name", reason)
     elif db.session.scalar(select(Unit.id).where(Unit.name == name)):
         problems.add("name", _("This unit exists already."))

@@ -14,7 +14,7 @@ from ..languages import LANGUAGES
 from ..models import QUESTION_KINDS, Question, Questionnaire, Rollout, User
 from . import audit
 from .accounts import require_lead
-from .errors import NotFound, Problems
+from .errors import FieldErrors, NotFound
 from .validation import text_problem
 
 CODE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
@@ -56,7 +56,7 @@ def current(rollout: Rollout) -> Questionnaire:
     questionnaire = db.session.scalar(select(Questionnaire).where(Questionnaire.rollout_id == rollout.id)
                                       .order_by(Questionnaire.version.desc()).limit(1))
     if questionnaire is None:
-        questionnaire = _create(rollout, _clean_all(DEFAULT_QUESTIONS, Problems(), rollout), None)
+        questionnaire = _create(rollout, _clean_all(DEFAULT_QUESTIONS, FieldErrors(), rollout), None)
     return questionnaire
 
 
@@ -98,7 +98,7 @@ def _create(rollout: Rollout, questions: list[dict], actor: Optional[User]) -> Q
     return questionnaire
 
 
-def _number(value: object, field: str, problems: Problems) -> Optional[float]:
+def _number(value: object, field: str, problems: FieldErrors) -> Optional[float]:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
@@ -115,7 +115,7 @@ def _number(value: object, field: str, problems: Problems) -> Optional[float]:
     return number
 
 
-def _clean_all(items: object, problems: Problems, rollout: Rollout) -> list[dict]:
+def _clean_all(items: object, problems: FieldErrors, rollout: Rollout) -> list[dict]:
     if not isinstance(items, list) or not items:
         problems.add("questions", _("Give at least one question."))
         return []
@@ -192,7 +192,7 @@ def _clean_all(items: object, problems: Problems, rollout: Rollout) -> list[dict
 def save(rollout: Rollout, items: object, actor: Optional[User]) -> Questionnaire:
     """Save the questions as a new version (nothing happens when they are the same as now)."""
     require_lead(actor, rollout)
-    problems = Problems()
+    problems = FieldErrors()
     clean = _clean_all(items, problems, rollout)
     problems.raise_if_any(_("The questionnaire could not be saved."))
     now = current(rollout)
@@ -210,7 +210,7 @@ def _comparable(q: dict) -> tuple:
             tuple(tuple(sorted(o.items())) for o in q.get("options") or []), q.get("min"), q.get("max"))
 
 
-def _labels(item: dict, where: str, max_length: int, problems: Problems, message: str) -> dict[str, str]:
+def _labels(item: dict, where: str, max_length: int, problems: FieldErrors, message: str) -> dict[str, str]:
     """The Swedish and English labels of an option or category, each checked."""
     labels = {}
     for language in LANGUAGES:
@@ -222,7 +222,7 @@ def _labels(item: dict, where: str, max_length: int, problems: Problems, message
     return labels
 
 
-def clean_categories(items: object, problems: Problems, field: str = "problem_categories") -> list[dict]:
+def clean_categories(items: object, problems: FieldErrors, field: str = "problem_categories") -> list[dict]:
     """A rollout's problem categories: [{"code", "sv", "en"}], 1 to 30, unique codes."""
     if not isinstance(items, list) or not 1 <= len(items) <= 30:
         problems.add(field, _("Give from 1 to 30 categories."))

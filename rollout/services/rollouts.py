@@ -5,6 +5,7 @@ import re
 from typing import Optional
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -13,13 +14,19 @@ from ..languages import LANGUAGES
 from ..models import ROLES, Rollout, RolloutRole, User, Wave
 from . import audit, lessons, questionnaires, settings
 from .accounts import require_lead, require_rollout_creator, require_view
-from .errors import NotFound, Problems, ValidationFailed
-from .validation import text_problem, whole_number
+from .errors import FieldErrors, NotFound, ValidationFailed
+from .paging import page_of
+from .retro.dot_votes import VOTE_BUDGET
+from .validation import Limit, text_problem
 
-KEY = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+MAX_KEY, MAX_NAME = 64, 200  # characters of a rollout's key and name
+KEY = re.compile(rf"^[a-z0-9](?:[a-z0-9-]{{0,{MAX_KEY - 2}}}[a-z0-9])?$")
+# a reminder this many days before the feedback window closes; the smallest group results show
+REMINDER_DAYS = Limit(0, 30, _l("Give a number of days from 0 to 30."))
+ANONYMITY_K = Limit(2, 50, _l("Give a whole number from 2 to 50."))
 
 
-def _validate(data: dict, problems: Problems, *, rollout: Optional[Rollout] = None) -> dict:
+def _validate(data: dict, problems: FieldErrors, *, rollout: Optional[Rollout] = None) -> dict:
     key = str(data.get("key") or "").strip() if rollout is None else rollout.key
     name = str(data.get("name") or "").strip()
     description = str(data.get("description") or "").strip()
@@ -36,7 +43,7 @@ def _validate(data: dict, problems: Problems, *, rollout: Optional[Rollout] = No
             problems.add("key", _("Another rollout already has this key."))
     if not name:
         problems.add("name", _("A name is required."))
-    elif reason := text_problem(name, 200):
+    elif reason := text_problem(name, MAX_NAME):
         problems.add("name", reason)
     if reason := text_problem(description.replace("\t", " "), 10000):
         problems.add("description", reason)
@@ -44,19 +51,19 @@ def _validate(data: dict, problems: Problems, *, rollout: Optional[Rollout] = No
         problems.add("anonymous", _("Must be true or false."))
     if language not in LANGUAGES:
         problems.add("language", _("Choose Swedish (sv) or English (en)."))
-    reminder_days = whole_number(data.get("reminder_days", rollout.reminder_days if rollout else 2), 0, 30)
+    reminder_days = REMINDER_DAYS.take(data.get("reminder_days", rollout.reminder_days if rollout else 2))
     if reminder_days is None:
-        problems.add("reminder_days", _("Give a number of days from 0 to 30."))
-    anonymity_k = whole_number(data.get("anonymity_k", rollout.anonymity_k if rollout else 5), 2, 50)
+        problems.add("reminder_days", str(REMINDER_DAYS.message))
+    anonymity_k = ANONYMITY_K.take(data.get("anonymity_k", rollout.anonymity_k if rollout else 5))
     if anonymity_k is None:
-        problems.add("anonymity_k", _("Give a whole number from 2 to 50."))
+        problems.add("anonymity_k", str(ANONYMITY_K.message))
     if "problem_categories" in data:
         categories = questionnaires.clean_categories(data["problem_categories"], problems)
     else:
         categories = questionnaires.categories(rollout) if rollout else questionnaires.DEFAULT_CATEGORIES
-    vote_budget = whole_number(data.get("vote_budget", rollout.vote_budget if rollout else 5), 1, 50)
+    vote_budget = VOTE_BUDGET.take(data.get("vote_budget", rollout.vote_budget if rollout else 5))
     if vote_budget is None:
-        problems.add("vote_budget", _("A whole number of votes from 1 to 50."))
+        problems.add("vote_budget", str(VOTE_BUDGET.message))
     if "tags" in data:
         tags = lessons.clean_tags(data["tags"], problems)
     else:
@@ -75,7 +82,7 @@ def _validate(data: dict, problems: Problems, *, rollout: Optional[Rollout] = No
 def create_rollout(data: dict, actor: Optional[User]) -> Rollout:
     """Admins and rollout creators may plan a rollout; its creator becomes its first lead."""
     require_rollout_creator(actor)
-    problems = Problems()
+    problems = FieldErrors()
     clean = _validate(data, problems)
     problems.raise_if_any(_("The rollout could not be created."))
     tags = clean.pop("tags")
@@ -93,7 +100,7 @@ def create_rollout(data: dict, actor: Optional[User]) -> Rollout:
 
 def update_rollout(rollout: Rollout, data: dict, actor: Optional[User]) -> Rollout:
     require_lead(actor, rollout)
-    problems = Problems()
+    problems = FieldErrors()
     clean = _validate(data, problems, rollout=rollout)
     collected = any(w.feedback_opened_at for w in rollout.waves)
     if clean["anonymous"] != rollout.anonymous and collected:
@@ -126,11 +133,8 @@ def list_rollouts(actor: User, page: int = 1, per_page: int = 50) -> tuple[list[
     query = select(Rollout)
     if not actor.is_admin:
         query = query.join(RolloutRole).where(RolloutRole.user_id == actor.id)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = db.session.scalars(query.options(selectinload(Rollout.tag_rows), selectinload(Rollout.waves))
-                               .order_by(Rollout.created_at.desc(), Rollout.id.desc())
-                               .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
-    return list(items), total
+    return page_of(query.options(selectinload(Rollout.tag_rows), selectinload(Rollout.waves))
+                   .order_by(Rollout.created_at.desc(), Rollout.id.desc()), page, per_page)
 
 
 def wave_counts(rollouts: list[Rollout]) -> dict[int, dict[str, int]]:
@@ -153,7 +157,7 @@ def team(rollout: Rollout) -> list[RolloutRole]:
 
 def set_role(rollout: Rollout, email: str, role: str, actor: Optional[User]) -> RolloutRole:
     require_lead(actor, rollout)
-    problems = Problems()
+    problems = FieldErrors()
     if role not in ROLES:
         problems.add("role", _("Choose lead or reviewer."))
     user = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))

@@ -7,18 +7,22 @@ from __future__ import annotations
 from typing import Optional
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import Setting, User
 from . import audit
 from .accounts import require_admin
-from .errors import Problems
-from .validation import whole_number
+from .errors import FieldErrors
+from .validation import Limit, whole_number
 
 RETENTION = "retention"
 DEFAULT_RETENTION_DAYS = 365
 DEFAULT_TEXT_RETENTION_DAYS = 365
 MIN_DAYS, MAX_DAYS = 1, 3650
+# how long personal data and free texts are kept, in days after a rollout's last wave is done
+RETENTION_DAYS = Limit(MIN_DAYS, MAX_DAYS,
+                       _l("Give a whole number of days from %(low)s to %(high)s.", low=MIN_DAYS, high=MAX_DAYS))
 
 
 def retention_defaults() -> dict[str, int]:
@@ -30,17 +34,17 @@ def retention_defaults() -> dict[str, int]:
     return {"retention_days": days, "text_retention_days": min(texts, days)}
 
 
-def clean_retention(retention_days: object, text_retention_days: object, problems: Problems, *,
+def clean_retention(retention_days: object, text_retention_days: object, problems: FieldErrors, *,
                     default_allowed: bool) -> tuple[Optional[int], Optional[int]]:
     """Both numbers of days checked (whole, 1-3650; free texts no longer than the rest). With
     `default_allowed` (a rollout), empty means the organisation's default."""
-    message = _("Give a whole number of days from %(low)s to %(high)s.", low=MIN_DAYS, high=MAX_DAYS)
+    message = str(RETENTION_DAYS.message)
     cleaned: list[Optional[int]] = []
     bad = False
     for name, value in (("retention_days", retention_days), ("text_retention_days", text_retention_days)):
         number = None
         if value is not None and not (isinstance(value, str) and not value.strip()):
-            number = whole_number(value, MIN_DAYS, MAX_DAYS)
+            number = RETENTION_DAYS.take(value)
             if number is None:
                 problems.add(name, message)
                 bad = True
@@ -61,7 +65,7 @@ def set_retention_defaults(retention_days: object, text_retention_days: object, 
                            ) -> dict[str, Optional[int]]:
     """Admins set the organisation's defaults; audited with the values before and after."""
     require_admin(actor)
-    problems = Problems()
+    problems = FieldErrors()
     days, texts = clean_retention(retention_days, text_retention_days, problems, default_allowed=False)
     problems.raise_if_any(_("The settings could not be saved."))
     before = retention_defaults()

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import re
-from typing import Optional
+from dataclasses import dataclass
+from typing import Any, Optional
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 # Control characters have no place in names and descriptions; PostgreSQL refuses NUL outright.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -19,8 +21,27 @@ def text_problem(value: str, max_length: int) -> Optional[str]:
     if SURROGATE.search(value):
         return _("The text holds a broken character (half of a pair): type or paste it again.")
     if len(value) > max_length:
-        return _("At most %(n)s characters.", n=f"{max_length:,}".replace(",", "\u00a0"))
+        return str(too_long(max_length))
     return None
+
+
+def too_long(max_length: int) -> Any:
+    """What a text longer than `max_length` characters is told (lazy, for a form's validator too)."""
+    return _l("At most %(n)s characters.", n=f"{max_length:,}".replace(",", "\u00a0"))
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A range of whole numbers a service accepts and the message that says so: the service's
+    check and the form's validators both take them from here."""
+
+    low: int
+    high: int
+    message: object  # a lazy message: str() it where it is shown or sent
+
+    def take(self, value: object) -> Optional[int]:
+        """`value` as a whole number within the range, or None (see whole_number)."""
+        return whole_number(value, self.low, self.high)
 
 
 def whole_number(value: object, low: int, high: int) -> Optional[int]:

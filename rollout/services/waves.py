@@ -14,33 +14,38 @@ from typing import Optional
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import DECISIONS, WAVE_STATES, Decision, Rollout, User, Wave
 from ..models.types import utcnow
+from ..models.vocabularies import Verdict, WaveState, labelled
 from . import audit, cohorts, feedback, gates, lessons
 from .accounts import require_lead
-from .errors import GuardFailed, NotFound, Problems, ValidationFailed
+from .errors import FieldErrors, GuardFailed, NotFound, ValidationFailed
 from .results import wave_results
-from .validation import text_problem, whole_number
+from .validation import Limit, text_problem
 
 FLOW = {"planned": "active", "active": "feedback", "feedback": "review", "review": "done"}
 TERMINAL = ("done", "cancelled")
 LOCAL_ZONE = ZoneInfo("Europe/Stockholm")
 FIRST_YEAR, LAST_YEAR = 2000, 2100
+MAX_NAME = 200  # characters of a wave's name
+FEEDBACK_DAYS = Limit(1, 90, _l("The feedback window is a whole number of days from 1 to 90."))
 
 
 def state_label(state: str) -> str:
-    return {
+    return labelled(WaveState, {
         "planned": _("Planned"), "active": _("Active"), "feedback": _("Collecting feedback"),
         "review": _("In review"), "done": _("Done"), "paused": _("Paused"), "cancelled": _("Cancelled"),
-    }.get(state, state)
+    }).get(state, state)
 
 
 def verdict_label(verdict: str) -> str:
-    return {"go": _("go"), "no_go": _("no go"), "insufficient_evidence": _("insufficient evidence")}.get(verdict, verdict)
+    return labelled(Verdict, {"go": _("go"), "no_go": _("no go"),
+                              "insufficient_evidence": _("insufficient evidence")}).get(verdict, verdict)
 
 
 def title(wave: Wave) -> str:
@@ -77,7 +82,7 @@ def action_label(to: str, wave: Optional[Wave] = None) -> str:
     }.get(to, to)
 
 
-def parse_when(value: object, field: str, problems: Problems, *, end_of_day: bool = False) -> Optional[datetime]:
+def parse_when(value: object, field: str, problems: FieldErrors, *, end_of_day: bool = False) -> Optional[datetime]:
     """An ISO date or date-time; a bare date means the start (or end) of that day in Sweden."""
     if value in (None, ""):
         return None
@@ -98,30 +103,30 @@ def parse_when(value: object, field: str, problems: Problems, *, end_of_day: boo
     return _in_range(parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_ZONE), field, problems)
 
 
-def _in_range(value: datetime, field: str, problems: Problems) -> Optional[datetime]:
+def _in_range(value: datetime, field: str, problems: FieldErrors) -> Optional[datetime]:
     if not FIRST_YEAR <= value.year <= LAST_YEAR:
         problems.add(field, _("Give a date between %(first)s and %(last)s.", first=FIRST_YEAR, last=LAST_YEAR))
         return None
     return value
 
 
-def _clean(data: dict, problems: Problems, wave: Optional[Wave]) -> dict:
+def _clean(data: dict, problems: FieldErrors, wave: Optional[Wave]) -> dict:
     clean: dict = {}
     name = str(data.get("name") or "").strip()
     if not name:
         problems.add("name", _("A name is required."))
-    elif reason := text_problem(name, 200):
+    elif reason := text_problem(name, MAX_NAME):
         problems.add("name", reason)
     clean["name"] = name
-    if wave is None or not wave.materialised:
+    if wave is None or not wave.has_started:
         selection = data.get("selection")
         percentage = selection.get("percentage") if isinstance(selection, dict) else None
         clean["selection"], clean["percentage"] = cohorts.clean_selection(selection, percentage, problems)
     elif data.get("selection") is not None:
         selection = data["selection"]
         percentage = selection.get("percentage") if isinstance(selection, dict) else None
-        wanted = cohorts.clean_selection(selection, percentage, Problems())
-        if wanted != cohorts.clean_selection(wave.selection, wave.percentage, Problems()):
+        wanted = cohorts.clean_selection(selection, percentage, FieldErrors())
+        if wanted != cohorts.clean_selection(wave.selection, wave.percentage, FieldErrors()):
             raise GuardFailed("members_fixed", _("The wave has started: its members are fixed and its "
                                                  "selection cannot change."))
     start = parse_when(data.get("planned_start"), "planned_start", problems)
@@ -130,9 +135,9 @@ def _clean(data: dict, problems: Problems, wave: Optional[Wave]) -> dict:
         problems.add("planned_end", _("The planned end comes before the planned start."))
     clean["planned_start"], clean["planned_end"] = start, end
     given = data.get("feedback_days")
-    feedback_days = 7 if given in (None, "") else whole_number(given, 1, 90)
+    feedback_days = 7 if given in (None, "") else FEEDBACK_DAYS.take(given)
     if feedback_days is None:
-        problems.add("feedback_days", _("The feedback window is a whole number of days from 1 to 90."))
+        problems.add("feedback_days", str(FEEDBACK_DAYS.message))
     clean["feedback_days"] = feedback_days or 7
     auto_advance = data.get("auto_advance", False)
     if not isinstance(auto_advance, bool):
@@ -143,7 +148,7 @@ def _clean(data: dict, problems: Problems, wave: Optional[Wave]) -> dict:
 
 def create_wave(rollout: Rollout, data: dict, actor: Optional[User]) -> Wave:
     require_lead(actor, rollout)
-    problems = Problems()
+    problems = FieldErrors()
     clean = _clean(data, problems, None)
     problems.raise_if_any(_("The wave could not be created."))
     number = db.session.scalar(select(func.coalesce(func.max(Wave.number) + 1, 0)).where(Wave.rollout_id == rollout.id))
@@ -162,7 +167,7 @@ def update_wave(wave: Wave, data: dict, actor: Optional[User]) -> Wave:
     require_lead(actor, wave.rollout)
     if wave.state in TERMINAL:
         raise GuardFailed("terminal", _("A wave that is done or cancelled cannot be changed."))
-    problems = Problems()
+    problems = FieldErrors()
     clean = _clean(data, problems, wave)
     problems.raise_if_any(_("The wave could not be saved."))
     for name, value in clean.items():
@@ -258,7 +263,7 @@ def _move(wave: Wave, to: str, actor: Optional[User], extra: Optional[dict] = No
         wave.paused_from = None
     if came_from == "planned" and to == "active":
         wave.started_at = now
-        cohorts.materialise(wave)
+        cohorts.fix_members(wave)
     elif to == "feedback" and wave.feedback_opened_at is None:
         wave.feedback_opened_at = now
         feedback.open_feedback(wave)
@@ -289,7 +294,7 @@ def decide(wave: Wave, decision: Optional[str], rationale: str, actor: Optional[
     go and no_go end the wave (done); extend sends it back to collect more feedback.
     """
     require_lead(actor, wave.rollout)
-    problems = Problems()
+    problems = FieldErrors()
     if decision not in DECISIONS:
         problems.add("decision", _("Choose go, no-go or extend."))
     rationale = (rationale or "").strip()

@@ -9,7 +9,8 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..forms import ActionForm, OrganisationRolesForm, TokenForm, UnitForm, UserForm
-from ..models import ApiToken, Notification, User
+from ..models import ApiToken, Notification, NotificationStatus, User
+from ..models.vocabularies import labelled
 from ..services import accounts, audit, notify, people
 from ..services.errors import NotFound, ValidationFailed
 from .helpers import Pagination, apply_errors, ask_to_confirm, confirmed, page_arg
@@ -142,8 +143,9 @@ def message_kinds() -> dict[str, str]:
 
 
 def message_statuses() -> dict[str, str]:
-    return {"pending": _("waiting to be sent"), "sending": _("being sent"), "sent": _("sent"),
-            "outbox": _("in the outbox (no mail server)"), "failed": _("failed")}
+    return labelled(NotificationStatus, {"pending": _("waiting to be sent"), "sending": _("being sent"),
+                                         "sent": _("sent"), "outbox": _("in the outbox (no mail server)"),
+                                         "failed": _("failed")})
 
 
 @bp.route("/outbox")

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from ..forms import ActionForm
-from ..forms.lessons import LessonForm, LessonStatusForm
+from ..forms.lessons import LessonForm, LessonStatusForm, VerifyForm
 from ..models import LESSON_STATUSES, Lesson, Rollout, User, Wave
 from ..services import compare, lessons, retro, rollouts
 from ..services.accounts import can_view
@@ -73,8 +73,7 @@ def _choices(form: LessonForm, rollout: Rollout, lesson: Optional[Lesson] = None
     form.origin_wave.choices = [SelectChoice("", _("No wave"))] + [
         _wave_choice(w, rollout) for w in rollout.waves if w.state != "cancelled" or w == current_origin]
     form.target_wave.choices = [SelectChoice("", _("No wave yet"))] + [
-        _wave_choice(w, rollout) for w in rollout.waves
-        if (not w.materialised and w.state != "cancelled") or w == current_target]
+        _wave_choice(w, rollout) for w in rollout.waves if lessons.can_target(w) or w == current_target]
     metrics = [("", _("None"))] + compare.metric_choices(rollout, _language())
     if lesson is not None and lesson.metric and lesson.metric not in dict(metrics):
         metrics.append((lesson.metric, lesson.metric))
@@ -87,21 +86,8 @@ def _retro_url(rollout: Rollout, wave: Optional[Wave]) -> Optional[str]:
     return url_for("retro.show", key=rollout.key, number=wave.number)
 
 
-def _default_target(rollout: Rollout, origin: Optional[Wave]) -> Optional[Wave]:
-    """The first wave after the origin that has not started (without an origin: the first such wave)."""
-    if origin is not None:
-        return lessons.next_unstarted_wave(origin)
-    return next((w for w in rollout.waves if not w.materialised and w.state != "cancelled"), None)
-
-
 def _number(wave: Optional[Wave]) -> str:
     return str(wave.number) if wave is not None else ""
-
-
-def _edit_data(lesson: Lesson) -> dict:
-    return {"title": lesson.title, "action": lesson.action, "owner": lesson.owner.email if lesson.owner else "",
-            "origin_wave": _number(lesson.origin_wave), "target_wave": _number(lesson.target_wave),
-            "metric": lesson.metric or "", "tags": ", ".join(lesson.tags)}
 
 
 def _submitted(form: LessonForm) -> dict:
@@ -152,7 +138,7 @@ def new(key: str):
     if request.method == "GET":
         origin = context.wave if context else lessons.default_origin(rollout)
         form.origin_wave.data = _number(origin)
-        form.target_wave.data = _number(_default_target(rollout, origin))
+        form.target_wave.data = _number(lessons.default_target_wave(rollout, origin))
         if context:
             form.title.data = context.theme.title
     if form.validate_on_submit():
@@ -187,10 +173,9 @@ def _show(rollout: Rollout, lesson: Lesson, form: Optional[LessonForm] = None,
           status_form: Optional[LessonStatusForm] = None, code: int = 200):
     language = _language()
     if form is None:
-        form = LessonForm(formdata=None, data=_edit_data(lesson))
+        form = LessonForm(formdata=None, data=lessons.field_values(lesson))
         _choices(form, rollout, lesson)
-    target = lesson.target_wave
-    verifiable = target is not None and target.state in lessons.VERIFIABLE_WAVE_STATES
+    verifiable = lessons.verifiable_in(lesson.target_wave)
     comparison = lessons.verification(lesson, language) if verifiable and lesson.status not in lessons.VERIFIED \
         else None
     origin = lessons.provenance(lesson)
@@ -214,12 +199,7 @@ def show(key: str, lesson_id: int):
     form = LessonForm()
     _choices(form, rollout, lesson)
     if form.validate_on_submit():
-        before = _edit_data(lesson)
-        submitted = _submitted(form)
-        # only what changed: a value that was fine when it was set (a cancelled origin wave, an owner
-        # since deactivated) must not stop an edit of something else
-        data = {name: value for name, value in submitted.items()
-                if name in ("title", "action", "tags") or value != before[name]}
+        data = lessons.changed_fields(lesson, _submitted(form))
         old_owner = lesson.owner_id
 
         def saved(changed: Lesson) -> str:
@@ -256,20 +236,27 @@ def status(key: str, lesson_id: int):
     return _show(rollout, lesson, status_form=form, code=422)
 
 
+def verified(lesson: Lesson) -> bool:
+    """Both verification panels (here and in the retrospective) post a VerifyForm to
+    lessons.verify; what it refuses is flashed. True when the lesson was verified."""
+    form = VerifyForm()
+    try:
+        lessons.verify(lesson, form.outcome.data if form.validate_on_submit() else None, current_user, _language())
+    except GuardFailed as error:
+        flash(error.message, "error")
+    except ValidationFailed as error:
+        flash(" ".join(item["message"] for item in error.details) or error.message, "error")
+    else:
+        return True
+    return False
+
+
 @bp.route("/rollouts/<key>/lessons/<int:lesson_id>/verify", methods=["POST"])
 @login_required
 def verify(key: str, lesson_id: int):
     rollout, lesson = _rollout_lesson(key, lesson_id)
-    outcome = request.form.get("outcome", "")
-    if ActionForm().validate_on_submit() and outcome in ("effective", "ineffective"):
-        try:
-            lessons.update_lesson(lesson, {"status": f"verified_{outcome}"}, current_user, _language())
-        except GuardFailed as error:
-            flash(error.message, "error")
-        else:
-            flash(_("The lesson is now: %(status)s.", status=lessons.status_label(lesson.status).lower()), "success")
-    else:
-        flash(_("Choose whether the lesson was effective."), "error")
+    if verified(lesson):
+        flash(_("The lesson is now: %(status)s.", status=lessons.status_label(lesson.status).lower()), "success")
     return redirect(url_for("lessons.show", key=rollout.key, lesson_id=lesson.id) + "#verification-title")
 
 

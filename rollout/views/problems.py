@@ -11,8 +11,8 @@ from ..extensions import db
 from ..forms import TriageForm
 from ..models import PROBLEM_STATUSES, Person, ProblemReport, Rollout, Wave
 from ..services import feedback, questionnaires, rollouts
-from ..services.accounts import can_lead, require_lead
-from ..services.errors import NotFound, ValidationFailed
+from ..services.accounts import can_lead
+from ..services.errors import ValidationFailed
 from ..services.validation import MAX_ID, whole_number
 from .helpers import Pagination, apply_errors, page_arg
 
@@ -31,11 +31,11 @@ class ListPagination(Pagination):
 
 
 def severity_labels() -> dict[str, str]:
-    return {"blocker": _("Blocker"), "major": _("Major"), "minor": _("Minor")}
+    return {severity: str(label) for severity, label in feedback.SEVERITY_LABELS.items()}
 
 
 def status_labels() -> dict[str, str]:
-    return {"new": _("New"), "acknowledged": _("Acknowledged"), "resolved": _("Resolved")}
+    return {status: str(label) for status, label in feedback.STATUS_LABELS.items()}
 
 
 def _filters(rollout: Rollout) -> tuple[Wave | None, str]:
@@ -110,11 +110,7 @@ def index(key: str):
 @login_required
 def triage(key: str, report_id: int):
     rollout = rollouts.get_rollout(key, current_user)
-    require_lead(current_user, rollout)
-    report = db.session.get(ProblemReport, report_id)
-    wave = db.session.get(Wave, report.wave_id) if report is not None else None
-    if wave is None or wave.rollout_id != rollout.id:
-        raise NotFound(_("No such problem report."))
+    report, _wave = feedback.get_problem(report_id, current_user, rollout=rollout, to_change=True)
     form = TriageForm(prefix=f"report-{report.id}")
     _label(form, report)
     if form.validate_on_submit():

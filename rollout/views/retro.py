@@ -22,7 +22,6 @@ from ..forms.retro import (
     CardForm,
     GroupForm,
     ThemeForm,
-    VerifyForm,
 )
 from ..languages import LANGUAGES
 from ..models import CARD_KINDS, Rollout, Wave
@@ -31,6 +30,7 @@ from ..services.accounts import can_lead
 from ..services.errors import GuardFailed, NotFound, ValidationFailed
 from . import lang
 from .helpers import Pagination, apply_errors, ask_to_confirm, confirmed, page_arg, session_or_token_user, submit
+from .lessons import verified
 from .problems import severity_labels
 
 bp = Blueprint("retro", __name__, url_prefix="/rollouts/<key>/waves/<int:number>")
@@ -114,7 +114,7 @@ def _render(rollout: Rollout, wave: Wave, *, card_form: CardForm | None = None, 
     language = _language()
     page = page_arg()
     code = request.args.get("code", "").strip()
-    seed = retro.seed(wave, current_user, language, page=page, per_page=TEXTS_PER_PAGE, code=code)
+    evidence = retro.wave_evidence(wave, current_user, language, page=page, per_page=TEXTS_PER_PAGE, code=code)
     board = retro.board(wave, current_user)
     lead = can_lead(current_user, rollout)
     card_forms = {}
@@ -137,19 +137,19 @@ def _render(rollout: Rollout, wave: Wave, *, card_form: CardForm | None = None, 
                                 failed_theme and failed_theme[1])
               if form is not None and (form.errors or getattr(form, "form_errors", None))]
     text_questions = [(q_code, q.prompt.get(language) or q.prompt.get("sv") or q_code)
-                      for q_code, q in seed.results.questions.items() if q.kind == "text"]
-    categories = {c["code"]: c["label"] for c in seed.problem_categories}
+                      for q_code, q in evidence.results.questions.items() if q.kind == "text"]
+    categories = {c["code"]: c["label"] for c in evidence.problem_categories}
     return render_template(
-        "retro/show.html", rollout=rollout, wave=wave, seed=seed, board=board, can_lead=lead,
+        "retro/show.html", rollout=rollout, wave=wave, evidence=evidence, board=board, can_lead=lead,
         card_form=card_form or CardForm(formdata=None), card_forms=card_forms, theme_forms=theme_forms,
         group_form=group_form, budget_form=budget_form, chosen={str(v) for v in (group_form.cards.data or [])},
         failed=failed, has_errors=bool(failed), text_questions=text_questions, code=code,
-        pager=TextsPagination(wave, code, page, TEXTS_PER_PAGE, seed.texts_total),
+        pager=TextsPagination(wave, code, page, TEXTS_PER_PAGE, evidence.texts_total),
         categories=categories, severities=severity_labels(), kinds=CARD_KINDS, kind_label=retro.kind_label,
         format_estimate=retro.format_estimate, format_change=retro.format_change,
         outcome_label=retro.outcome_label, proposal_label=retro.proposal_label,
         status_label=lessons.status_label, evidence_args=_evidence_args(),
-        can_verify=wave.state in lessons.VERIFIABLE_WAVE_STATES,
+        can_verify=lessons.verifiable_in(wave),
     ), 422 if failed else 200
 
 
@@ -331,18 +331,7 @@ def verify_lesson(key: str, number: int, lesson_id: int):
     lesson = lessons.get_lesson(lesson_id, current_user)
     if lesson.rollout_id != rollout.id or lesson.target_wave_id != wave.id:
         raise NotFound(_("No such lesson."))
-    form = VerifyForm()
-    status = form.status.data if form.validate_on_submit() else None
-    if status not in lessons.VERIFIED:
-        flash(_("Choose effective or not effective."), "error")
-        return _back(wave, f"lesson-{lesson.id}")
-    try:
-        lessons.update_lesson(lesson, {"status": status}, current_user, _language())
-    except GuardFailed as error:
-        flash(error.message, "error")
-    except ValidationFailed as error:
-        flash(" ".join(item["message"] for item in error.details) or error.message, "error")
-    else:
+    if verified(lesson):
         flash(_("The lesson “%(title)s” is now: %(status)s.", title=lesson.title,
                 status=lessons.status_label(lesson.status).lower()), "success")
     return _back(wave, f"lesson-{lesson.id}")

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..forms import ActionForm, RoleForm, RolloutEditForm, RolloutForm
+from ..languages import LANGUAGES
 from ..services import audit, chart_data, questionnaires, retention, rollouts, settings
 from ..services.accounts import can_lead, require_lead, require_rollout_creator
 from ..services.errors import ValidationFailed
@@ -85,7 +86,7 @@ def edit(key: str):
     if request.method == "GET":
         form.tags.data = ", ".join(rollout.tags)
         form.categories_text.data = "\n".join(
-            f"{c['code']} | {c.get('sv', '')} | {c.get('en', '')}" for c in questionnaires.categories(rollout))
+            " | ".join([c["code"], *(str(c.get(code, "")) for code in LANGUAGES)]) for c in questionnaires.categories(rollout))
     if form.validate_on_submit():
         data = {"name": form.name.data, "description": form.description.data, "anonymous": form.anonymous.data,
                 "reminder_days": form.reminder_days.data, "anonymity_k": form.anonymity_k.data,
@@ -98,7 +99,7 @@ def edit(key: str):
             data["vote_budget"] = form.vote_budget.data
         if (form.categories_text.data or "").strip():
             data["problem_categories"] = [
-                dict(zip(("code", "sv", "en"), (part.strip() for part in line.split("|")), strict=False))
+                dict(zip(("code", *LANGUAGES), (part.strip() for part in line.split("|")), strict=False))
                 for line in form.categories_text.data.splitlines() if line.strip()]
         try:
             rollouts.update_rollout(rollout, data, current_user)

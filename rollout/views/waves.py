@@ -47,7 +47,7 @@ def _form_data(form: WaveForm, wave=None) -> tuple[dict, list[str]]:
         "feedback_days": form.feedback_days.data,
         "auto_advance": form.auto_advance.data,
     }
-    if wave is not None and wave.materialised:
+    if wave is not None and wave.has_started:
         del data["selection"]  # fixed at the start; the form does not show it
     return data, problems
 
@@ -129,15 +129,15 @@ def _wave_page(rollout, wave, decision_form: DecisionForm | None = None, status:
     page, per_page = page_arg(), current_app.config["PER_PAGE"]
     lead = can_lead(current_user, rollout)
     if not lead:  # reviewers read the wave's figures, not the directory: counts only
-        people_page, total = [], wave.members_count if wave.materialised else len(cohorts.preview(wave))
-    elif wave.materialised:
+        people_page, total = [], wave.members_count if wave.has_started else len(cohorts.preview(wave))
+    elif wave.has_started:
         people_page, total = cohorts.members_for(wave, current_user, page, per_page)
     else:
         everyone = cohorts.preview_for(wave, current_user)
         total = len(everyone)
         people_page = cohorts.page_of(everyone, page, per_page)
     moves = [(to, waves.blockers(wave, to)) for to in waves.targets(wave)] if lead else []
-    person_ids = [p.person_id for p in people_page] if wave.materialised else []
+    person_ids = [p.person_id for p in people_page] if wave.has_started else []
     return render_template("waves/show.html", rollout=rollout, wave=wave, people=people_page, total=total,
                            pager=Pagination(page, per_page, total), can_lead=lead, moves=moves,
                            previous=waves.previous_wave(wave), form=TransitionForm(),

@@ -6,16 +6,23 @@ from __future__ import annotations
 from typing import Optional
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
 from ...extensions import db
-from ...models import PROBLEM_STATUSES, SEVERITIES, ProblemReport, Rollout, User, Wave
+from ...models import PROBLEM_STATUSES, SEVERITIES, ProblemReport, ProblemStatus, Rollout, Severity, User, Wave
 from ...models.types import utcnow
+from ...models.vocabularies import labelled
 from .. import audit, notify, questionnaires
-from ..accounts import require_lead, require_view
-from ..errors import Problems
-from ..validation import text_problem
+from ..accounts import can_view, require_lead, require_view
+from ..errors import FieldErrors, NotFound
+from ..paging import page_of
+from ..validation import MAX_ID, text_problem
 from .responses import MAX_TEXT, FeedbackClosed, start_of_day, visit
+
+SEVERITY_LABELS = labelled(Severity, {"blocker": _l("Blocker"), "major": _l("Major"), "minor": _l("Minor")})
+STATUS_LABELS = labelled(ProblemStatus, {"new": _l("New"), "acknowledged": _l("Acknowledged"),
+                                         "resolved": _l("Resolved")})
 
 
 def report_problem(token: str, data: dict) -> ProblemReport:
@@ -23,7 +30,7 @@ def report_problem(token: str, data: dict) -> ProblemReport:
     if not v.can_report:
         raise FeedbackClosed(_("Problems are reported with this link until the team has decided on the wave, "
                                "and it has. Contact your usual IT support instead."))
-    problems = Problems()
+    problems = FieldErrors()
     if not isinstance(data, dict):
         data = {}
     category = data.get("category")
@@ -64,6 +71,21 @@ def report_problem(token: str, data: dict) -> ProblemReport:
     return report
 
 
+def get_problem(report_id: int, actor: Optional[User], *, rollout: Optional[Rollout] = None,
+                to_change: bool = False) -> tuple[ProblemReport, Wave]:
+    """A problem report and its wave, for someone on its rollout's team (in `rollout` when given);
+    NotFound otherwise, as for one that does not exist. `to_change`: only a lead of the rollout may
+    (NotAllowed for a reviewer)."""
+    report = db.session.get(ProblemReport, report_id) if 0 < report_id <= MAX_ID else None
+    wave = db.session.get(Wave, report.wave_id) if report is not None else None
+    if report is None or wave is None or (rollout is not None and wave.rollout_id != rollout.id) \
+            or not can_view(actor, wave.rollout):
+        raise NotFound(_("No such problem report."))
+    if to_change:
+        require_lead(actor, wave.rollout)
+    return report, wave
+
+
 def list_problems(rollout: Rollout, actor: Optional[User], *, wave: Optional[Wave] = None, status: str = "",
                   page: int = 1, per_page: int = 50) -> tuple[list[tuple[ProblemReport, Wave]], int]:
     require_view(actor, rollout)
@@ -72,18 +94,17 @@ def list_problems(rollout: Rollout, actor: Optional[User], *, wave: Optional[Wav
         query = query.where(ProblemReport.wave_id == wave.id)
     if status:
         query = query.where(ProblemReport.status == status)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     severity_order = case({"blocker": 0, "major": 1, "minor": 2}, value=ProblemReport.severity, else_=3)
-    rows = db.session.execute(query.order_by(
-        (ProblemReport.status == "resolved"), severity_order, ProblemReport.created_at.desc())
-        .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+    rows, total = page_of(query.order_by(
+        (ProblemReport.status == "resolved"), severity_order, ProblemReport.created_at.desc()), page, per_page,
+        rows=True)
     return [(r, w) for r, w in rows], total
 
 
 def triage(report: ProblemReport, status: str, note: str, actor: Optional[User]) -> ProblemReport:
     wave = db.session.get_one(Wave, report.wave_id)
     require_lead(actor, wave.rollout)
-    problems = Problems()
+    problems = FieldErrors()
     if status not in PROBLEM_STATUSES:
         problems.add("status", _("Choose new, acknowledged or resolved."))
     if note is not None and not isinstance(note, str):

@@ -13,9 +13,10 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
+from ...languages import DEFAULT_LANGUAGE, LANGUAGES
 from ...models import Answer, FeedbackLink, Person, Question, Questionnaire, Response, Rollout, Wave
 from ...models.types import utcnow
-from ..errors import DomainError, Problems
+from ..errors import DomainError, FieldErrors
 from ..validation import text_problem, whole_number
 from .keys import respondent_key, token_hash
 
@@ -117,9 +118,9 @@ def current_answers(v: Visit) -> dict:
     return answers
 
 
-def validate_answers(questions: list[Question], answers: object) -> tuple[list[dict], Problems]:
+def validate_answers(questions: list[Question], answers: object) -> tuple[list[dict], FieldErrors]:
     """Every answer checked against its question: rows for the answers table, or the problems."""
-    problems = Problems()
+    problems = FieldErrors()
     rows: list[dict] = []
     if not isinstance(answers, dict):
         problems.add("answers", _("Answers are an object of question codes and values."))
@@ -204,7 +205,7 @@ def submit(token: str, answers: object, language: str = "sv") -> Response:
     anonymous = v.rollout.anonymous
     # an anonymous response keeps nothing that could single its person out: no language, no time
     # finer than the day (the row id is never shown), no count of edits
-    language = "" if anonymous else language if language in ("sv", "en") else "sv"
+    language = "" if anonymous else language if language in LANGUAGES else DEFAULT_LANGUAGE
     for _attempt in range(2):
         # the row lock makes two edits of the same response take turns (PostgreSQL; SQLite has one writer)
         response = db.session.scalar(select(Response).where(Response.wave_id == v.wave.id,

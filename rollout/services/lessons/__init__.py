@@ -29,15 +29,17 @@ from .across_rollouts import (
     suggestions,
     viewable_rollouts,
 )
-from .fields import MAX_TAG, MAX_TAGS, clean_tags, set_rollout_tags
-from .lifecycle import create_lesson, delete_lesson, target_waiting, update_lesson, verification
+from .fields import MAX_TAG, MAX_TAGS, changed_fields, clean_tags, field_values, set_rollout_tags
+from .lifecycle import create_lesson, delete_lesson, target_waiting, update_lesson, verification, verify
 from .reading import (
     Provenance,
     ThemeContext,
     applied_before,
     as_dict,
+    can_target,
     chart_counts,
     default_origin,
+    default_target_wave,
     for_rollout,
     get_lesson,
     next_unstarted_wave,
@@ -47,6 +49,7 @@ from .reading import (
     provenance,
     require_team,
     theme_context,
+    verifiable_in,
 )
 from .statuses import (
     BLOCKING,
@@ -55,17 +58,18 @@ from .statuses import (
     TRANSITIONS,
     VERIFIABLE_WAVE_STATES,
     VERIFIED,
+    VERIFY_OUTCOMES,
     status_label,
 )
 
 __all__ = [
     "LIBRARY_FIELDS", "SUGGESTION_ORDER", "carry", "library", "library_dicts", "library_lesson", "library_tags",
     "suggestions", "viewable_rollouts",
-    "MAX_TAG", "MAX_TAGS", "clean_tags", "set_rollout_tags",
-    "create_lesson", "delete_lesson", "target_waiting", "update_lesson", "verification",
-    "Provenance", "ThemeContext", "applied_before", "as_dict", "chart_counts", "default_origin", "for_rollout",
-    "get_lesson", "next_unstarted_wave", "next_wave", "not_ready_for_next", "pending_for", "provenance",
-    "require_team", "theme_context",
+    "MAX_TAG", "MAX_TAGS", "changed_fields", "clean_tags", "field_values", "set_rollout_tags",
+    "create_lesson", "delete_lesson", "target_waiting", "update_lesson", "verification", "verify",
+    "Provenance", "ThemeContext", "applied_before", "as_dict", "can_target", "chart_counts", "default_origin",
+    "default_target_wave", "for_rollout", "get_lesson", "next_unstarted_wave", "next_wave", "not_ready_for_next",
+    "pending_for", "provenance", "require_team", "theme_context", "verifiable_in",
     "BLOCKING", "DONE_FOR_THE_WAVE", "NEEDS_REASON", "TRANSITIONS", "VERIFIABLE_WAVE_STATES", "VERIFIED",
-    "status_label",
+    "VERIFY_OUTCOMES", "status_label",
 ]

@@ -15,9 +15,10 @@ from ...models import Lesson, LessonTag, Rollout, RolloutRole, RolloutTag, User
 from ...models.search import FTS_TABLE, postgres_tsquery, query_words, sqlite_match
 from ..accounts import require_view
 from ..errors import GuardFailed, NotFound
+from ..paging import page_of
 from ..validation import without_controls
 from .lifecycle import create_lesson
-from .reading import as_dict, require_team, with_parts
+from .reading import as_dict, default_target_wave, require_team, with_parts
 
 
 def viewable_rollouts(actor: Optional[User], rollout_ids: Iterable[Optional[int]]) -> set[int]:
@@ -60,11 +61,8 @@ def library(actor: Optional[User], *, q: str = "", tag: str = "", status: str = 
         query = query.where(Lesson.id.in_(select(LessonTag.lesson_id).where(LessonTag.tag == tag.strip().casefold())))
     if status:
         query = query.where(Lesson.status == status)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     order = [rank] if rank is not None else []
-    items = db.session.scalars(with_parts(query).order_by(*order, Lesson.created_at.desc(), Lesson.id.desc())
-                               .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
-    return list(items), total
+    return page_of(with_parts(query).order_by(*order, Lesson.created_at.desc(), Lesson.id.desc()), page, per_page)
 
 
 def library_tags(limit: int = 40) -> list[tuple[str, int]]:
@@ -130,7 +128,7 @@ def carry(rollout: Rollout, source: Lesson, actor: Optional[User]) -> Lesson:
     require_team(actor, rollout)
     if source.rollout_id == rollout.id:
         raise GuardFailed("same_rollout", _("This lesson is already in this rollout."))
-    target = next((w for w in rollout.waves if not w.materialised and w.state != "cancelled"), None)
+    target = default_target_wave(rollout)
     data = {"title": source.title, "action": source.action, "tags": source.tags,
             "target_wave": target.number if target else None}
     return create_lesson(rollout, data, actor, source=source)

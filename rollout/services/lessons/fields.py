@@ -13,13 +13,13 @@ from ...extensions import db
 from ...models import Lesson, LessonTag, Rollout, RolloutRole, RolloutTag, User, Wave
 from ...models.search import search_words
 from .. import compare
-from ..errors import Problems
+from ..errors import FieldErrors
 from ..validation import MAX_ID, text_problem, whole_number, without_controls
 
 MAX_TAGS, MAX_TAG = 20, 50
 
 
-def clean_tags(value: object, problems: Problems, field: str = "tags") -> list[str]:
+def clean_tags(value: object, problems: FieldErrors, field: str = "tags") -> list[str]:
     """Tags from a list or a comma-separated text: lower-cased, trimmed, unique, in order."""
     if value in (None, ""):
         return []
@@ -48,7 +48,7 @@ def set_rollout_tags(rollout: Rollout, tags: list[str]) -> None:
     rollout.tag_rows = [RolloutTag(tag=tag) for tag in tags]
 
 
-def _team_user(rollout: Rollout, email: object, problems: Problems) -> Optional[User]:
+def _team_user(rollout: Rollout, email: object, problems: FieldErrors) -> Optional[User]:
     if email in (None, ""):
         return None
     if not isinstance(email, str) or without_controls(email) != email:
@@ -66,7 +66,7 @@ def _team_user(rollout: Rollout, email: object, problems: Problems) -> Optional[
     return user
 
 
-def _wave_by_number(rollout: Rollout, value: object, field: str, problems: Problems) -> Optional[Wave]:
+def _wave_by_number(rollout: Rollout, value: object, field: str, problems: FieldErrors) -> Optional[Wave]:
     if value in (None, ""):
         return None
     number = whole_number(value.strip() if isinstance(value, str) else value, 0, MAX_ID)
@@ -82,7 +82,7 @@ def _wave_by_number(rollout: Rollout, value: object, field: str, problems: Probl
     return wave
 
 
-def long_text(value: object, field: str, max_length: int, not_text: str, problems: Problems) -> str:
+def long_text(value: object, field: str, max_length: int, not_text: str, problems: FieldErrors) -> str:
     """Optional free text (tabs allowed), trimmed; `not_text` when it is something else than text."""
     if value is not None and not isinstance(value, str):
         problems.add(field, not_text)
@@ -93,7 +93,31 @@ def long_text(value: object, field: str, max_length: int, not_text: str, problem
     return value
 
 
-def clean_fields(rollout: Rollout, data: dict, problems: Problems, lesson: Optional[Lesson]) -> dict:
+# the fields a lesson's editor sends in full, and those it sends as they stand (waves, owner, metric)
+EDITED_IN_FULL = ("title", "action", "tags")
+
+
+def field_values(lesson: Lesson) -> dict:
+    """The lesson's fields as an editor shows and sends them: waves by number, the owner by
+    e-mail address, the tags separated by commas, "" for none."""
+    def number(wave: Optional[Wave]) -> str:
+        return str(wave.number) if wave is not None else ""
+
+    return {"title": lesson.title, "action": lesson.action, "owner": lesson.owner.email if lesson.owner else "",
+            "origin_wave": number(lesson.origin_wave), "target_wave": number(lesson.target_wave),
+            "metric": lesson.metric or "", "tags": ", ".join(lesson.tags)}
+
+
+def changed_fields(lesson: Lesson, submitted: dict) -> dict:
+    """Of a whole editor's fields, those to check and save: title, action and tags always, the others
+    only when they changed -- a value that was fine when it was set (a wave since cancelled or started,
+    an owner since deactivated) must not stop an edit of something else."""
+    before = field_values(lesson)
+    return {name: value for name, value in submitted.items()
+            if name in EDITED_IN_FULL or str(value) != before.get(name)}
+
+
+def clean_fields(rollout: Rollout, data: dict, problems: FieldErrors, lesson: Optional[Lesson]) -> dict:
     """The fields of `data` checked, waves and owner as models: every field of a new lesson, only
     those given of a change. What is wrong goes into `problems`."""
     if not isinstance(data, dict):
@@ -120,7 +144,7 @@ def clean_fields(rollout: Rollout, data: dict, problems: Problems, lesson: Optio
     if origin is not None and target is not None and target.number <= origin.number:
         problems.add("target_wave", _("The target wave comes after the wave the lesson was learnt in."))
     if "target_wave" in data and target is not None and (lesson is None or target != lesson.target_wave) \
-            and target.materialised:
+            and target.has_started:
         problems.add("target_wave", _("Wave %(n)s has already started; target a wave that has not.", n=target.number))
     if "metric" in data:
         metric = data["metric"]

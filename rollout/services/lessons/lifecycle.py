@@ -13,11 +13,11 @@ from ...extensions import db, execute_dml
 from ...models import LESSON_STATUSES, Lesson, RetroTheme, Rollout, User, Wave
 from ...models.types import utcnow
 from .. import audit, compare, notify
-from ..errors import GuardFailed, NotFound, Problems, ValidationFailed
+from ..errors import FieldErrors, GuardFailed, NotFound, ValidationFailed
 from ..results import wave_results
 from .fields import apply_fields, audit_view, clean_fields, long_text
-from .reading import default_origin, next_unstarted_wave, require_team
-from .statuses import BLOCKING, NEEDS_REASON, TRANSITIONS, VERIFIABLE_WAVE_STATES, VERIFIED, status_label
+from .reading import default_origin, default_target_wave, require_team, verifiable_in
+from .statuses import BLOCKING, NEEDS_REASON, TRANSITIONS, VERIFIED, VERIFY_OUTCOMES, status_label
 
 
 def target_waiting(wave: Wave) -> int:
@@ -38,7 +38,7 @@ def _hold_target(target: Optional[Wave]) -> None:
     if target is None:
         return
     db.session.refresh(target, with_for_update=True)
-    if target.materialised:
+    if target.has_started:
         db.session.rollback()
         raise GuardFailed("target_started", _(
             "Wave %(n)s has started, so the lesson cannot be open or planned for it again; "
@@ -50,7 +50,7 @@ def create_lesson(rollout: Rollout, data: dict, actor: Optional[User], *, theme:
     """A new lesson, `open`. From a theme its origin is the theme's wave; the target defaults to
     the wave after the origin."""
     require_team(actor, rollout)
-    problems = Problems()
+    problems = FieldErrors()
     data = dict(data) if isinstance(data, dict) else data
     if isinstance(data, dict) and theme is not None:
         theme_wave = next((w for w in rollout.waves if w.id == theme.wave_id), None)
@@ -65,7 +65,7 @@ def create_lesson(rollout: Rollout, data: dict, actor: Optional[User], *, theme:
             data["origin_wave"] = heard.number
     clean = clean_fields(rollout, data, problems, None)
     if "target_wave" not in clean and clean.get("origin_wave") is not None:
-        clean["target_wave"] = next_unstarted_wave(clean["origin_wave"])
+        clean["target_wave"] = default_target_wave(rollout, clean["origin_wave"])
     problems.raise_if_any(_("The lesson could not be saved."))
     _hold_target(clean.get("target_wave"))
     lesson = Lesson(rollout_id=rollout.id, status="open", created_by_id=actor.id if actor else None,
@@ -89,7 +89,7 @@ def update_lesson(lesson: Lesson, data: dict, actor: Optional[User], language: s
     if not isinstance(data, dict):
         raise ValidationFailed(_("The lesson could not be saved."),
                                [{"field": "", "message": _("Send an object of lesson fields.")}])
-    problems = Problems()
+    problems = FieldErrors()
     fields = {k: v for k, v in data.items() if k not in ("status", "reason")}
     clean = clean_fields(rollout, fields, problems, lesson)
     status = data.get("status")
@@ -122,13 +122,13 @@ def _move(lesson: Lesson, status: str, reason: str, language: str, target: Optio
         raise GuardFailed("lesson_status", _("A lesson cannot go from %(from)s to %(to)s.",
                                              **{"from": status_label(lesson.status).lower(),
                                                 "to": status_label(status).lower()}))
-    if status in BLOCKING and target is not None and target.materialised:
+    if status in BLOCKING and target is not None and target.has_started:
         raise GuardFailed("target_started", _(
             "Wave %(n)s has started, so the lesson cannot be open or planned for it again; "
             "target a later wave first.", n=target.number))
     now = utcnow()
     if status in VERIFIED:
-        if target is None or target.state not in VERIFIABLE_WAVE_STATES:
+        if not verifiable_in(target):
             raise GuardFailed("target_not_reviewed", _(
                 "A lesson is verified in its target wave's review, once that wave's feedback is closed."))
         comparison = verification(lesson, language)
@@ -145,6 +145,16 @@ def _move(lesson: Lesson, status: str, reason: str, language: str, target: Optio
         lesson.applied_at = None
     lesson.status = status
     lesson.status_reason = reason if status in NEEDS_REASON else ""
+
+
+def verify(lesson: Lesson, outcome: Optional[str], actor: Optional[User], language: str = "sv") -> Lesson:
+    """The team's conclusion on an applied lesson once its target wave is in review: `outcome`
+    "effective" or "ineffective" (the lesson becomes verified_<outcome>, the comparison kept with it).
+    The one way both verification panels (the lesson's page, the retrospective) go."""
+    if outcome not in VERIFY_OUTCOMES:
+        raise ValidationFailed(_("The lesson could not be saved."),
+                               [{"field": "outcome", "message": _("Choose whether the lesson was effective.")}])
+    return update_lesson(lesson, {"status": f"verified_{outcome}"}, actor, language)
 
 
 def verification(lesson: Lesson, language: str = "sv") -> Optional[compare.Comparison]:

@@ -17,7 +17,8 @@ from ...extensions import db
 from ...models import Lesson, RetroCard, RetroTheme, Rollout, User, Wave
 from ..accounts import require_view
 from ..errors import NotFound
-from .statuses import BLOCKING, DONE_FOR_THE_WAVE, VERIFIED
+from ..paging import page_of
+from .statuses import BLOCKING, DONE_FOR_THE_WAVE, VERIFIABLE_WAVE_STATES, VERIFIED
 
 
 def require_team(actor: Optional[User], rollout: Rollout) -> None:
@@ -51,10 +52,7 @@ def for_rollout(rollout: Rollout, actor: Optional[User], *, status: str = "", ta
         query = query.where(Lesson.target_wave_id == target.id)
     if origin is not None:
         query = query.where(Lesson.origin_wave_id == origin.id)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = db.session.scalars(with_parts(query).order_by(Lesson.id).limit(per_page)
-                               .offset((max(page, 1) - 1) * per_page)).all()
-    return list(items), total
+    return page_of(with_parts(query).order_by(Lesson.id), page, per_page)
 
 
 @dataclass
@@ -107,11 +105,28 @@ def next_wave(wave: Wave) -> Optional[Wave]:
     return later[0] if later else None
 
 
+def can_target(wave: Wave) -> bool:
+    """A lesson can be newly targeted at a wave that can still change: not started, not cancelled."""
+    return not wave.has_started and wave.state != "cancelled"
+
+
 def next_unstarted_wave(wave: Wave) -> Optional[Wave]:
     """The default target of a lesson learnt in `wave`: the first later wave that can still change."""
-    later = [w for w in wave.rollout.waves if w.number > wave.number and w.state != "cancelled"
-             and not w.materialised]
+    later = [w for w in wave.rollout.waves if w.number > wave.number and can_target(w)]
     return later[0] if later else None
+
+
+def default_target_wave(rollout: Rollout, origin: Optional[Wave] = None) -> Optional[Wave]:
+    """The target a new lesson gets: the first wave after its origin that can still change;
+    without an origin (a lesson carried in, or written before any wave was heard), the first such wave."""
+    if origin is not None:
+        return next_unstarted_wave(origin)
+    return next((w for w in rollout.waves if can_target(w)), None)
+
+
+def verifiable_in(wave: Optional[Wave]) -> bool:
+    """Whether a lesson targeted at `wave` can be verified now: its results are in (review or done)."""
+    return wave is not None and wave.state in VERIFIABLE_WAVE_STATES
 
 
 def default_origin(rollout: Rollout) -> Optional[Wave]:

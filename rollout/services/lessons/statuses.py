@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from flask_babel import pgettext
 
+from ...models import LessonStatus
+from ...models.vocabularies import labelled
+
 # where a lesson may go from each status
 TRANSITIONS = {
     "open": ("planned", "applied", "deferred", "dropped"),
@@ -20,6 +23,8 @@ TRANSITIONS = {
 }
 NEEDS_REASON = ("deferred", "dropped")
 VERIFIED = ("verified_effective", "verified_ineffective")
+# what the team concludes when it verifies a lesson: verified_<outcome>
+VERIFY_OUTCOMES = ("effective", "ineffective")
 DONE_FOR_THE_WAVE = ("applied", "verified_effective", "verified_ineffective")
 # a wave cannot start while a lesson targeted at it is in one of these
 BLOCKING = ("open", "planned")
@@ -29,10 +34,10 @@ VERIFIABLE_WAVE_STATES = ("review", "done")
 
 def status_label(status: str) -> str:
     # a context of their own: "Applied" of a lesson is singular, unlike the chart's legend
-    return {
+    return labelled(LessonStatus, {
         "open": pgettext("lesson status", "Open"), "planned": pgettext("lesson status", "Planned"),
         "applied": pgettext("lesson status", "Applied"),
         "verified_effective": pgettext("lesson status", "Verified: effective"),
         "verified_ineffective": pgettext("lesson status", "Verified: not effective"),
         "deferred": pgettext("lesson status", "Deferred"), "dropped": pgettext("lesson status", "Dropped"),
-    }.get(status, status)
+    }).get(status, status)

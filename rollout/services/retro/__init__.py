@@ -8,16 +8,16 @@ review team (leads and reviewers) takes part. Each member has the rollout's
 vote budget of dots per wave; the database keeps the budget (one numbered slot
 per dot, unique per wave and voter).
 
-Its parts: `evidence` (what `seed` builds, and how its numbers read),
+Its parts: `evidence` (what `wave_evidence` builds, and how its numbers read),
 `team_board` (cards, themes, grouping and the board) and `dot_votes` (votes
-and the budget). Callers use the names from here (`retro.seed(...)`).
+and the budget). Callers use the names from here (`retro.wave_evidence(...)`).
 """
 from __future__ import annotations
 
-from .dot_votes import MAX_BUDGET, set_budget, unvote, vote
+from .dot_votes import MAX_BUDGET, VOTE_BUDGET, set_budget, unvote, vote
 from .evidence import (
     KIND_OF_ANSWER,
-    Seed,
+    Evidence,
     TextAnswer,
     answer_ref,
     carried_into,
@@ -26,12 +26,13 @@ from .evidence import (
     format_number,
     outcome_label,
     proposal_label,
-    seed,
+    wave_evidence,
 )
 from .team_board import (
     CARD_KINDS,
     KIND_LABELS,
     MAX_CARD,
+    MAX_THEME_CARDS,
     OPEN_STATES,
     Board,
     ThemeView,
@@ -56,10 +57,10 @@ from .team_board import (
 )
 
 __all__ = [
-    "MAX_BUDGET", "set_budget", "unvote", "vote",
-    "KIND_OF_ANSWER", "Seed", "TextAnswer", "answer_ref", "carried_into", "format_change", "format_estimate",
-    "format_number", "outcome_label", "proposal_label", "seed",
-    "CARD_KINDS", "KIND_LABELS", "MAX_CARD", "OPEN_STATES", "Board", "ThemeView", "add_card", "board", "card_dict",
+    "MAX_BUDGET", "VOTE_BUDGET", "set_budget", "unvote", "vote",
+    "KIND_OF_ANSWER", "Evidence", "TextAnswer", "answer_ref", "carried_into", "format_change", "format_estimate",
+    "format_number", "outcome_label", "proposal_label", "wave_evidence",
+    "CARD_KINDS", "KIND_LABELS", "MAX_CARD", "MAX_THEME_CARDS", "OPEN_STATES", "Board", "ThemeView", "add_card", "board", "card_dict",
     "card_from_answer", "cards", "create_theme", "delete_card", "delete_theme", "get_card", "get_theme", "group",
     "is_open", "kind_label", "my_votes", "rename_theme", "theme_dict", "update_card", "votes_left",
 ]

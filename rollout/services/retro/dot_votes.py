@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Optional
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -14,11 +15,13 @@ from ...extensions import db, execute_dml
 from ...models import RetroCard, RetroVote, User, Wave
 from .. import audit
 from ..accounts import require_lead
-from ..errors import GuardFailed, Problems
-from ..validation import whole_number
+from ..errors import FieldErrors, GuardFailed
+from ..validation import Limit
 from .team_board import taking_part
 
 MAX_BUDGET = 50
+# the dots each member of the team has in a retrospective (the rollout's vote budget)
+VOTE_BUDGET = Limit(1, MAX_BUDGET, _l("A whole number of votes from 1 to %(n)s.", n=MAX_BUDGET))
 
 
 def vote(card: RetroCard, actor: User) -> RetroCard:
@@ -64,10 +67,10 @@ def unvote(card: RetroCard, actor: User) -> RetroCard:
 def set_budget(wave: Wave, value: object, actor: Optional[User]) -> int:
     """The rollout's dots per person and retrospective (leads)."""
     require_lead(actor, wave.rollout)
-    budget = whole_number(value, 1, MAX_BUDGET)
+    budget = VOTE_BUDGET.take(value)
     if budget is None:
-        problems = Problems()
-        problems.add("vote_budget", _("A whole number of votes from 1 to %(n)s.", n=MAX_BUDGET))
+        problems = FieldErrors()
+        problems.add("vote_budget", str(VOTE_BUDGET.message))
         problems.raise_if_any(_("The vote budget could not be saved."))
     assert budget is not None
     wave.rollout.vote_budget = budget

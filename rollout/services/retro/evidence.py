@@ -1,4 +1,4 @@
-"""The evidence a wave's retrospective opens with (what `seed` builds): the
+"""The evidence a wave's retrospective opens with (what `wave_evidence` builds): the
 wave's free-text answers, named by opaque references, its top problems, what
 changed since the previous wave and the lessons that targeted it; and how its
 numbers and outcomes read on the page and in the Markdown export."""
@@ -10,13 +10,14 @@ from typing import Optional
 
 from flask_babel import format_decimal
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import case, select
 
 from ...extensions import db
 from ...models import Answer, Lesson, Person, ProblemReport, Question, Response, User, Wave
 from .. import compare, lessons, questionnaires
 from ..feedback import keyed_hash
 from ..lessons import require_team
+from ..paging import offset_of, page_of
 from ..results import WaveResults, wave_results
 from ..stats import Estimate
 
@@ -36,7 +37,7 @@ class TextAnswer:
 
 
 @dataclass
-class Seed:
+class Evidence:
     texts: list[TextAnswer]
     texts_total: int
     texts_hidden: bool  # an anonymous rollout with fewer respondents than k
@@ -54,8 +55,8 @@ def _previous(wave: Wave) -> Optional[Wave]:
     return earlier[-1] if earlier else None
 
 
-def seed(wave: Wave, actor: Optional[User], language: str = "sv", *, page: int = 1, per_page: int = 50,
-         code: str = "") -> Seed:
+def wave_evidence(wave: Wave, actor: Optional[User], language: str = "sv", *, page: int = 1, per_page: int = 50,
+                  code: str = "") -> Evidence:
     rollout = wave.rollout
     require_team(actor, rollout)
     results = wave_results(wave)
@@ -70,7 +71,7 @@ def seed(wave: Wave, actor: Optional[User], language: str = "sv", *, page: int =
         select(ProblemReport).where(ProblemReport.wave_id == wave.id)
         .order_by(case((ProblemReport.severity == "blocker", 0), (ProblemReport.severity == "major", 1), else_=2),
                   ProblemReport.created_at.desc()).limit(10)))
-    return Seed(texts, total, results.hidden, categories, serious, previous,
+    return Evidence(texts, total, results.hidden, categories, serious, previous,
                 compare.changes(rollout, before, results, language), carried_into(wave, results, language), results)
 
 
@@ -104,7 +105,7 @@ def _texts(wave: Wave, language: str, page: int, per_page: int, code: str) -> tu
     query = select(Answer.id, Answer.code, Answer.text, Person.name, Response.language) \
         .join(Response, Response.id == Answer.response_id) \
         .outerjoin(Person, Person.id == Response.person_id).where(*where)
-    offset = (max(page, 1) - 1) * per_page
+    offset = offset_of(page, per_page)
     if anonymous:
         # in the order of the opaque references (keyed hashes), per question: a position then says
         # nothing of who answered or when, and ties no answer to another of the same person
@@ -115,9 +116,7 @@ def _texts(wave: Wave, language: str, page: int, per_page: int, code: str) -> tu
         by_id = {row.id: row for row in db.session.execute(query.where(Answer.id.in_(shown)))} if shown else {}
         rows = [by_id[answer_id] for answer_id in shown]
     else:
-        total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = list(db.session.execute(query.order_by(Answer.code, Response.submitted_at, Answer.id)
-                                       .limit(per_page).offset(offset)))
+        rows, total = page_of(query.order_by(Answer.code, Response.submitted_at, Answer.id), page, per_page, rows=True)
     return [TextAnswer(answer_ref(row.id), row.code, prompts.get(row.code, row.code), row.text,
                        None if anonymous else row.name, KIND_OF_ANSWER.get(row.code, "idea"),
                        None if anonymous else row.language) for row in rows], total

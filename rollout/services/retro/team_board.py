@@ -13,18 +13,23 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
-from ...models import CARD_KINDS, Lesson, RetroCard, RetroTheme, RetroVote, User, Wave
+from ...models import CARD_KINDS, CardKind, Lesson, RetroCard, RetroTheme, RetroVote, User, Wave
+from ...models.vocabularies import labelled
 from .. import audit
-from ..errors import GuardFailed, NotFound, Problems
+from ..errors import FieldErrors, GuardFailed, NotFound
 from ..lessons import require_team
+from ..paging import page_of
 from ..results import answers_hidden
 from ..validation import an_id, text_problem
 from .evidence import KIND_OF_ANSWER, answer_by_ref
 
-KIND_LABELS = {"went_well": _l("Went well"), "better": _l("Could be better"), "celebrate": _l("Celebrate"),
-               "idea": _l("Idea")}
+KIND_LABELS = labelled(CardKind, {"went_well": _l("Went well"), "better": _l("Could be better"),
+                                  "celebrate": _l("Celebrate"), "idea": _l("Idea")})
 OPEN_STATES = ("feedback", "review", "done")
 MAX_CARD = 2000
+# a theme is made of the cards on one board: a few dozen, never thousands; the UI and the API
+# refuse a longer list of cards to put into a theme or move at once
+MAX_THEME_CARDS = 1000
 
 
 def kind_label(kind: str) -> str:
@@ -119,7 +124,7 @@ def get_theme(wave: Wave, theme_id: int, actor: Optional[User]) -> RetroTheme:
     return theme
 
 
-def _card_fields(wave: Wave, data: object, problems: Problems, card: Optional[RetroCard]) -> dict:
+def _card_fields(wave: Wave, data: object, problems: FieldErrors, card: Optional[RetroCard]) -> dict:
     if not isinstance(data, dict):
         problems.add("", _("Send an object with kind and text."))
         return {}
@@ -150,7 +155,7 @@ def _card_fields(wave: Wave, data: object, problems: Problems, card: Optional[Re
 
 def add_card(wave: Wave, data: dict, actor: Optional[User]) -> RetroCard:
     taking_part(wave, actor)
-    problems = Problems()
+    problems = FieldErrors()
     clean = _card_fields(wave, data, problems, None)
     problems.raise_if_any(_("The card could not be added."))
     return _new_card(wave, actor, "team", {}, **clean)
@@ -178,7 +183,7 @@ def card_from_answer(wave: Wave, ref: str, kind: Optional[str], actor: Optional[
 
 def update_card(card: RetroCard, data: dict, actor: Optional[User]) -> RetroCard:
     wave = taking_part(db.session.get_one(Wave, card.wave_id), actor)
-    problems = Problems()
+    problems = FieldErrors()
     clean = _card_fields(wave, data, problems, card)
     problems.raise_if_any(_("The card could not be saved."))
     for name, value in clean.items():
@@ -199,7 +204,7 @@ def delete_card(card: RetroCard, actor: Optional[User]) -> None:
     db.session.commit()
 
 
-def _theme_title(data: object, problems: Problems) -> str:
+def _theme_title(data: object, problems: FieldErrors) -> str:
     title = data.get("title") if isinstance(data, dict) else None
     title = " ".join(title.split()) if isinstance(title, str) else ""
     if not title:
@@ -209,11 +214,14 @@ def _theme_title(data: object, problems: Problems) -> str:
     return title
 
 
-def _card_ids(wave: Wave, value: object, problems: Problems) -> list[int]:
+def _card_ids(wave: Wave, value: object, problems: FieldErrors) -> list[int]:
     if value in (None, ""):
         return []
     if not isinstance(value, list) or not all(an_id(v) is not None for v in value):
         problems.add("cards", _("Give the cards as a list of card ids."))
+        return []
+    if len(value) > MAX_THEME_CARDS:
+        problems.add("cards", _("At most %(n)s cards.", n=MAX_THEME_CARDS))
         return []
     ids = sorted({number for v in value if (number := an_id(v)) is not None})
     found = set(db.session.scalars(select(RetroCard.id).where(RetroCard.wave_id == wave.id, RetroCard.id.in_(ids))))
@@ -225,7 +233,7 @@ def _card_ids(wave: Wave, value: object, problems: Problems) -> list[int]:
 def create_theme(wave: Wave, data: dict, actor: Optional[User]) -> RetroTheme:
     """A theme, with the cards given (their ids) moved into it."""
     taking_part(wave, actor)
-    problems = Problems()
+    problems = FieldErrors()
     title = _theme_title(data, problems)
     ids = _card_ids(wave, data.get("cards") if isinstance(data, dict) else None, problems)
     problems.raise_if_any(_("The theme could not be created."))
@@ -242,7 +250,7 @@ def create_theme(wave: Wave, data: dict, actor: Optional[User]) -> RetroTheme:
 
 def rename_theme(theme: RetroTheme, data: dict, actor: Optional[User]) -> RetroTheme:
     wave = taking_part(db.session.get_one(Wave, theme.wave_id), actor)
-    problems = Problems()
+    problems = FieldErrors()
     title = _theme_title(data, problems)
     problems.raise_if_any(_("The theme could not be saved."))
     theme.title = title
@@ -267,7 +275,7 @@ def delete_theme(theme: RetroTheme, actor: Optional[User]) -> None:
 def group(wave: Wave, card_ids: object, theme_id: object, actor: Optional[User]) -> int:
     """Move cards into a theme (or out of every theme with None); how many moved."""
     taking_part(wave, actor)
-    problems = Problems()
+    problems = FieldErrors()
     ids = _card_ids(wave, card_ids, problems)
     if not ids and not problems.items:
         problems.add("cards", _("Choose the cards to move."))
@@ -286,10 +294,7 @@ def group(wave: Wave, card_ids: object, theme_id: object, actor: Optional[User])
 
 def cards(wave: Wave, actor: Optional[User], *, page: int = 1, per_page: int = 100) -> tuple[list[RetroCard], int]:
     require_team(actor, wave.rollout)
-    total = db.session.scalar(select(func.count()).select_from(RetroCard).where(RetroCard.wave_id == wave.id)) or 0
-    items = db.session.scalars(select(RetroCard).where(RetroCard.wave_id == wave.id).order_by(RetroCard.id)
-                               .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
-    return list(items), total
+    return page_of(select(RetroCard).where(RetroCard.wave_id == wave.id).order_by(RetroCard.id), page, per_page)
 
 
 def card_dict(card: RetroCard, my_votes: Optional[int] = None) -> dict:
