@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request, stream_with_context
 from flask_babel import gettext as _
 
+from ..languages import LANGUAGES
 from ..services import exports, rollouts, waves
 from ..services.errors import NotFound
 from ..services.validation import MAX_ID, whole_number
@@ -26,7 +27,7 @@ def responses_csv(key: str):
         wave = waves.get_wave(rollout, number)
     excel = "en" if request.args.get("excel") == "en" else "sv"
     name = f"{rollout.key}-responses{'' if wave is None else f'-wave-{wave.number}'}.csv"
-    headings = request.args.get("headings") if request.args.get("headings") in ("sv", "en") else None
+    headings = request.args.get("headings") if request.args.get("headings") in LANGUAGES else None
     stream = exports.responses_csv(rollout, actor, wave, excel, headings)
     first = next(stream)  # permissions are checked before the response starts
     response = Response(stream_with_context(part for chunk in ([first], stream) for part in chunk),
