@@ -7,6 +7,7 @@ from typing import Any
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
 
+from ...languages import LANGUAGES
 from ...services import people, questionnaires, rollouts
 
 # what rollout.services.validation.CONTROL refuses in every text (tab, newline and carriage return are fine)
@@ -46,9 +47,9 @@ def text(max_length: int | None = None, *, required: bool = False, nullable: boo
 
 
 def labels(max_length: int) -> dict:
-    """A label in Swedish and in English, both required."""
-    return {"type": "object", "required": ["sv", "en"], "properties": {
-        "sv": text(max_length, required=True), "en": text(max_length, required=True)}}
+    """A label in each language (Swedish and English), all required."""
+    return {"type": "object", "required": list(LANGUAGES),
+            "properties": {language: text(max_length, required=True) for language in LANGUAGES}}
 
 
 def tags() -> dict:
@@ -103,7 +104,7 @@ def rollout_fields() -> dict:
                         "description": "anonymous rollouts hide results of smaller groups; not lowered once "
                                        "feedback has been collected"},
         "problem_categories": {"type": "array", "minItems": 1, "maxItems": 30, "description": "each code once",
-                               "items": {"type": "object", "required": ["code", "sv", "en"], "properties": {
+                               "items": {"type": "object", "required": ["code", *LANGUAGES], "properties": {
                                    "code": {"type": "string", "pattern": OPTION_VALUE},
                                    **labels(100)["properties"]}}},
         "tags": {"$ref": "#/components/schemas/Tags"},
