@@ -4,6 +4,7 @@ logged-in session or a bearer token, so a BI tool can read them."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request, stream_with_context
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from ..languages import LANGUAGES
@@ -16,7 +17,7 @@ bp = Blueprint("exports", __name__, url_prefix="/rollouts/<key>")
 
 
 @bp.route("/export/responses.csv")
-def responses_csv(key: str):
+def responses_csv(key: str) -> ResponseReturnValue:
     actor = session_or_token_user()
     rollout = rollouts.get_rollout(key, actor)
     wave = None
@@ -37,7 +38,7 @@ def responses_csv(key: str):
 
 
 @bp.route("/export/rollout.json")
-def rollout_json(key: str):
+def rollout_json(key: str) -> ResponseReturnValue:
     actor = session_or_token_user()
     rollout = rollouts.get_rollout(key, actor)
     response = jsonify(exports.rollout_json(rollout, actor))
