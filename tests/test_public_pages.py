@@ -149,6 +149,9 @@ def test_the_statement_follows_the_configuration(client, app):
     assert "Granskning av extern konsult." in text and "15 mars 2027" in text
     app.config.update(ACCESSIBILITY_SHORTCOMINGS=["Filmen saknar syntolkning."])
     assert "<li>Filmen saknar syntolkning.</li>" in html_of(client.get("/accessibility"))
+    # ROLLOUT_ACCESSIBILITY_SHORTCOMINGS=2 reads as JSON: a number, once a 500 (not iterable)
+    app.config.update(ACCESSIBILITY_SHORTCOMINGS=2)
+    assert "<li>2</li>" in html_of(client.get("/accessibility"))
 
 
 def test_the_public_pages_are_read_only(client):

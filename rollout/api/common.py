@@ -2,7 +2,9 @@
 rollout and wave a path names."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
+from typing import ParamSpec, TypeVar
 
 from flask import g, request
 from flask_babel import get_locale
@@ -10,6 +12,7 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from ..languages import LANGUAGES
+from ..models import Rollout, Wave
 
 # services.rollouts as another name: `rollouts` here is this package's own module
 from ..services import accounts
@@ -33,10 +36,14 @@ class Unauthorized(DomainError):
     code = "unauthorized"
 
 
-def token_required(view):
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def token_required(view: Callable[P, R]) -> Callable[P, R]:
     """The caller must send `Authorization: Bearer <token>`; `g.user` is its user."""
     @wraps(view)
-    def wrapped(*args, **kwargs):
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
         user = accounts.user_for_authorization(request.headers.get("Authorization", ""))
         if user is None:
             raise Unauthorized(_("Send a valid API token: Authorization: Bearer <token>."))
@@ -57,7 +64,7 @@ def paging() -> tuple[int, int]:
     return values["page"], values["per_page"]
 
 
-def rollout_for(key: str):
+def rollout_for(key: str) -> Rollout:
     """The rollout named in the path, if the token's user may see it (404 otherwise)."""
     if not rollout_service.KEY.match(key):
         # no rollout can have this key; and PostgreSQL refuses some strings (NUL) outright
@@ -65,7 +72,7 @@ def rollout_for(key: str):
     return rollout_service.get_rollout(key, g.user)
 
 
-def wave_for(key: str, number: int):
+def wave_for(key: str, number: int) -> Wave:
     """The wave of the rollout the path names (404 for none, or a number beyond any wave's)."""
     rollout = rollout_for(key)
     if number > MAX_ID:
@@ -73,7 +80,7 @@ def wave_for(key: str, number: int):
     return wave_service.get_wave(rollout, number)
 
 
-def wave_filter(rollout, name: str = "wave"):
+def wave_filter(rollout: Rollout, name: str = "wave") -> Wave | None:
     """The wave whose number the query parameter `name` gives; None without it, 422 for no such wave."""
     raw = request.args.get(name)
     if raw is None or raw == "":
@@ -97,5 +104,5 @@ def language() -> str:
     return chosen if chosen in LANGUAGES else "en"
 
 
-def no_content():
+def no_content() -> tuple[str, int]:
     return "", 204

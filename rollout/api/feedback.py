@@ -4,6 +4,7 @@ list and triage of problem reports."""
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from flask import g, request
 from flask_babel import gettext as _
@@ -11,7 +12,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..languages import LANGUAGES
-from ..models import PROBLEM_STATUSES, Person
+from ..models import PROBLEM_STATUSES, Person, ProblemReport
 from ..services import feedback
 from ..services.errors import ValidationFailed
 from .common import Paging, api, listing, load, paging, rollout_for, token_required, wave_filter
@@ -37,7 +38,7 @@ from .spec import ID_PARAMETER, KEY_PARAMETER, PERSONAL_ERRORS, TOKEN_PARAMETER,
 @operation("What a personal link opens: the wave's questions, the window, the answers so far", personal=True,
            errors={"404": PERSONAL_ERRORS["404"]})
 @api.response(200, FeedbackFormSchema)
-def feedback_form(token: str):
+def feedback_form(token: str) -> Visited:
     visit = feedback.visit(token)
     feedback.touch(visit)
     return Visited(visit, feedback.current_answers(visit))
@@ -47,7 +48,7 @@ def feedback_form(token: str):
 @operation("Answer, or edit the answers (one response per person and wave)", personal=True)
 @body(SubmissionSchema)
 @api.response(200, ReceiptSchema)
-def submit_feedback(token: str):
+def submit_feedback(token: str) -> Visited:
     feedback.visit(token)  # the personal token before the body: an unknown link reads nothing
     submission = load(SubmissionSchema)
     language = submission.get("language")
@@ -64,7 +65,7 @@ def submit_feedback(token: str):
 @operation("Report a problem while the wave is active or collecting feedback", personal=True)
 @body(NewProblemReportSchema)
 @api.response(201, ProblemReceiptSchema)
-def report_problem(token: str):
+def report_problem(token: str) -> ProblemReport:
     feedback.visit(token)  # the personal token before the body
     return feedback.report_problem(token, load(NewProblemReportSchema))
 
@@ -84,7 +85,7 @@ def _status_filter() -> str:
 @query(ProblemQuery, Paging)
 @api.response(200, page_of(ProblemReportSchema))
 @token_required
-def list_problems(key: str):
+def list_problems(key: str) -> dict[str, Any]:
     rollout = rollout_for(key)
     wave, status = wave_filter(rollout), _status_filter()
     page, per_page = paging()
@@ -92,7 +93,8 @@ def list_problems(key: str):
     # the reporters of the whole page in one query
     ids = {report.person_id for report, _wave in rows if report.person_id}
     people = {p.id: p for p in db.session.scalars(select(Person).where(Person.id.in_(ids)))} if ids else {}
-    return listing([ProblemRow(report, w, people.get(report.person_id)) for report, w in rows], total, page, per_page)
+    return listing([ProblemRow(report, w, people.get(report.person_id) if report.person_id else None)
+                    for report, w in rows], total, page, per_page)
 
 
 @api.patch("/problems/<int:problem_id>", parameters=[{**ID_PARAMETER, "name": "problem_id"}])
@@ -100,7 +102,7 @@ def list_problems(key: str):
 @body(TriageSchema)
 @api.response(200, ProblemReportSchema)
 @token_required
-def triage_problem(problem_id: int):
+def triage_problem(problem_id: int) -> ProblemRow:
     report, wave = feedback.get_problem(problem_id, g.user, to_change=True)  # a reviewer hears 403, whatever the body
     triage = load(TriageSchema)
     report = feedback.triage(report, triage.get("status", report.status), triage.get("note", report.note), g.user)

@@ -1,11 +1,14 @@
 """People: upsert, CSV import, list; a person's data exported and erased."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import g, request
 from flask_babel import gettext as _
 
 from ..services import imports, people, privacy
 from ..services.accounts import require_people_manager
+from ..services.people import UpsertResult
 from .common import BadRequest, Paging, api, listing, load, no_content, paging, token_required
 from .schemas.base import page_of
 from .schemas.patterns import EXTERNAL_ID
@@ -34,10 +37,10 @@ TOO_LARGE_FILE = {"413": {"description": "The file is too large (64 MB unless IM
 @body(UpsertSchema)
 @api.response(200, UpsertResultSchema)
 @token_required
-def upsert_people():
+def upsert_people() -> UpsertResult:
     require_people_manager(g.user)  # the role first: a refused caller learns nothing from the body's errors
     upsert = load(UpsertSchema)
-    return imports.upsert_people(upsert.get("people"), g.user, source="api", for_rollout=upsert.get("rollout"))
+    return imports.upsert_people(upsert.get("people", []), g.user, source="api", for_rollout=upsert.get("rollout"))
 
 
 @api.post("/people/import")
@@ -47,7 +50,7 @@ def upsert_people():
 @query(ImportQuery)
 @api.response(200, UpsertResultSchema)
 @token_required
-def import_people():
+def import_people() -> UpsertResult:
     require_people_manager(g.user)
     if request.mimetype not in CSV_TYPES:
         raise BadRequest(_("Send the file as the body with Content-Type: text/csv."))
@@ -59,7 +62,7 @@ def import_people():
 @query(PeopleQuery, Paging)
 @api.response(200, page_of(PersonSchema))
 @token_required
-def list_people():
+def list_people() -> dict[str, Any]:
     page, per_page = paging()
     items, total = people.search_people(request.args.get("q", ""), request.args.get("unit", ""), page, per_page,
                                         viewer=g.user)
@@ -70,7 +73,7 @@ def list_people():
 @operation("Everything stored about one person (people managers)")
 @api.response(200, PersonExportSchema)
 @token_required
-def export_person(external_id: str):
+def export_person(external_id: str) -> dict[str, Any]:
     return privacy.export_person(privacy.person_by_external_id(external_id, g.user), g.user)
 
 
@@ -80,6 +83,6 @@ def export_person(external_id: str):
                        "reports stay for the counts, without the person and without free texts.")
 @api.response(204, description="Done; no body.")
 @token_required
-def erase_person(external_id: str):
+def erase_person(external_id: str) -> tuple[str, int]:
     privacy.erase_person(privacy.person_by_external_id(external_id, g.user), g.user)
     return no_content()

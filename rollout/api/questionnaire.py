@@ -1,6 +1,8 @@
 """The rollout's questionnaire: read the current version (or an older one), save a new one."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import g
 from flask_babel import gettext as _
 
@@ -15,7 +17,7 @@ from .spec import KEY_PARAMETER, body, operation, query
 @query(VersionQuery)
 @api.response(200, QuestionnaireSchema)
 @token_required
-def get_questionnaire(key: str):
+def get_questionnaire(key: str) -> dict[str, Any]:
     rollout = rollout_for(key)
     version = load_query(VersionQuery, _("Bad query parameters.")).get("version")
     return questionnaires.as_data(questionnaires.version_of(rollout, version))
@@ -26,7 +28,7 @@ def get_questionnaire(key: str):
 @body(QuestionnaireSchema)
 @api.response(200, QuestionnaireSchema)
 @token_required
-def save_questionnaire(key: str):
+def save_questionnaire(key: str) -> dict[str, Any]:
     rollout = rollout_for(key)
     accounts.require_lead(g.user, rollout)  # a reviewer hears 403, whatever the body
     questions = load(QuestionnaireSchema).get("questions")

@@ -1,6 +1,8 @@
 """Results and gates: per wave and per rollout, and the gate criteria."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import g
 
 from ..services import gates
@@ -15,7 +17,7 @@ from .spec import KEY_PARAMETER, WAVE_PARAMETERS, body, operation
 @operation("A wave's results: invited, responded, response rate, per question, problems, hours lost")
 @api.response(200, ResultsSchema)
 @token_required
-def results_of_wave(key: str, number: int):
+def results_of_wave(key: str, number: int) -> dict[str, Any]:
     return wave_results(wave_for(key, number), g.user).as_dict()
 
 
@@ -23,7 +25,7 @@ def results_of_wave(key: str, number: int):
 @operation("Every wave's results")
 @api.response(200, all_of(ResultsSchema))
 @token_required
-def results_of_rollout(key: str):
+def results_of_rollout(key: str) -> dict[str, Any]:
     items = [r.as_dict() for r in rollout_results(rollout_for(key), g.user)]
     return {"items": items, "total": len(items)}
 
@@ -32,7 +34,7 @@ def results_of_rollout(key: str):
 @operation("The gate's verdict and each criterion with value, interval, threshold and why")
 @api.response(200, GateSchema)
 @token_required
-def gate_of_wave(key: str, number: int):
+def gate_of_wave(key: str, number: int) -> dict[str, Any]:
     wave = wave_for(key, number)
     evaluation = gates.evaluate(wave, wave_results(wave, g.user))
     return {**evaluation.as_dict(), "settings": gates.criteria_for(wave)}
@@ -43,7 +45,7 @@ def gate_of_wave(key: str, number: int):
 @body(GateSettingsSchema)
 @api.response(200, GateSettingsSchema)
 @token_required
-def set_rollout_gate(key: str):
+def set_rollout_gate(key: str) -> dict[str, Any]:
     return gates.set_rollout_gate(rollout_for(key), load(GateSettingsSchema), g.user)
 
 
@@ -52,5 +54,5 @@ def set_rollout_gate(key: str):
 @body(GateSettingsSchema)
 @api.response(200, GateSettingsSchema)
 @token_required
-def set_wave_gate(key: str, number: int):
+def set_wave_gate(key: str, number: int) -> dict[str, Any]:
     return gates.set_wave_gate(wave_for(key, number), load(GateSettingsSchema), g.user)

@@ -1,8 +1,11 @@
 """Rollouts: create, list, read, change (tags and the retrospectives' vote budget too)."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import g
 
+from ..models import Rollout
 from ..services import rollouts
 from .common import Paging, api, listing, load, paging, rollout_for, token_required
 from .schemas.base import page_of
@@ -18,7 +21,7 @@ KEPT = ("name", "description", "anonymous", "language", "reminder_days", "anonym
 @body(RolloutSchema)
 @api.response(201, RolloutSchema)
 @token_required
-def create_rollout():
+def create_rollout() -> Rollout:
     return rollouts.create_rollout(load(RolloutSchema), g.user)
 
 
@@ -27,7 +30,7 @@ def create_rollout():
 @query(Paging)
 @api.response(200, page_of(RolloutSchema))
 @token_required
-def list_rollouts():
+def list_rollouts() -> dict[str, Any]:
     page, per_page = paging()
     items, total = rollouts.list_rollouts(g.user, page, per_page)
     return listing(items, total, page, per_page)
@@ -37,7 +40,7 @@ def list_rollouts():
 @operation("One rollout")
 @api.response(200, RolloutSchema)
 @token_required
-def get_rollout(key: str):
+def get_rollout(key: str) -> Rollout:
     return rollout_for(key)
 
 
@@ -46,7 +49,7 @@ def get_rollout(key: str):
 @body(RolloutChangeSchema)
 @api.response(200, RolloutSchema)
 @token_required
-def update_rollout(key: str):
+def update_rollout(key: str) -> Rollout:
     rollout = rollout_for(key)
     change = load(RolloutChangeSchema)
     change.pop("key", None)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from apispec import BasePlugin
-from flask import Flask, current_app, jsonify
+from flask import Flask, Response, current_app, jsonify
 from flask_smorest import Api
 from flask_smorest.spec.plugins import FlaskPlugin
 from werkzeug.routing import Rule
@@ -155,5 +155,5 @@ def document() -> dict[str, Any]:
 @api.get("/openapi.json")
 @operation("This document", security=[],
            errors={"200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}})
-def openapi_json():
+def openapi_json() -> Response:
     return jsonify(document())

@@ -1,8 +1,11 @@
 """Waves: plan, read, preview, members, transitions."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import g
 
+from ..models import Wave
 from ..services import cohorts, waves
 from .common import Paging, api, listing, load, paging, rollout_for, token_required, wave_for
 from .schemas.base import all_of, page_of
@@ -26,7 +29,7 @@ KEPT = ("name", "selection", "planned_start", "planned_end", "feedback_days", "a
 @body(NewWaveSchema)
 @api.response(201, WaveSchema)
 @token_required
-def create_wave(key: str):
+def create_wave(key: str) -> Wave:
     rollout = rollout_for(key)
     return waves.create_wave(rollout, load(NewWaveSchema), g.user)
 
@@ -36,7 +39,7 @@ def create_wave(key: str):
 @query(Paging)
 @api.response(200, page_of(WaveSchema))
 @token_required
-def list_waves(key: str):
+def list_waves(key: str) -> dict[str, Any]:
     rollout = rollout_for(key)
     page, per_page = paging()
     start = (page - 1) * per_page
@@ -48,7 +51,7 @@ def list_waves(key: str):
 @operation("One wave")
 @api.response(200, WaveSchema)
 @token_required
-def get_wave(key: str, number: int):
+def get_wave(key: str, number: int) -> Wave:
     return wave_for(key, number)
 
 
@@ -57,7 +60,7 @@ def get_wave(key: str, number: int):
 @body(WaveChangeSchema)
 @api.response(200, WaveSchema)
 @token_required
-def update_wave(key: str, number: int):
+def update_wave(key: str, number: int) -> Wave:
     wave = wave_for(key, number)
     change = load(WaveChangeSchema)
     if change.get("selection") is None:
@@ -72,7 +75,7 @@ def update_wave(key: str, number: int):
 @query(Paging)
 @api.response(200, page_of(MemberSchema))
 @token_required
-def preview(key: str, number: int):
+def preview(key: str, number: int) -> dict[str, Any]:
     wave = wave_for(key, number)
     page, per_page = paging()
     everyone = cohorts.preview_for(wave, g.user)
@@ -84,7 +87,7 @@ def preview(key: str, number: int):
 @query(Paging)
 @api.response(200, page_of(MemberSchema))
 @token_required
-def members(key: str, number: int):
+def members(key: str, number: int) -> dict[str, Any]:
     wave = wave_for(key, number)
     page, per_page = paging()
     items, total = cohorts.members_for(wave, g.user, page, per_page)
@@ -96,7 +99,7 @@ def members(key: str, number: int):
 @body(TransitionSchema)
 @api.response(200, WaveSchema)
 @token_required
-def transition(key: str, number: int):
+def transition(key: str, number: int) -> Wave:
     wave = wave_for(key, number)
     move = load(TransitionSchema)
     return waves.transition(wave, move.get("to") or "", g.user, decision=move.get("decision"),
@@ -108,7 +111,7 @@ def transition(key: str, number: int):
 @body(DecisionSchema)
 @api.response(200, WaveSchema)
 @token_required
-def decision(key: str, number: int):
+def decision(key: str, number: int) -> Wave:
     wave = wave_for(key, number)
     decided = load(DecisionSchema)
     return waves.decide(wave, decided.get("decision"), decided.get("rationale") or "", g.user)
@@ -118,6 +121,6 @@ def decision(key: str, number: int):
 @operation("Every decision on the wave, oldest first, with the snapshot of the evidence it was made on")
 @api.response(200, all_of(RecordedDecisionSchema))
 @token_required
-def decisions(key: str, number: int):
+def decisions(key: str, number: int) -> dict[str, Any]:
     items = [waves.decision_as_dict(d) for d in waves.decisions(wave_for(key, number))]
     return {"items": items, "total": len(items)}

@@ -61,8 +61,9 @@ def distribution(
     )
     sentences = []
     for i, wave in enumerate(waves):
-        if why[i] is not None:
-            sentences.append(text.withheld_alt(wave, why[i]))
+        reason = why[i]
+        if reason is not None:
+            sentences.append(text.withheld_alt(wave, reason))
         elif totals[i] == 0:
             sentences.append(text("alt_no_value", wave=wave))
         else:
@@ -114,8 +115,8 @@ def _draw_distribution(
     if all(total == 0 for total in totals):
         show_message(axes, text("no_data"), hide_axes=False)
     else:
-        for y, total in enumerate(totals):
+        for y, (total, reason) in enumerate(zip(totals, why, strict=True)):
             if total == 0:
-                note = text.withheld(why[y]) if why[y] else text("no_value")
+                note = text.withheld(reason) if reason else text("no_value")
                 axes.text(50, y, note, ha="center", va="center", fontsize=9, color=MUTED_TEXT, style="italic")
     legend(figure, axes, text("legend_title"), beside=True)

@@ -123,7 +123,7 @@ _RC.update({
 # numbers and matrices into its ids, and str() follows these options, which
 # any other code in the process may have changed (legacy="1.25" writes
 # np.float64(0.5) as "0.5", the default as "np.float64(0.5)").
-_NUMPY_PRINT = {
+_NUMPY_PRINT: dict[str, Any] = {
     "precision": 8, "threshold": 1000, "edgeitems": 3, "linewidth": 75, "suppress": False,
     "nanstr": "nan", "infstr": "inf", "sign": "-", "formatter": None, "floatmode": "maxprec", "legacy": False,
     "override_repr": None,  # numpy 2.1 and later

@@ -54,11 +54,12 @@ def problems(
     for i, wave in enumerate(waves):
         known = [(c, series[c][i]) for c in categories if series[c][i] is not None]
         total = wave_totals[i]
+        reason = why[i]
         rows.append((wave, *(text("missing") if series[c][i] is None else text.number(series[c][i] or 0.0)
                              for c in categories),
-                     text.withheld(why[i]) if why[i] else text("missing") if total is None else text.number(total)))
-        if why[i] is not None:
-            sentences.append(text.withheld_alt(wave, why[i]))
+                     text.withheld(reason) if reason else text("missing") if total is None else text.number(total)))
+        if reason is not None:
+            sentences.append(text.withheld_alt(wave, reason))
         elif total is None:
             sentences.append(text("alt_no_value", wave=wave))
         elif total == 0:
@@ -87,10 +88,10 @@ def problems(
         highest = max((t for t in wave_totals if t is not None), default=0.0)
         axes.set_ylim(0, highest * 1.15 if highest > 0 else 1.0)
         any_known = any(t is not None for t in wave_totals)
-        for x, total in enumerate(wave_totals):
+        for x, (total, reason) in enumerate(zip(wave_totals, why, strict=True)):
             if total is None:
                 if any_known:  # with no value at all, one "no data yet" says it
-                    note = wrap(text.withheld(why[x]), 28) if why[x] else text("no_value")
+                    note = wrap(text.withheld(reason), 28) if reason else text("no_value")
                     axes.text(x, 0.03, note, rotation=90, ha="center", va="bottom", fontsize=9,
                               color=MUTED_TEXT, style="italic", transform=axes.get_xaxis_transform())
             elif highest > 0:

@@ -3,12 +3,14 @@ wave's stored questions, and the problem report. What an answer may be is
 decided by the feedback service; these forms only carry the values (and CSRF)."""
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from typing import Any, Iterable, Mapping, Optional
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
+from wtforms.fields.core import UnboundField
 
 from ..models import Question, Severity
 from ..models.vocabularies import labelled
@@ -34,7 +36,7 @@ class QuestionnaireForm(FlaskForm):
         """(question, field) in the questionnaire's order."""
         return [(q, self[field_name(q.code)]) for q in self.questions]
 
-    def answers(self, formdata=None) -> dict:
+    def answers(self, formdata: Optional[Mapping[str, Any]] = None) -> dict:
         """The answers as the feedback service takes them: {code: value}. A posted
         value for a question the form does not have is passed on too, so that the
         service can say it is not a question rather than it being lost."""
@@ -46,9 +48,10 @@ class QuestionnaireForm(FlaskForm):
                 value = value.replace("\r\n", "\n")
             answers[q.code] = value
         known = {field_name(q.code) for q in self.questions}
-        for key in (formdata or {}):
+        posted = formdata or {}
+        for key in posted:
             if key.startswith(PREFIX) and key not in known:
-                answers[key[len(PREFIX):]] = formdata.get(key)
+                answers[key[len(PREFIX):]] = posted.get(key)
         return answers
 
 
@@ -56,7 +59,7 @@ def _scale(low: int, high: int) -> list[SelectChoice]:
     return [SelectChoice(str(n), str(n)) for n in range(low, high + 1)]
 
 
-def _field(q: Question, language: str):
+def _field(q: Question, language: str) -> UnboundField:
     label = q.prompt(language)
     options = [SelectChoice(o["value"], q.option_label(o["value"], language)) for o in q.options or []]
     if q.kind == "rating":
@@ -80,7 +83,7 @@ def _field(q: Question, language: str):
                          render_kw={"rows": 4, "maxlength": MAX_TEXT})
 
 
-def _number_hint(q: Question):
+def _number_hint(q: Question) -> LazyString:
     if q.min_value is not None and q.max_value is not None:
         return _l("A number from %(low)s to %(high)s.", low=f"{q.min_value:g}", high=f"{q.max_value:g}")
     if q.min_value is not None:
@@ -90,7 +93,7 @@ def _number_hint(q: Question):
     return _l("A number.")
 
 
-def as_form_value(kind: str, value, language: str = "sv"):
+def as_form_value(kind: str, value: Any, language: str = "sv") -> str | list[str] | None:
     """A stored answer (as feedback.current_answers gives it) as the form shows it."""
     if value is None:
         return None
@@ -101,14 +104,14 @@ def as_form_value(kind: str, value, language: str = "sv"):
     return str(value)
 
 
-def number_text(value, language: str) -> str:
+def number_text(value: object, language: str) -> str:
     """A number as a person in this language writes it (2,5 in Swedish); the service reads both."""
     text = str(value)
     return text.replace(".", ",") if language == "sv" else text
 
 
 def questionnaire_form(questions: Iterable[Question], language: str, answers: Optional[dict] = None,
-                       **kwargs) -> QuestionnaireForm:
+                       **kwargs: Any) -> QuestionnaireForm:
     """A form class made for these questions, in this language, and an instance of it,
     prefilled with `answers` ({code: value}) when nothing was posted."""
     questions = list(questions)
@@ -136,7 +139,7 @@ class ProblemForm(FlaskForm):
                                 render_kw={"rows": 6, "maxlength": MAX_TEXT})
 
 
-def problem_form(categories: list[dict], language: str, **kwargs) -> ProblemForm:
+def problem_form(categories: list[dict], language: str, **kwargs: Any) -> ProblemForm:
     form = ProblemForm(**kwargs)
     form.category.choices = [SelectChoice("", _l("Choose a category"))] + [
         SelectChoice(c["code"], c.get(language) or c.get("sv") or c["code"]) for c in categories]

@@ -6,7 +6,7 @@ either: the figure is drawn only when its SVG or PNG is asked for."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Callable, Optional
 from zoneinfo import ZoneInfo
 
@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from .. import charts
 from ..extensions import db
-from ..models import Questionnaire, Rollout, User
+from ..models import Question, Questionnaire, Rollout, User, Wave
 from . import chart_translations, gates, lessons, questionnaires
 from .accounts import require_view
 from .errors import NotFound
@@ -28,8 +28,8 @@ LOCAL = ZoneInfo("Europe/Stockholm")
 class ChartData:
     name: str
     language: str
-    args: tuple
-    kwargs: dict
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
     build: Callable[..., charts.Chart]
 
     def fingerprint(self, fmt: str) -> str:
@@ -43,11 +43,11 @@ def _wave_label(number: int) -> str:
     return _("Wave %(n)s", n=number)
 
 
-def _local_date(value) -> Optional[date]:
+def _local_date(value: Optional[datetime]) -> Optional[date]:
     return value.astimezone(LOCAL).date() if value else None
 
 
-def _not_started(wave) -> Optional[charts.Withheld]:
+def _not_started(wave: Wave) -> Optional[charts.Withheld]:
     """Why a wave that has not started has no values: not "no members", it has none yet."""
     if wave.started_at is not None:
         return None
@@ -63,7 +63,7 @@ def _withheld(result: WaveResults) -> Optional[charts.Withheld]:
 
 
 def gather(rollout: Rollout, name: str, language: str, actor: Optional[User], today: Optional[date] = None,
-           all_results: Optional[list] = None) -> ChartData:
+           all_results: Optional[list[WaveResults]] = None) -> ChartData:
     """The data of chart `name`; pass `all_results` when the caller has them already."""
     require_view(actor, rollout)
     if name not in NAMES and not name.startswith("question-"):
@@ -101,18 +101,18 @@ def gather(rollout: Rollout, name: str, language: str, actor: Optional[User], to
         # wave's page
         titles.update({code: code for code in sorted(reported - titles.keys())})
         codes = [c for c in titles if c in reported]
-        withheld = [_not_started(r.wave) for r in all_results]
-        shown = [r.wave.members_count and not why for r, why in zip(all_results, withheld, strict=True)]
+        withheld_per_wave = [_not_started(r.wave) for r in all_results]
+        shown = [r.wave.members_count and not why for r, why in zip(all_results, withheld_per_wave, strict=True)]
         per_100 = {titles[c]: [(r.problems["by_category"].get(c, {}).get("per_100") or 0.0) if show else None
                                for r, show in zip(all_results, shown, strict=True)] for c in codes}
         # the totals the results table shows, from each wave's own count: not the sum of rounded parts
         totals = [r.problems["per_100"] if show else None for r, show in zip(all_results, shown, strict=True)]
         return ChartData(name, language, (names, [titles[c] for c in codes], per_100),
-                         {"labels": labels, "totals": totals, "withheld": withheld}, charts.problems)
+                         {"labels": labels, "totals": totals, "withheld": withheld_per_wave}, charts.problems)
     if name == "lessons":
         # the carrying forward: raised in a wave's retrospective, applied and verified for a later one
-        counts = lessons.chart_counts(rollout)
-        per_wave = [counts.get(w.number, {}) for w in waves]
+        lesson_counts = lessons.chart_counts(rollout)
+        per_wave = [lesson_counts.get(w.number, {}) for w in waves]
         raised, applied, verified = ([entry.get(key, 0) for entry in per_wave]
                                      for key in ("raised", "applied", "verified"))
         return ChartData(name, language, (names, raised, applied, verified), {"labels": labels}, charts.lessons)
@@ -134,19 +134,19 @@ def gather(rollout: Rollout, name: str, language: str, actor: Optional[User], to
         keys = list(_keys(question))
         option_labels = [_option_label(question, key, language) for key in keys]
         counts: dict[str, list[int]] = {label: [] for label in option_labels}
-        withheld = [_withheld(r) for r in all_results]
-        for r, why in zip(all_results, withheld, strict=True):
+        withheld_per_wave = [_withheld(r) for r in all_results]
+        for r, why in zip(all_results, withheld_per_wave, strict=True):
             result = r.questions.get(code)
             distribution = (result.distribution if result and why is None else {}) or {}
             for key, label in zip(keys, option_labels, strict=True):
                 counts[label].append(int(distribution.get(key, 0)))
         labels = {**labels, "title": question.prompt(language)}
-        return ChartData(name, language, (names, option_labels, counts), {"labels": labels, "withheld": withheld},
+        return ChartData(name, language, (names, option_labels, counts), {"labels": labels, "withheld": withheld_per_wave},
                          charts.distribution)
     raise NotFound(_("There is no such chart."))
 
 
-def _keys(question):
+def _keys(question: Question) -> list[str]:
     if question.kind == "rating":
         return [str(i) for i in range(1, 6)]
     if question.kind == "nps":
@@ -156,7 +156,7 @@ def _keys(question):
     return [o["value"] for o in question.options or []]
 
 
-def _option_label(question, key: str, language: str) -> str:
+def _option_label(question: Question, key: str, language: str) -> str:
     if question.kind == "yes_no":
         return _("Yes") if key == "yes" else _("No")
     if question.kind in ("rating", "nps"):

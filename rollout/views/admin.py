@@ -3,9 +3,11 @@ outbox (readable in the UI, so that the demo works without an SMTP server)."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 
 from ..extensions import db
 from ..forms import ActionForm, OrganisationRolesForm, TokenForm, UnitForm, UserForm
@@ -24,7 +26,7 @@ def only_admins():
     accounts.require_admin(current_user)
 
 
-def _status(form) -> int:
+def _status(form: FlaskForm) -> int:
     return 422 if form.errors or getattr(form, "form_errors", None) else 200
 
 
@@ -54,7 +56,7 @@ def _user(user_id: int) -> User:
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
-def user(user_id: int):
+def user(user_id: int) -> ResponseReturnValue:
     account = _user(user_id)
     form = TokenForm()
     new_token = None
@@ -66,7 +68,7 @@ def user(user_id: int):
 
 
 @bp.route("/users/<int:user_id>/roles", methods=["POST"])
-def organisation_roles(user_id: int):
+def organisation_roles(user_id: int) -> ResponseReturnValue:
     account = _user(user_id)
     form = OrganisationRolesForm()
     if form.validate_on_submit():
@@ -77,7 +79,7 @@ def organisation_roles(user_id: int):
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
-def toggle_active(user_id: int):
+def toggle_active(user_id: int) -> ResponseReturnValue:
     account = _user(user_id)
     if ActionForm().validate_on_submit():
         # deactivating revokes the account's tokens, which activating it again does not bring back
@@ -100,7 +102,7 @@ def toggle_active(user_id: int):
 
 
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
-def revoke_token(token_id: int):
+def revoke_token(token_id: int) -> ResponseReturnValue:
     token = db.session.get(ApiToken, token_id)
     if token is None:
         raise NotFound(_("No such token."))
@@ -160,7 +162,7 @@ def outbox():
 
 
 @bp.route("/outbox/<int:message_id>")
-def message(message_id: int):
+def message(message_id: int) -> ResponseReturnValue:
     row = db.session.get(Notification, message_id)
     if row is None:
         raise NotFound(_("No such message."))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import format_time, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -26,7 +27,7 @@ def login():
             return redirect(safe_next(form.next.data, url_for("main.index")))
         paused = _paused_message(outcome)
         form.password.errors = [paused or _("The e-mail address or the password is wrong.")]
-    return _answer(render_template("auth/login.html", form=form), form, paused and outcome)
+    return _answer(render_template("auth/login.html", form=form), form, outcome if paused else None)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -52,7 +53,7 @@ def password():
                     " " + ngettext("Your %(num)d API token was revoked.", "Your %(num)d API tokens were revoked.",
                                    revoked) if revoked else ""), "success")
                 return redirect(url_for("main.index"))
-    return _answer(render_template("auth/password.html", form=form), form, paused and outcome)
+    return _answer(render_template("auth/password.html", form=form), form, outcome if paused else None)
 
 
 def _paused_message(outcome: signin.Outcome) -> str | None:
@@ -64,7 +65,7 @@ def _paused_message(outcome: signin.Outcome) -> str | None:
         outcome.minutes_left(), time=format_time(outcome.paused_until, "short"))
 
 
-def _answer(page: str, form, paused: signin.Outcome | None):
+def _answer(page: str, form: LoginForm | PasswordForm, paused: signin.Outcome | None) -> ResponseReturnValue:
     if paused:
         return page, 429, {"Retry-After": str(60 * paused.minutes_left())}
     return page, 200 if not form.errors else 422

@@ -1,7 +1,8 @@
 """Error pages for the web UI and JSON errors for the API."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -12,7 +13,7 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def json_error(status: int, code: str, message: str, details=None):
+def json_error(status: int, code: str, message: str, details: object = None) -> Response:
     response = jsonify({"error": {"code": code, "message": message, "details": details if details is not None else []}})
     response.status_code = status
     return response
@@ -20,7 +21,7 @@ def json_error(status: int, code: str, message: str, details=None):
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
-    def domain_error(error: DomainError):
+    def domain_error(error: DomainError) -> ResponseReturnValue:
         if wants_json():
             details = error.details
             if isinstance(error, GuardFailed):
@@ -29,7 +30,7 @@ def init_app(app: Flask) -> None:
         return render_template("error.html", status=error.status, message=error.message), error.status
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
+    def http_error(error: HTTPException) -> ResponseReturnValue:
         if wants_json():
             code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                     405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
@@ -42,8 +43,9 @@ def init_app(app: Flask) -> None:
             405: _("This address does not accept that kind of request."),
             413: _("The file is too large."),
         }
-        return render_template("error.html", status=error.code,
-                               message=messages.get(error.code, error.description)), error.code
+        status = error.code or 500  # set on every exception Flask hands to this handler
+        return render_template("error.html", status=status,
+                               message=messages.get(status, error.description)), status
 
     @app.errorhandler(500)
     def server_error(error):

@@ -4,8 +4,10 @@ logged-in session or a bearer token, so a BI tool can read them."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request, stream_with_context
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from ..languages import LANGUAGES
 from ..services import exports, rollouts, waves
 from ..services.errors import NotFound
 from ..services.validation import MAX_ID, whole_number
@@ -15,7 +17,7 @@ bp = Blueprint("exports", __name__, url_prefix="/rollouts/<key>")
 
 
 @bp.route("/export/responses.csv")
-def responses_csv(key: str):
+def responses_csv(key: str) -> ResponseReturnValue:
     actor = session_or_token_user()
     rollout = rollouts.get_rollout(key, actor)
     wave = None
@@ -26,18 +28,17 @@ def responses_csv(key: str):
         wave = waves.get_wave(rollout, number)
     excel = "en" if request.args.get("excel") == "en" else "sv"
     name = f"{rollout.key}-responses{'' if wave is None else f'-wave-{wave.number}'}.csv"
-    headings = request.args.get("headings") if request.args.get("headings") in ("sv", "en") else None
+    headings = request.args.get("headings") if request.args.get("headings") in LANGUAGES else None
     stream = exports.responses_csv(rollout, actor, wave, excel, headings)
     first = next(stream)  # permissions are checked before the response starts
     response = Response(stream_with_context(part for chunk in ([first], stream) for part in chunk),
-                        mimetype="text/csv")
+                        content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.charset = "utf-8"
     return response
 
 
 @bp.route("/export/rollout.json")
-def rollout_json(key: str):
+def rollout_json(key: str) -> ResponseReturnValue:
     actor = session_or_token_user()
     rollout = rollouts.get_rollout(key, actor)
     response = jsonify(exports.rollout_json(rollout, actor))

@@ -7,12 +7,16 @@ The form, thanks and closed pages also say what was changed because of earlier
 feedback ("you said, we did")."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, refresh
 from flask_babel import gettext as _
 
 from .. import formatting
 from ..forms.feedback import field_name, number_text, problem_form, questionnaire_form
+from ..models import Question
 from ..services import feedback, questionnaires
 from ..services.errors import ValidationFailed
 from ..services.feedback import FeedbackClosed, LinkNotValid, Visit
@@ -59,7 +63,7 @@ def closed_message(v: Visit) -> str:
     return _("The feedback window closed on %(date)s.", date=formatting.when(closed_at))
 
 
-def answer_text(question, value, lang: str) -> str:
+def answer_text(question: Question, value: Any, lang: str) -> str:
     """A stored answer as a person reads it."""
     if value is None or value == "" or value == []:
         return _("No answer")
@@ -87,13 +91,13 @@ def given_answers(v: Visit) -> list[tuple[str, str]]:
     return [(q.prompt(lang), answer_text(q, answers.get(q.code), lang)) for q in v.questionnaire.questions]
 
 
-def _closed(v: Visit, status: int):
+def _closed(v: Visit, status: int) -> ResponseReturnValue:
     return render_template("feedback/closed.html", visit=v, message=closed_message(v),
                            answers=given_answers(v), said_and_done=feedback.said_and_done(v.wave)), status
 
 
 @bp.route("/<token>", methods=["GET", "POST"])
-def form(token: str):
+def form(token: str) -> ResponseReturnValue:
     v: Visit = g.visit
     if request.method != "POST":
         feedback.touch(v)
@@ -122,7 +126,7 @@ def form(token: str):
 
 
 @bp.route("/<token>/thanks")
-def thanks(token: str):
+def thanks(token: str) -> ResponseReturnValue:
     v: Visit = g.visit
     if v.response is None and not v.earlier_answers_hidden:
         return redirect(url_for("feedback.form", token=token))
@@ -130,7 +134,7 @@ def thanks(token: str):
 
 
 @bp.route("/<token>/problem", methods=["GET", "POST"])
-def problem(token: str):
+def problem(token: str) -> ResponseReturnValue:
     v: Visit = g.visit
     if not v.can_report:
         message = _("Problems are reported with this link until the team has decided on the wave, "
@@ -155,6 +159,6 @@ def problem(token: str):
 
 
 @bp.route("/<token>/problem/sent")
-def problem_sent(token: str):
+def problem_sent(token: str) -> ResponseReturnValue:
     return render_template("feedback/problem_sent.html", visit=g.visit, blocker=request.args.get("blocker") == "1")
 

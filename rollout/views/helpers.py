@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from math import ceil
+from typing import Any, Callable, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, flash, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,6 +15,8 @@ from flask_wtf import FlaskForm
 from ..services import accounts
 from ..services.errors import GuardFailed, ValidationFailed
 from ..services.waves import action_label, state_label, verdict_label
+
+Result = TypeVar("Result")
 
 
 def apply_errors(form: FlaskForm, error: ValidationFailed, aliases: dict | None = None) -> None:
@@ -34,7 +38,9 @@ def apply_errors(form: FlaskForm, error: ValidationFailed, aliases: dict | None 
         form.form_errors.append(error.message)
 
 
-def submit(form: FlaskForm, call, success, done, refused):
+def submit(form: FlaskForm, call: Callable[[], Result], success: str | Callable[[Result], str],
+           done: Callable[[Result], ResponseReturnValue],
+           refused: Callable[[], ResponseReturnValue]) -> ResponseReturnValue | None:
     """Send a form to its service call. Bad input goes next to the form's fields and None is
     returned (the caller shows the page again); a refusal (GuardFailed) flashes its reason and
     answers `refused()`; success flashes `success` (or `success(result)`) and answers `done(result)`."""
@@ -80,7 +86,7 @@ def confirmed() -> bool:
 
 
 def ask_to_confirm(title: str, what_happens: list[str], yes: str, back: str, *, undo: str | None = None,
-                   danger: bool = True):
+                   danger: bool = True) -> tuple[str, int]:
     """The confirmation page (200) of an action that cannot be undone, instead of doing it (WCAG 3.3.4).
 
     It says what would happen, in words, and that it cannot be undone; its one button re-posts the
@@ -119,9 +125,14 @@ class Pagination:
         return self.page < self.pages
 
     def url(self, page: int) -> str:
-        args = dict(request.args)
+        # the list's own query arguments, but none of url_for's options (_method, _scheme, _external,
+        # _anchor) and none that name a part of the path: those answered 500, or changed the links
+        path_args = request.view_args or {}
+        args: dict[str, Any] = {name: value for name, value in request.args.items()
+                                if not name.startswith("_") and name not in path_args}
         args["page"] = page
-        return url_for(request.endpoint, **request.view_args, **args)
+        assert request.endpoint is not None  # a page with a pager is a routed request
+        return url_for(request.endpoint, **path_args, **args)
 
 
 def init_app(app: Flask) -> None:

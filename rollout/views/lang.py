@@ -52,7 +52,7 @@ def wave_choice(wave: Wave, rollout: Rollout, optgroup: Optional[str] = None) ->
 
 
 @pass_context
-def in_lang(context: Context, text, language: Optional[str]) -> Markup:
+def in_lang(context: Context, text: object, language: Optional[str]) -> Markup:
     """`text`, escaped, in a <span lang> when `language` is not the page's."""
     text = "" if text is None else text
     marked = _differs(context, language)
@@ -68,7 +68,7 @@ def lang_attr(context: Context, language: Optional[str]) -> Markup:
     return Markup(' lang="{}"').format(marked) if marked else Markup("")
 
 
-def answer_language(answer, rollout: Rollout) -> str:
+def answer_language(answer: object, rollout: Rollout) -> str:
     """The language of a participant's text: their response's, where one is stored (an anonymous
     response stores none), else the rollout's."""
     return getattr(answer, "language", None) or rollout.language

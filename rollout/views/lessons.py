@@ -4,9 +4,11 @@ from __future__ import annotations
 from typing import Optional
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
 from ..forms import ActionForm
@@ -39,7 +41,7 @@ def proposal_labels() -> dict[str, str]:
     return {"effective": _("effective"), "ineffective": _("not effective"), "inconclusive": _("inconclusive")}
 
 
-def _status(form) -> int:
+def _status(form: FlaskForm) -> int:
     return 422 if form.errors or getattr(form, "form_errors", None) else 200
 
 
@@ -107,7 +109,7 @@ class ListPagination(Pagination):
 
 @bp.route("/rollouts/<key>/lessons")
 @login_required
-def rollout_lessons(key: str):
+def rollout_lessons(key: str) -> ResponseReturnValue:
     rollout = rollouts.get_rollout(key, current_user)
     status = request.args.get("status", "").strip()
     status = status if status in LESSON_STATUSES else ""
@@ -125,14 +127,15 @@ def rollout_lessons(key: str):
 
 @bp.route("/rollouts/<key>/lessons/new", methods=["GET", "POST"])
 @login_required
-def new(key: str):
+def new(key: str) -> ResponseReturnValue:
     rollout = rollouts.get_rollout(key, current_user)
     theme_id = request.args.get("theme", "").strip()
     context = None
     if theme_id:
-        if an_id(theme_id) is None:
+        parsed_id = an_id(theme_id)
+        if parsed_id is None:
             raise NotFound(_("No such theme."))
-        context = lessons.theme_context(rollout, an_id(theme_id), current_user)
+        context = lessons.theme_context(rollout, parsed_id, current_user)
     form = LessonForm()
     _choices(form, rollout)
     if request.method == "GET":
@@ -170,7 +173,7 @@ def _status_form(lesson: Lesson, form: Optional[LessonStatusForm] = None) -> Les
 
 
 def _show(rollout: Rollout, lesson: Lesson, form: Optional[LessonForm] = None,
-          status_form: Optional[LessonStatusForm] = None, code: int = 200):
+          status_form: Optional[LessonStatusForm] = None, code: int = 200) -> ResponseReturnValue:
     language = _language()
     if form is None:
         form = LessonForm(formdata=None, data=lessons.field_values(lesson))
@@ -192,7 +195,7 @@ def _show(rollout: Rollout, lesson: Lesson, form: Optional[LessonForm] = None,
 
 @bp.route("/rollouts/<key>/lessons/<int:lesson_id>", methods=["GET", "POST"])
 @login_required
-def show(key: str, lesson_id: int):
+def show(key: str, lesson_id: int) -> ResponseReturnValue:
     rollout, lesson = _rollout_lesson(key, lesson_id)
     if request.method == "GET":
         return _show(rollout, lesson)
@@ -216,13 +219,13 @@ def show(key: str, lesson_id: int):
     return _show(rollout, lesson, form=form, code=422)
 
 
-def _back_to(rollout: Rollout, lesson: Lesson):
+def _back_to(rollout: Rollout, lesson: Lesson) -> ResponseReturnValue:
     return redirect(url_for("lessons.show", key=rollout.key, lesson_id=lesson.id))
 
 
 @bp.route("/rollouts/<key>/lessons/<int:lesson_id>/status", methods=["POST"])
 @login_required
-def status(key: str, lesson_id: int):
+def status(key: str, lesson_id: int) -> ResponseReturnValue:
     rollout, lesson = _rollout_lesson(key, lesson_id)
     form = _status_form(lesson, LessonStatusForm())
     back = _back_to(rollout, lesson)
@@ -253,7 +256,7 @@ def verified(lesson: Lesson) -> bool:
 
 @bp.route("/rollouts/<key>/lessons/<int:lesson_id>/verify", methods=["POST"])
 @login_required
-def verify(key: str, lesson_id: int):
+def verify(key: str, lesson_id: int) -> ResponseReturnValue:
     rollout, lesson = _rollout_lesson(key, lesson_id)
     if verified(lesson):
         flash(_("The lesson is now: %(status)s.", status=lessons.status_label(lesson.status).lower()), "success")
@@ -262,7 +265,7 @@ def verify(key: str, lesson_id: int):
 
 @bp.route("/rollouts/<key>/lessons/<int:lesson_id>/delete", methods=["POST"])
 @login_required
-def delete(key: str, lesson_id: int):
+def delete(key: str, lesson_id: int) -> ResponseReturnValue:
     rollout, lesson = _rollout_lesson(key, lesson_id)
     if ActionForm().validate_on_submit():
         if not confirmed():
@@ -283,7 +286,7 @@ def delete(key: str, lesson_id: int):
 
 @bp.route("/rollouts/<key>/lessons/carry/<int:lesson_id>", methods=["POST"])
 @login_required
-def carry(key: str, lesson_id: int):
+def carry(key: str, lesson_id: int) -> ResponseReturnValue:
     rollout = rollouts.get_rollout(key, current_user)
     source = lessons.library_lesson(lesson_id)
     if ActionForm().validate_on_submit():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ..languages import LANGUAGES
@@ -18,7 +19,7 @@ def index():
 
 
 @bp.route("/language/<code>")
-def language(code: str):
+def language(code: str) -> ResponseReturnValue:
     if code in LANGUAGES:
         session["lang"] = code
     return redirect(safe_next(request.args.get("next"), url_for("main.index")))

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from ..forms import ImportForm, PersonForm
+from ..models import Person
 from ..services import imports, people, rollouts
 from ..services.accounts import can_manage_people, require_people_manager
 from ..services.errors import ValidationFailed
@@ -45,7 +47,7 @@ def index():
                            can_manage=can_manage_people(current_user))
 
 
-def _save(form: PersonForm, person=None):
+def _save(form: PersonForm, person: Person | None = None) -> Person | None:
     attributes, problems = attributes_from_text(form.attributes.data)
     if problems:
         form.attributes.errors = list(form.attributes.errors) + problems
@@ -78,7 +80,7 @@ def new():
 
 @bp.route("/<int:person_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit(person_id: int):
+def edit(person_id: int) -> ResponseReturnValue:
     require_people_manager(current_user)
     person = people.get_person(person_id, viewer=current_user)
     form = PersonForm(obj=person)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 
 from ..forms import EraseForm, RetentionSettingsForm
 from ..services import accounts, people, privacy, settings
@@ -21,7 +23,7 @@ def inject():
     return {"may_manage_people": accounts.can_manage_people}
 
 
-def _status(form) -> int:
+def _status(form: FlaskForm) -> int:
     return 422 if form.errors or getattr(form, "form_errors", None) else 200
 
 
@@ -43,7 +45,7 @@ def retention_settings():
 
 @bp.route("/people/<int:person_id>/export.json")
 @login_required
-def export_person(person_id: int):
+def export_person(person_id: int) -> ResponseReturnValue:
     person = people.get_person(person_id, viewer=current_user)
     data = privacy.export_person(person, current_user)
     return Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json", headers={
@@ -52,7 +54,7 @@ def export_person(person_id: int):
 
 @bp.route("/people/<int:person_id>/erase", methods=["GET", "POST"])
 @login_required
-def erase_person(person_id: int):
+def erase_person(person_id: int) -> ResponseReturnValue:
     person = people.get_person(person_id, viewer=current_user)
     counts = privacy.erasure_preview(person, current_user)
     form = EraseForm()

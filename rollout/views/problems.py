@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -49,7 +50,7 @@ def _filters(rollout: Rollout) -> tuple[Wave | None, str]:
 
 
 def _filter_args(wave: Wave | None, status: str, page: int) -> dict:
-    args = {}
+    args: dict[str, int | str] = {}
     if wave is not None:
         args["wave"] = wave.number
     if status:
@@ -59,7 +60,7 @@ def _filter_args(wave: Wave | None, status: str, page: int) -> dict:
     return args
 
 
-def _reporters(rows) -> dict[int, Person]:
+def _reporters(rows: list[tuple[ProblemReport, Wave]]) -> dict[int, Person]:
     """The reporters of one page of reports, in one query."""
     ids = {report.person_id for report, _wave in rows if report.person_id}
     if not ids:
@@ -78,7 +79,7 @@ def _label(form: TriageForm, report: ProblemReport) -> None:
     form.note.label.text = _("Note on problem %(id)s", id=f"#{report.id}")
 
 
-def _render(rollout: Rollout, failed: TriageForm | None = None, failed_id: int | None = None, status: int = 200):
+def _render(rollout: Rollout, failed: TriageForm | None = None, failed_id: int | None = None, status: int = 200) -> ResponseReturnValue:
     wave, status_filter = _filters(rollout)
     page, per_page = page_arg(), current_app.config["PER_PAGE"]
     rows, total = feedback.list_problems(rollout, current_user, wave=wave, status=status_filter,
@@ -101,14 +102,14 @@ def _render(rollout: Rollout, failed: TriageForm | None = None, failed_id: int |
 
 @bp.route("/")
 @login_required
-def index(key: str):
+def index(key: str) -> ResponseReturnValue:
     rollout = rollouts.get_rollout(key, current_user)
     return _render(rollout)
 
 
 @bp.route("/<int:report_id>/status", methods=["POST"])
 @login_required
-def triage(key: str, report_id: int):
+def triage(key: str, report_id: int) -> ResponseReturnValue:
     rollout = rollouts.get_rollout(key, current_user)
     report, _wave = feedback.get_problem(report_id, current_user, rollout=rollout, to_change=True)
     form = TriageForm(prefix=f"report-{report.id}")

@@ -34,14 +34,14 @@ def page_language() -> str:
     return language if language in LANGUAGES else "sv"
 
 
-def in_language(value, language: str):
+def in_language(value: object, language: str) -> object:
     """A setting given as {"sv": ..., "en": ...} in the page's language; a plain value as it is."""
     if isinstance(value, dict):
         return value.get(language) or value.get("sv") or next(iter(value.values()), "")
     return value
 
 
-def assessed_on(value) -> str:
+def assessed_on(value: object) -> str:
     """The ISO date of the assessment as the reader writes dates; anything else as written."""
     try:
         return format_date(date.fromisoformat(str(value)), "long")
@@ -74,7 +74,7 @@ def accessibility():
     config = current_app.config
     compliance = in_language(config.get("ACCESSIBILITY_COMPLIANCE"), language) or "partial"
     shortcomings = in_language(config.get("ACCESSIBILITY_SHORTCOMINGS"), language) or []
-    if isinstance(shortcomings, str):
+    if not isinstance(shortcomings, (list, tuple)):  # one text (or a value from the environment)
         shortcomings = [shortcomings]
     return render_template(
         f"public/accessibility.{language}.html", **organisation(language),

@@ -11,12 +11,14 @@ import re
 from dataclasses import dataclass, field
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from wtforms import Field
 
 from ..extensions import db
-from ..forms import QUESTION_KIND_CHOICES, QuestionnaireForm
+from ..forms import QUESTION_KIND_CHOICES, QuestionFields, QuestionnaireForm
 from ..models import Questionnaire, Rollout
 from ..services import questionnaires, rollouts
 from ..services.accounts import can_lead, require_lead
@@ -36,7 +38,7 @@ def kind_labels() -> dict[str, str]:
     return {choice.value: str(choice.label) for choice in QUESTION_KIND_CHOICES}
 
 
-def _number_text(value) -> str:
+def _number_text(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
@@ -62,12 +64,12 @@ def _versions(rollout: Rollout) -> dict[int, int]:
                                    .where(Questionnaire.rollout_id == rollout.id)).all())
 
 
-def _is_blank(fieldset) -> bool:
+def _is_blank(fieldset: QuestionFields) -> bool:
     return not any((getattr(fieldset, name).data or "").strip()
                    for name in ("code", "prompt_sv", "prompt_en", "options", "position", "min", "max"))
 
 
-def _add_error(fieldset_field, message: str) -> None:
+def _add_error(fieldset_field: Field, message: str) -> None:
     if not isinstance(fieldset_field.errors, list):
         fieldset_field.errors = list(fieldset_field.errors)
     fieldset_field.errors.append(message)
@@ -120,7 +122,8 @@ def _parse(form: QuestionnaireForm) -> Parsed:
                 _add_error(fieldset.position, _("Give the place as a whole number from 1 to %(n)s.", n=MAX_POSITION))
                 ok = False
         kind = fieldset.kind.data
-        options, lines = [], []
+        options: list[dict] = []
+        lines: list[int] = []
         if kind in ("choice", "multi"):
             options, lines, problems = _parse_options(fieldset.options.data)
             for problem in problems:
@@ -185,7 +188,7 @@ def _summary(form: QuestionnaireForm) -> list[tuple[str, str]]:
     return items
 
 
-def _render(rollout: Rollout, form, status: int = 200):
+def _render(rollout: Rollout, form: QuestionnaireForm | None, status: int = 200) -> ResponseReturnValue:
     questionnaire = questionnaires.current(rollout)
     lead = can_lead(current_user, rollout)
     summary = []
@@ -201,7 +204,7 @@ def _render(rollout: Rollout, form, status: int = 200):
 
 @bp.route("/", methods=["GET"])
 @login_required
-def show(key: str):
+def show(key: str) -> ResponseReturnValue:
     rollout = rollouts.get_rollout(key, current_user)
     form = None
     if can_lead(current_user, rollout):
@@ -211,7 +214,7 @@ def show(key: str):
 
 @bp.route("/", methods=["POST"])
 @login_required
-def save(key: str):
+def save(key: str) -> ResponseReturnValue:
     rollout = rollouts.get_rollout(key, current_user)
     require_lead(current_user, rollout)
     form = QuestionnaireForm()

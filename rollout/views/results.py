@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 
 from flask import (
     Blueprint,
@@ -16,6 +17,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -35,7 +37,7 @@ _cache_lock = threading.Lock()
 CACHE_SIZE = 256
 
 
-def _cached(fingerprint: str, make) -> bytes:
+def _cached(fingerprint: str, make: Callable[[], bytes]) -> bytes:
     with _cache_lock:
         if fingerprint in _cache:
             _cache.move_to_end(fingerprint)
@@ -49,7 +51,7 @@ def _cached(fingerprint: str, make) -> bytes:
 
 
 @bp.route("/charts/<name>.<fmt>")
-def chart(key: str, name: str, fmt: str):
+def chart(key: str, name: str, fmt: str) -> ResponseReturnValue:
     actor = session_or_token_user()
     if fmt not in charts.FORMATS:
         raise NotFound(_("There is no such chart."))
@@ -68,7 +70,7 @@ def chart(key: str, name: str, fmt: str):
 
 @bp.route("/results")
 @login_required
-def results(key: str):
+def results(key: str) -> ResponseReturnValue:
     rollout = rollouts.get_rollout(key, current_user)
     language = str(get_locale())
     all_results = rollout_results(rollout, current_user)
@@ -80,7 +82,7 @@ def results(key: str):
 
 @bp.route("/waves/<int:number>/results")
 @login_required
-def wave(key: str, number: int):
+def wave(key: str, number: int) -> ResponseReturnValue:
     rollout = rollouts.get_rollout(key, current_user)
     the_wave = waves.get_wave(rollout, number)
     result = wave_results(the_wave, current_user)
@@ -102,7 +104,7 @@ SHARES = ("min_response_rate", "min_satisfied")
 
 
 def _gate_data(form: GateForm, keep_empty: bool) -> dict:
-    data = {}
+    data: dict[str, float | bool | None] = {}
     for name in ("min_responses", "min_response_rate", "min_satisfied", "max_open_blockers"):
         value = getattr(form, name).data
         if value is None:
@@ -130,7 +132,7 @@ def _fill(form: GateForm, settings: dict) -> None:
 @bp.route("/gate", methods=["GET", "POST"])
 @bp.route("/waves/<int:number>/gate", methods=["GET", "POST"])
 @login_required
-def gate(key: str, number: int | None = None):
+def gate(key: str, number: int | None = None) -> ResponseReturnValue:
     rollout = rollouts.get_rollout(key, current_user)
     require_lead(current_user, rollout)
     the_wave = waves.get_wave(rollout, number) if number is not None else None

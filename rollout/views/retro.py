@@ -8,10 +8,14 @@ the fields.
 """
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
 from ..forms import ActionForm
@@ -24,7 +28,7 @@ from ..forms.retro import (
     ThemeForm,
 )
 from ..languages import LANGUAGES
-from ..models import CARD_KINDS, Rollout, Wave
+from ..models import CARD_KINDS, RetroCard, Rollout, User, Wave
 from ..services import exports, lessons, retro, rollouts, waves
 from ..services.accounts import can_lead
 from ..services.errors import GuardFailed, NotFound, ValidationFailed
@@ -63,7 +67,7 @@ def _wave(key: str, number: int) -> tuple[Rollout, Wave]:
 
 def _evidence_args() -> dict:
     """The page of answers and the question filter the page was showing, kept across a form."""
-    args = {}
+    args: dict[str, int | str] = {}
     page = page_arg()
     if page > 1:
         args["page"] = page
@@ -73,27 +77,28 @@ def _evidence_args() -> dict:
     return args
 
 
-def _show_url(wave: Wave, anchor: str = "", **args) -> str:
+def _show_url(wave: Wave, anchor: str = "", **args: Any) -> str:
     args = {name: value for name, value in args.items() if value not in (None, "", 1)}
     return url_for("retro.show", key=wave.rollout.key, number=wave.number, **args) + (f"#{anchor}" if anchor else "")
 
 
-def _back(wave: Wave, anchor: str = ""):
+def _back(wave: Wave, anchor: str = "") -> ResponseReturnValue:
     return redirect(_show_url(wave, anchor, **_evidence_args()))
 
 
-def _attempt(wave: Wave, form, call, success, anchor):
+def _attempt(wave: Wave, form: FlaskForm, call: Callable[[], Any], success: str | Callable[[Any], str],
+             anchor: str | Callable[[Any], str]) -> ResponseReturnValue | None:
     """`submit` on the board: back to `anchor` (or anchor(result)) on success, to the board when refused."""
     return submit(form, call, success, lambda result: _back(wave, anchor(result) if callable(anchor) else anchor),
                   lambda: _back(wave))
 
 
-def _card_form(card) -> CardEditForm:
+def _card_form(card: RetroCard) -> CardEditForm:
     form = CardEditForm(formdata=None, prefix=f"card-{card.id}", data={"kind": card.kind, "text": card.text})
     return form
 
 
-def _theme_form(view) -> ThemeForm:
+def _theme_form(view: retro.ThemeView) -> ThemeForm:
     return ThemeForm(formdata=None, prefix=f"theme-{view.theme.id}", data={"title": view.theme.title})
 
 
@@ -108,7 +113,7 @@ def _group_choices(form: GroupForm, board: retro.Board) -> None:
 
 def _render(rollout: Rollout, wave: Wave, *, card_form: CardForm | None = None, group_form: GroupForm | None = None,
             budget_form: BudgetForm | None = None, failed_card: tuple[int, CardEditForm] | None = None,
-            failed_theme: tuple[int, ThemeForm] | None = None):
+            failed_theme: tuple[int, ThemeForm] | None = None) -> ResponseReturnValue:
     if not retro.is_open(wave):
         return render_template("retro/closed.html", rollout=rollout, wave=wave)
     language = _language()
@@ -155,7 +160,7 @@ def _render(rollout: Rollout, wave: Wave, *, card_form: CardForm | None = None, 
 
 @bp.route("/retro")
 @login_required
-def show(key: str, number: int):
+def show(key: str, number: int) -> ResponseReturnValue:
     rollout, wave = _wave(key, number)
     return _render(rollout, wave)
 
@@ -164,7 +169,7 @@ def show(key: str, number: int):
 
 @bp.route("/retro/cards", methods=["POST"])
 @login_required
-def add_card(key: str, number: int):
+def add_card(key: str, number: int) -> ResponseReturnValue:
     rollout, wave = _wave(key, number)
     form = CardForm()
     done = _attempt(wave, form, lambda: retro.add_card(
@@ -175,7 +180,7 @@ def add_card(key: str, number: int):
 
 @bp.route("/retro/answers/<answer_ref>/card", methods=["POST"])
 @login_required
-def card_from_answer(key: str, number: int, answer_ref: str):
+def card_from_answer(key: str, number: int, answer_ref: str) -> ResponseReturnValue:
     rollout, wave = _wave(key, number)
     form = AnswerCardForm()
     if not form.validate_on_submit():
@@ -192,7 +197,7 @@ def card_from_answer(key: str, number: int, answer_ref: str):
 
 @bp.route("/retro/cards/<int:card_id>", methods=["POST"])
 @login_required
-def edit_card(key: str, number: int, card_id: int):
+def edit_card(key: str, number: int, card_id: int) -> ResponseReturnValue:
     rollout, wave = _wave(key, number)
     card = retro.get_card(wave, card_id, current_user)
     form = CardEditForm(prefix=f"card-{card.id}")
@@ -202,8 +207,9 @@ def edit_card(key: str, number: int, card_id: int):
     return done or _render(rollout, wave, failed_card=(card_id, form))
 
 
-def _card_action(key: str, number: int, card_id: int, action, message: str, anchor_on_card: bool = True,
-                 confirmation=None):
+def _card_action(key: str, number: int, card_id: int, action: Callable[[RetroCard, User], object], message: str,
+                 anchor_on_card: bool = True,
+                 confirmation: Callable[[Wave, RetroCard], ResponseReturnValue] | None = None) -> ResponseReturnValue:
     rollout, wave = _wave(key, number)
     card = retro.get_card(wave, card_id, current_user)
     if not ActionForm().validate_on_submit():
@@ -222,12 +228,12 @@ def _card_action(key: str, number: int, card_id: int, action, message: str, anch
 
 @bp.route("/retro/cards/<int:card_id>/delete", methods=["POST"])
 @login_required
-def delete_card(key: str, number: int, card_id: int):
+def delete_card(key: str, number: int, card_id: int) -> ResponseReturnValue:
     return _card_action(key, number, card_id, retro.delete_card, _("The card was deleted."), anchor_on_card=False,
                         confirmation=_confirm_card_deletion)
 
 
-def _confirm_card_deletion(wave: Wave, card):
+def _confirm_card_deletion(wave: Wave, card: RetroCard) -> ResponseReturnValue:
     return ask_to_confirm(_("Delete this card?"), [
         _("The card “%(text)s” is deleted from the retrospective of wave %(n)s.", text=card.text, n=wave.number),
         ngettext("Its %(num)s vote goes back to the one who gave it.",
@@ -237,13 +243,13 @@ def _confirm_card_deletion(wave: Wave, card):
 
 @bp.route("/retro/cards/<int:card_id>/vote", methods=["POST"])
 @login_required
-def vote(key: str, number: int, card_id: int):
+def vote(key: str, number: int, card_id: int) -> ResponseReturnValue:
     return _card_action(key, number, card_id, retro.vote, _("Your vote is on the card."))
 
 
 @bp.route("/retro/cards/<int:card_id>/unvote", methods=["POST"])
 @login_required
-def unvote(key: str, number: int, card_id: int):
+def unvote(key: str, number: int, card_id: int) -> ResponseReturnValue:
     return _card_action(key, number, card_id, retro.unvote, _("You took a vote back from the card."))
 
 
@@ -251,7 +257,7 @@ def unvote(key: str, number: int, card_id: int):
 
 @bp.route("/retro/group", methods=["POST"])
 @login_required
-def group(key: str, number: int):
+def group(key: str, number: int) -> ResponseReturnValue:
     rollout, wave = _wave(key, number)
     form = GroupForm()
     if form.validate_on_submit():
@@ -283,7 +289,7 @@ def group(key: str, number: int):
 
 @bp.route("/retro/themes/<int:theme_id>", methods=["POST"])
 @login_required
-def rename_theme(key: str, number: int, theme_id: int):
+def rename_theme(key: str, number: int, theme_id: int) -> ResponseReturnValue:
     rollout, wave = _wave(key, number)
     theme = retro.get_theme(wave, theme_id, current_user)
     form = ThemeForm(prefix=f"theme-{theme.id}")
@@ -294,7 +300,7 @@ def rename_theme(key: str, number: int, theme_id: int):
 
 @bp.route("/retro/themes/<int:theme_id>/delete", methods=["POST"])
 @login_required
-def delete_theme(key: str, number: int, theme_id: int):
+def delete_theme(key: str, number: int, theme_id: int) -> ResponseReturnValue:
     rollout, wave = _wave(key, number)
     theme = retro.get_theme(wave, theme_id, current_user)
     if ActionForm().validate_on_submit():
@@ -316,7 +322,7 @@ def delete_theme(key: str, number: int, theme_id: int):
 
 @bp.route("/retro/budget", methods=["POST"])
 @login_required
-def budget(key: str, number: int):
+def budget(key: str, number: int) -> ResponseReturnValue:
     rollout, wave = _wave(key, number)
     form = BudgetForm()
     done = _attempt(wave, form, lambda: retro.set_budget(wave, form.vote_budget.data, current_user),
@@ -326,7 +332,7 @@ def budget(key: str, number: int):
 
 @bp.route("/retro/lessons/<int:lesson_id>/verify", methods=["POST"])
 @login_required
-def verify_lesson(key: str, number: int, lesson_id: int):
+def verify_lesson(key: str, number: int, lesson_id: int) -> ResponseReturnValue:
     rollout, wave = _wave(key, number)
     lesson = lessons.get_lesson(lesson_id, current_user)
     if lesson.rollout_id != rollout.id or lesson.target_wave_id != wave.id:
@@ -340,7 +346,7 @@ def verify_lesson(key: str, number: int, lesson_id: int):
 # --- the export ------------------------------------------------------------------------
 
 @bp.route("/retro.md")
-def markdown(key: str, number: int):
+def markdown(key: str, number: int) -> ResponseReturnValue:
     """The retrospective as Markdown, for a session or a bearer token (an intranet page, a wiki)."""
     actor = session_or_token_user()
     rollout = rollouts.get_rollout(key, actor)
@@ -350,7 +356,6 @@ def markdown(key: str, number: int):
         language = _language()
     text = exports.retro_markdown(wave, actor, language)
     response = Response(text, mimetype="text/markdown")
-    response.charset = "utf-8"
     response.headers["Content-Disposition"] = f'inline; filename="{rollout.key}-wave-{wave.number}-retro.md"'
     response.headers["Cache-Control"] = "private, no-cache"
     response.headers["Vary"] = "Cookie, Authorization, Accept-Language"

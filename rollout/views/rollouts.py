@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 
 from ..forms import ActionForm, RoleForm, RolloutEditForm, RolloutForm
 from ..languages import LANGUAGES
@@ -17,11 +19,11 @@ from .helpers import Pagination, apply_errors, ask_to_confirm, confirmed, page_a
 bp = Blueprint("rollouts", __name__, url_prefix="/rollouts")
 
 
-def _status(form) -> int:
+def _status(form: FlaskForm) -> int:
     return 422 if form.errors or getattr(form, "form_errors", None) else 200
 
 
-def _tags(value) -> str | list:
+def _tags(value: str | list | None) -> str | list:
     # a form sent without the field keeps the rollout's tags (a list, from the object)
     return value if isinstance(value, list) else (value or "")
 
@@ -56,7 +58,7 @@ def new():
 
 @bp.route("/<key>")
 @login_required
-def show(key: str):
+def show(key: str) -> ResponseReturnValue:
     rollout = rollouts.get_rollout(key, current_user)
     glance = None
     if any(w.feedback_opened_at for w in rollout.waves):
@@ -71,7 +73,7 @@ def show(key: str):
 
 @bp.route("/<key>/edit", methods=["GET", "POST"])
 @login_required
-def edit(key: str):
+def edit(key: str) -> ResponseReturnValue:
     rollout = rollouts.get_rollout(key, current_user)
     require_lead(current_user, rollout)
     form = RolloutEditForm(obj=rollout)
@@ -113,7 +115,7 @@ def edit(key: str):
 
 @bp.route("/<key>/team", methods=["GET", "POST"])
 @login_required
-def team(key: str):
+def team(key: str) -> ResponseReturnValue:
     rollout = rollouts.get_rollout(key, current_user)
     form = RoleForm()
     lead = can_lead(current_user, rollout)
@@ -131,7 +133,7 @@ def team(key: str):
 
 @bp.route("/<key>/team/<int:role_id>/remove", methods=["POST"])
 @login_required
-def remove_member(key: str, role_id: int):
+def remove_member(key: str, role_id: int) -> ResponseReturnValue:
     rollout = rollouts.get_rollout(key, current_user)
     if ActionForm().validate_on_submit():
         # another lead can give a role back, so removing someone asks nothing; removing yourself
@@ -154,7 +156,7 @@ def remove_member(key: str, role_id: int):
 
 @bp.route("/<key>/audit")
 @login_required
-def audit_log(key: str):
+def audit_log(key: str) -> ResponseReturnValue:
     rollout = rollouts.get_rollout(key, current_user)
     page, per_page = page_arg(), current_app.config["PER_PAGE"]
     events, total = audit.events_for(rollout, page, per_page)

@@ -3,8 +3,10 @@ feedback has opened) who has answered and the members' personal links."""
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import format_percent, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -13,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
 from ..forms import ActionForm, DecisionForm, TransitionForm, WaveForm
-from ..models import Questionnaire, Wave
+from ..models import Person, Questionnaire, Rollout, User, Wave
 from ..services import cohorts, feedback, gates, notify, people, rollouts, waves
 from ..services.accounts import can_lead, require_lead
 from ..services.errors import GuardFailed, ValidationFailed
@@ -26,7 +28,7 @@ ALIASES = {"selection.people": "people", "selection.units": "units", "selection.
            "selection.percentage": "percentage", "selection": "people"}
 
 
-def _form_data(form: WaveForm, wave=None) -> tuple[dict, list[str]]:
+def _form_data(form: WaveForm, wave: Wave | None = None) -> tuple[dict, list[str]]:
     attributes: dict[str, list[str]] = {}
     problems = []
     for number, line in enumerate((form.attributes.data or "").splitlines(), start=1):
@@ -52,7 +54,7 @@ def _form_data(form: WaveForm, wave=None) -> tuple[dict, list[str]]:
     return data, problems
 
 
-def _save(form: WaveForm, rollout, wave=None):
+def _save(form: WaveForm, rollout: Rollout, wave: Wave | None = None) -> Wave | None:
     data, problems = _form_data(form, wave)
     if problems:
         form.attributes.errors = list(form.attributes.errors) + problems
@@ -66,7 +68,7 @@ def _save(form: WaveForm, rollout, wave=None):
         return None
 
 
-def _status(form) -> int:
+def _status(form: WaveForm) -> int:
     return 422 if form.errors or getattr(form, "form_errors", None) else 200
 
 
@@ -76,7 +78,7 @@ def _unit_choices(form: WaveForm) -> None:
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
-def new(key: str):
+def new(key: str) -> ResponseReturnValue:
     rollout = rollouts.get_rollout(key, current_user)
     require_lead(current_user, rollout)
     form = WaveForm()
@@ -95,7 +97,7 @@ def new(key: str):
 
 @bp.route("/<int:number>/edit", methods=["GET", "POST"])
 @login_required
-def edit(key: str, number: int):
+def edit(key: str, number: int) -> ResponseReturnValue:
     rollout = rollouts.get_rollout(key, current_user)
     require_lead(current_user, rollout)
     wave = waves.get_wave(rollout, number)
@@ -118,16 +120,17 @@ def edit(key: str, number: int):
 
 @bp.route("/<int:number>")
 @login_required
-def show(key: str, number: int):
+def show(key: str, number: int) -> ResponseReturnValue:
     rollout = rollouts.get_rollout(key, current_user)
     return _wave_page(rollout, waves.get_wave(rollout, number))
 
 
-def _wave_page(rollout, wave, decision_form: DecisionForm | None = None, status: int = 200):
+def _wave_page(rollout: Rollout, wave: Wave, decision_form: DecisionForm | None = None, status: int = 200) -> ResponseReturnValue:
     """The wave page; after a refused decision, with the lead's choice and text kept and the
     reason next to the field."""
     page, per_page = page_arg(), current_app.config["PER_PAGE"]
     lead = can_lead(current_user, rollout)
+    people_page: list[cohorts.Candidate]
     if not lead:  # reviewers read the wave's figures, not the directory: counts only
         people_page, total = [], wave.members_count if wave.has_started else len(cohorts.preview(wave))
     elif wave.has_started:
@@ -168,10 +171,11 @@ def _feedback_facts(wave: Wave) -> dict | None:
 
 def _members_url(key: str, number: int) -> str:
     page = page_arg()
-    return url_for("waves.show", key=key, number=number, **({"page": page} if page > 1 else {})) + "#people-title"
+    return url_for("waves.show", key=key, number=number, page=page if page > 1 else None) + "#people-title"
 
 
-def _link_action(key: str, number: int, person_id: int, action, done_message: str, confirmation):
+def _link_action(key: str, number: int, person_id: int, action: Callable[[Wave, Person, User], object],
+                 done_message: str, confirmation: Callable[[Wave, Person, str], ResponseReturnValue]) -> ResponseReturnValue:
     rollout = rollouts.get_rollout(key, current_user)
     require_lead(current_user, rollout)
     wave = waves.get_wave(rollout, number)
@@ -188,7 +192,7 @@ def _link_action(key: str, number: int, person_id: int, action, done_message: st
     return redirect(_members_url(key, number))
 
 
-def _confirm_new_link(wave: Wave, person, back: str):
+def _confirm_new_link(wave: Wave, person: Person, back: str) -> ResponseReturnValue:
     link = feedback.links_of(wave, [person.id]).get(person.id)
     return ask_to_confirm(
         _("Send a new link to %(name)s?", name=person.name),
@@ -199,7 +203,7 @@ def _confirm_new_link(wave: Wave, person, back: str):
         _("Yes, send a new link"), back)
 
 
-def _confirm_revoke_link(wave: Wave, person, back: str):
+def _confirm_revoke_link(wave: Wave, person: Person, back: str) -> ResponseReturnValue:
     return ask_to_confirm(
         _("Revoke the link of %(name)s?", name=person.name),
         [_("The personal link of %(name)s for wave %(n)s stops working at once and never works again.",
@@ -210,14 +214,14 @@ def _confirm_revoke_link(wave: Wave, person, back: str):
 
 @bp.route("/<int:number>/members/<int:person_id>/new-link", methods=["POST"])
 @login_required
-def new_link(key: str, number: int, person_id: int):
+def new_link(key: str, number: int, person_id: int) -> ResponseReturnValue:
     return _link_action(key, number, person_id, feedback.new_link,
                         _("A new link is on its way to %(name)s; the old link no longer works."), _confirm_new_link)
 
 
 @bp.route("/<int:number>/members/<int:person_id>/revoke-link", methods=["POST"])
 @login_required
-def revoke_link(key: str, number: int, person_id: int):
+def revoke_link(key: str, number: int, person_id: int) -> ResponseReturnValue:
     return _link_action(key, number, person_id, feedback.revoke_link,
                         _("The link of %(name)s no longer works. Send a new link when they need one."),
                         _confirm_revoke_link)
@@ -225,7 +229,7 @@ def revoke_link(key: str, number: int, person_id: int):
 
 # --- moves that cannot be undone ask first: start, open and close feedback, cancel, go and no-go --
 
-def _confirm_move(wave: Wave, to: str):
+def _confirm_move(wave: Wave, to: str) -> ResponseReturnValue | None:
     """The confirmation page of a move forward or a cancellation; None for pause and resume (undone by
     the other), and for a move a guard refuses (its reason shows at once, without a detour)."""
     if not (to == "cancelled" or (to == waves.FLOW.get(wave.state) and to != "done")) or waves.blockers(wave, to):
@@ -262,7 +266,7 @@ def _confirm_move(wave: Wave, to: str):
         _("Yes, cancel the wave"), back)
 
 
-def _confirm_decision(wave: Wave, form: DecisionForm):
+def _confirm_decision(wave: Wave, form: DecisionForm) -> ResponseReturnValue | None:
     """Go and no-go end the wave for good; extend only sends it back to collect feedback. A decision
     the service refuses (not in review; against the verdict without a rationale) goes on at once,
     so that its reason shows without a detour."""
@@ -288,7 +292,7 @@ def _confirm_decision(wave: Wave, form: DecisionForm):
 
 @bp.route("/<int:number>/transition", methods=["POST"])
 @login_required
-def transition(key: str, number: int):
+def transition(key: str, number: int) -> ResponseReturnValue:
     rollout = rollouts.get_rollout(key, current_user)
     require_lead(current_user, rollout)  # before asking: a reviewer is refused, not asked
     wave = waves.get_wave(rollout, number)
@@ -308,7 +312,7 @@ def transition(key: str, number: int):
 
 @bp.route("/<int:number>/decision", methods=["POST"])
 @login_required
-def decision(key: str, number: int):
+def decision(key: str, number: int) -> ResponseReturnValue:
     rollout = rollouts.get_rollout(key, current_user)
     require_lead(current_user, rollout)
     wave = waves.get_wave(rollout, number)

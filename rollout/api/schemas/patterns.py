@@ -3,8 +3,11 @@ patterns they check, taken from the services themselves, so that the document pr
 nor less than the validation does."""
 from __future__ import annotations
 
+from typing import Any
+
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
 
+from ...languages import LANGUAGES
 from ...services import people, questionnaires, rollouts
 
 # what rollout.services.validation.CONTROL refuses in every text (tab, newline and carriage return are fine)
@@ -33,7 +36,7 @@ SPECIAL_USE = "\\.(?:{})\\.?$".format("|".join(
     "".join(f"[{c.upper()}{c}]" if c.isalpha() else c for c in name) for name in SPECIAL_USE_DOMAIN_NAMES))
 
 
-def text(max_length: int | None = None, *, required: bool = False, nullable: bool = False, **extra) -> dict:
+def text(max_length: int | None = None, *, required: bool = False, nullable: bool = False, **extra: Any) -> dict:
     """A text without control characters; `required`: not blank (white space alone is refused).
     `max_length` counts the characters once the text is trimmed (the schema counts them all)."""
     schema: dict = {"type": ["string", "null"] if nullable else "string",
@@ -44,9 +47,9 @@ def text(max_length: int | None = None, *, required: bool = False, nullable: boo
 
 
 def labels(max_length: int) -> dict:
-    """A label in Swedish and in English, both required."""
-    return {"type": "object", "required": ["sv", "en"], "properties": {
-        "sv": text(max_length, required=True), "en": text(max_length, required=True)}}
+    """A label in each language (Swedish and English), all required."""
+    return {"type": "object", "required": list(LANGUAGES),
+            "properties": {language: text(max_length, required=True) for language in LANGUAGES}}
 
 
 def tags() -> dict:
@@ -101,7 +104,7 @@ def rollout_fields() -> dict:
                         "description": "anonymous rollouts hide results of smaller groups; not lowered once "
                                        "feedback has been collected"},
         "problem_categories": {"type": "array", "minItems": 1, "maxItems": 30, "description": "each code once",
-                               "items": {"type": "object", "required": ["code", "sv", "en"], "properties": {
+                               "items": {"type": "object", "required": ["code", *LANGUAGES], "properties": {
                                    "code": {"type": "string", "pattern": OPTION_VALUE},
                                    **labels(100)["properties"]}}},
         "tags": {"$ref": "#/components/schemas/Tags"},

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from ...languages import LANGUAGES
 from ...models import QUESTION_KINDS
 from .base import Anything, Items, Object, QueryNumber, Schema, Text
 from .patterns import OPTION_VALUE, QUESTION_CODE, labels
@@ -34,7 +35,7 @@ class QuestionSchema(Schema):
         {"if": {"required": ["kind"], "properties": {"kind": {"enum": ["choice", "multi"]}}},
          "then": {"required": ["options"], "properties": {"options": {
              "type": "array", "minItems": 2, "items": {
-                 "type": "object", "required": ["value", "sv", "en"], "properties": {
+                 "type": "object", "required": ["value", *LANGUAGES], "properties": {
                      "value": {"type": "string", "pattern": OPTION_VALUE}, **labels(200)["properties"]}}}}}},
         {"if": {"required": ["kind"], "properties": {"kind": {"const": "number"}}},
          "then": {"properties": {"min": NUMBER_BOUND, "max": NUMBER_BOUND}}}]}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from ...models import DECISIONS, WAVE_STATES
+from ...models import DECISIONS, WAVE_STATES, Wave
 from .base import Anything, Derived, Object, Schema, Text, WholeNumber
 from .patterns import selection, text, wave_fields
 
@@ -23,7 +23,7 @@ class SelectionSchema(Schema):
     percentage = WholeNumber(doc=SELECTION["properties"]["percentage"])
 
 
-def _selection(wave) -> dict:
+def _selection(wave: Wave) -> dict:
     return {**(wave.selection or {}), "percentage": wave.percentage}
 
 

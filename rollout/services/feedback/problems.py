@@ -78,7 +78,7 @@ def get_problem(report_id: int, actor: Optional[User], *, rollout: Optional[Roll
     (NotAllowed for a reviewer)."""
     report = db.session.get(ProblemReport, report_id) if 0 < report_id <= MAX_ID else None
     wave = db.session.get(Wave, report.wave_id) if report is not None else None
-    if wave is None or (rollout is not None and wave.rollout_id != rollout.id) \
+    if report is None or wave is None or (rollout is not None and wave.rollout_id != rollout.id) \
             or not can_view(actor, wave.rollout):
         raise NotFound(_("No such problem report."))
     if to_change:
