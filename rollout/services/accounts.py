@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 from typing import Optional
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db, execute_dml
@@ -180,12 +181,21 @@ def user_for_authorization(header: str) -> Optional[User]:
     return user_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
 
 
+# a token's "last used" is kept to the minute: a busy client does not write on every request
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+
 def user_for_token(plain: str) -> Optional[User]:
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(plain or "")))
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
-    token.last_used_at = utcnow()
-    db.session.commit()
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION:
+        # one conditional UPDATE: of many requests at once from one token, one writes
+        execute_dml(update(ApiToken).where(ApiToken.id == token.id, or_(
+            ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - TOKEN_USE_RESOLUTION))
+            .values(last_used_at=now).execution_options(synchronize_session=False))
+        db.session.commit()
     return token.user
 
 
