@@ -8,11 +8,9 @@ from typing import Any
 
 from flask import g, request
 from flask_babel import gettext as _
-from sqlalchemy import select
 
-from ..extensions import db
 from ..languages import LANGUAGES
-from ..models import PROBLEM_STATUSES, Person, ProblemReport
+from ..models import PROBLEM_STATUSES, ProblemReport
 from ..services import feedback
 from ..services.errors import ValidationFailed
 from .common import Paging, api, listing, load, paging, rollout_for, token_required, wave_filter
@@ -90,9 +88,7 @@ def list_problems(key: str) -> dict[str, Any]:
     wave, status = wave_filter(rollout), _status_filter()
     page, per_page = paging()
     rows, total = feedback.list_problems(rollout, g.user, wave=wave, status=status, page=page, per_page=per_page)
-    # the reporters of the whole page in one query
-    ids = {report.person_id for report, _wave in rows if report.person_id}
-    people = {p.id: p for p in db.session.scalars(select(Person).where(Person.id.in_(ids)))} if ids else {}
+    people = feedback.reporters_of(rollout, rows)
     return listing([ProblemRow(report, w, people.get(report.person_id) if report.person_id else None)
                     for report, w in rows], total, page, per_page)
 

@@ -6,11 +6,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from ..extensions import db
 from ..forms import TriageForm
-from ..models import PROBLEM_STATUSES, Person, ProblemReport, Rollout, Wave
+from ..models import PROBLEM_STATUSES, ProblemReport, Rollout, Wave
 from ..services import feedback, questionnaires, rollouts
 from ..services.accounts import can_lead
 from ..services.errors import ValidationFailed
@@ -60,14 +58,6 @@ def _filter_args(wave: Wave | None, status: str, page: int) -> dict:
     return args
 
 
-def _reporters(rows: list[tuple[ProblemReport, Wave]]) -> dict[int, Person]:
-    """The reporters of one page of reports, in one query."""
-    ids = {report.person_id for report, _wave in rows if report.person_id}
-    if not ids:
-        return {}
-    return {p.id: p for p in db.session.scalars(select(Person).where(Person.id.in_(ids)))}
-
-
 def _form(report: ProblemReport) -> TriageForm:
     form = TriageForm(formdata=None, prefix=f"report-{report.id}", data={"status": report.status, "note": report.note})
     _label(form, report)
@@ -95,7 +85,7 @@ def _render(rollout: Rollout, failed: TriageForm | None = None, failed_id: int |
     return render_template(
         "problems/index.html", rollout=rollout, rows=rows, total=total, waves=rollout.waves,
         wave_filter=wave, status_filter=status_filter, filter_args=_filter_args(wave, status_filter, page),
-        reporters={} if rollout.anonymous else _reporters(rows), categories=categories,
+        reporters=feedback.reporters_of(rollout, rows), categories=categories,
         severities=severity_labels(), statuses=status_labels(), can_lead=lead, forms=forms,
         pager=ListPagination(rollout, _filter_args(wave, status_filter, 1), page, per_page, total), has_errors=failed is not None), status
 

@@ -245,9 +245,11 @@ def load_query(schema: type[Schema], message: str) -> dict[str, Any]:
         raise ValidationFailed(message, list(_problems(error.messages, schema=schema()))) from None
 
 
-def Derived(of: Callable[[Any], Any], doc: dict[str, Any] | None = None, **kwargs: Any) -> Anything:  # noqa: N802
+class Derived(Anything):
     """A field served from the whole object (`of(obj)`); taken as it is in a body (the service checks it)."""
-    return Anything(doc=doc, source=of, **kwargs)
+
+    def __init__(self, of: Callable[[Any], Any], doc: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(doc=doc, source=of, **kwargs)
 
 
 _PAGES: dict[type, type] = {}

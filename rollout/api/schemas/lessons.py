@@ -71,34 +71,32 @@ class LessonSchema(Schema):
     updated_at = _served({"type": "string", "format": "date-time", "readOnly": True})
 
 
-class NewLessonSchema(Schema):
+class _LessonFields(Schema):
+    """What a new lesson and a change of one both take."""
+
+    title = Text(doc=FIELDS["title"])
+    action = Text(doc=FIELDS["action"])
+    origin_wave = WholeNumber(doc=FIELDS["origin_wave"])
+    target_wave = WholeNumber(doc=FIELDS["target_wave"])
+    owner = Text(doc=FIELDS["owner"])
+    metric = Text(doc=FIELDS["metric"])
+    tags = Anything(doc=FIELDS["tags"])
+
+
+class NewLessonSchema(_LessonFields):
     """A new lesson: a title, or a retrospective theme to take it from."""
 
     json_schema = {"description": "a title, or a theme to take it from",
                    "anyOf": [{"required": ["title"], "properties": {"title": {"type": "string"}}},
                              {"required": ["theme"], "properties": {"theme": {"type": "integer"}}}]}
 
-    title = Text(doc=FIELDS["title"])
-    action = Text(doc=FIELDS["action"])
-    origin_wave = WholeNumber(doc=FIELDS["origin_wave"])
-    target_wave = WholeNumber(doc=FIELDS["target_wave"])
-    owner = Text(doc=FIELDS["owner"])
-    metric = Text(doc=FIELDS["metric"])
-    tags = Anything(doc=FIELDS["tags"])
     theme = WholeNumber(doc={"type": ["integer", "null"], "minimum": 1, "maximum": MAX_ID, "description": (
         "a retrospective theme of this rollout: the lesson is made of it (its title and wave by default)")})
 
 
-class LessonChangeSchema(Schema):
+class LessonChangeSchema(_LessonFields):
     """A change of a lesson's fields and, with `status` (and `reason`), of where it stands."""
 
-    title = Text(doc=FIELDS["title"])
-    action = Text(doc=FIELDS["action"])
-    origin_wave = WholeNumber(doc=FIELDS["origin_wave"])
-    target_wave = WholeNumber(doc=FIELDS["target_wave"])
-    owner = Text(doc=FIELDS["owner"])
-    metric = Text(doc=FIELDS["metric"])
-    tags = Anything(doc=FIELDS["tags"])
     status = Text(doc={"type": ["string", "null"], "enum": [*LESSON_STATUSES, None], "description": (
         "open -> planned -> applied -> verified_effective | verified_ineffective; open or planned -> deferred | "
         "dropped (with a reason); a move the flow does not allow is 409")})

@@ -29,7 +29,16 @@ from .links import (
     revoke_link,
     said_and_done,
 )
-from .problems import SEVERITY_LABELS, STATUS_LABELS, get_problem, list_problems, open_blockers, report_problem, triage
+from .problems import (
+    SEVERITY_LABELS,
+    STATUS_LABELS,
+    get_problem,
+    list_problems,
+    open_blockers,
+    report_problem,
+    reporters_of,
+    triage,
+)
 from .responses import (
     MAX_TEXT,
     REPORTING_STATES,
@@ -50,7 +59,8 @@ __all__ = [
     "keyed_hash", "respondent_key",
     "REMINDER_AFTER", "DoneLesson", "answered_among", "links_can_be_sent", "links_of", "SaidAndDone", "invitations_missing", "link_url", "new_link", "open_feedback",
     "queue_invitations", "queue_reminders", "reminders_due", "revoke_link", "said_and_done",
-    "SEVERITY_LABELS", "STATUS_LABELS", "get_problem", "list_problems", "open_blockers", "report_problem", "triage",
+    "SEVERITY_LABELS", "STATUS_LABELS", "get_problem", "list_problems", "open_blockers", "reporters_of", "report_problem",
+    "triage",
     "MAX_TEXT", "REPORTING_STATES", "SCALES", "FeedbackClosed", "LinkNotValid", "Visit", "current_answers",
     "has_response", "start_of_day", "submit", "touch", "validate_answers", "visit",
 ]

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
 from ...extensions import db
-from ...models import PROBLEM_STATUSES, SEVERITIES, ProblemReport, ProblemStatus, Rollout, Severity, User, Wave
+from ...models import PROBLEM_STATUSES, SEVERITIES, Person, ProblemReport, ProblemStatus, Rollout, Severity, User, Wave
 from ...models.types import utcnow
 from ...models.vocabularies import labelled
 from .. import audit, notify, questionnaires
@@ -99,6 +99,14 @@ def list_problems(rollout: Rollout, actor: Optional[User], *, wave: Optional[Wav
         (ProblemReport.status == "resolved"), severity_order, ProblemReport.created_at.desc()), page, per_page,
         rows=True)
     return [(r, w) for r, w in rows], total
+
+
+def reporters_of(rollout: Rollout, rows: list[tuple[ProblemReport, Wave]]) -> dict[int, Person]:
+    """Who reported each report of one page, by person id, in one query; none in an anonymous rollout."""
+    ids = {report.person_id for report, _wave in rows if report.person_id}
+    if rollout.anonymous or not ids:
+        return {}
+    return {p.id: p for p in db.session.scalars(select(Person).where(Person.id.in_(ids)))}
 
 
 def triage(report: ProblemReport, status: str, note: str, actor: Optional[User]) -> ProblemReport:
