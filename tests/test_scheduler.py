@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from sqlalchemy import text
@@ -92,6 +93,12 @@ def test_a_scheduler_that_lost_its_lock_stops_ticking(app, is_postgres, lead):
         with app.app_context(), db.engine.connect() as other:
             assert other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
             other.commit()
+            gone = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
+            for _ in range(100):  # termination is asynchronous: the lock is free once the backend has gone
+                if not other.execute(gone, {"pid": pid}).scalar():
+                    break
+                other.commit()
+                time.sleep(0.05)
         assert second() is not None  # the lock was free: the second takes over
         assert first() is None and not first.holding  # the first noticed and does not tick
         assert first() is None  # nor on the tick after
