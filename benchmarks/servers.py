@@ -1,6 +1,6 @@
-"""Gunicorn started and stopped by the benchmark (on a free loopback port), and the load
-client that drives it: threads, each sending one request after another with http.client
-(the standard library; no load-testing package is installed)."""
+"""Gunicorn started and stopped by the benchmark (on a free loopback port, with the repository's
+gunicorn.conf.py as deployed), and the load client that drives it: threads, each sending one
+request after another with http.client (the standard library; no load-testing package is installed)."""
 from __future__ import annotations
 
 import http.client
@@ -10,15 +10,17 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import IO, Callable, Iterator
 
 from .common import ROOT, SECRET, median, percentile
 
 WORKERS = 4
+CONF = ROOT / "gunicorn.conf.py"
 
 
 def free_port() -> int:
@@ -27,34 +29,70 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Server:
+    """A running gunicorn: its port and its master's pid (whose children are the workers)."""
+
+    port: int
+    pid: int
+
+    def worker_pids(self) -> list[int]:
+        """The master's child processes now (Linux /proc): its workers."""
+        children: list[int] = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone meanwhile
+            if int(fields[1]) == self.pid:
+                children.append(int(entry))
+        return sorted(children)
+
+
 @contextmanager
-def gunicorn(app: str, database_url: str, ready_path: str, workers: int = WORKERS) -> Iterator[int]:
-    """`gunicorn -w <workers> <app>` on 127.0.0.1:<a free port>, on `database_url`; yields the
-    port once `ready_path` answers 200, and stops the server (TERM, then KILL) afterwards."""
+def gunicorn_server(app: str, database_url: str, ready_path: str, workers: int | None = WORKERS) -> Iterator[Server]:
+    """gunicorn with the repository's gunicorn.conf.py (as deployed), `workers` processes (None:
+    what the conf chooses), on 127.0.0.1:<a free port> and `database_url`, without access log;
+    yields the server once `ready_path` answers 200, and stops it (TERM, then KILL) afterwards."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET,
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET, "GUNICORN_ACCESSLOG": "",
            "ROLLOUT_SCHEDULER_IN_PROCESS": "false", "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-               "--log-level", "warning", "--timeout", "120", app]
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              start_new_session=True)
-    try:
-        _wait_until_ready(server, port, ready_path)
-        yield port
-    finally:
-        server.send_signal(signal.SIGTERM)
+    command = [sys.executable, "-m", "gunicorn", "--config", str(CONF), "--bind", f"127.0.0.1:{port}",
+               "--log-level", "warning", "--timeout", "120"]
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    # the error log goes to a file, not a pipe nobody reads (a full pipe would stop the master)
+    with tempfile.TemporaryFile() as errors:
+        server = subprocess.Popen([*command, app], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=errors,
+                                  start_new_session=True)
         try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+            _wait_until_ready(server, port, ready_path, errors)
+            yield Server(port, server.pid)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
 
 
-def _wait_until_ready(server: subprocess.Popen, port: int, path: str, timeout: float = 60) -> None:
+@contextmanager
+def gunicorn(app: str, database_url: str, ready_path: str, workers: int | None = WORKERS) -> Iterator[int]:
+    """`gunicorn_server`, yielding its port."""
+    with gunicorn_server(app, database_url, ready_path, workers) as server:
+        yield server.port
+
+
+def _wait_until_ready(server: subprocess.Popen, port: int, path: str, errors: IO[bytes], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"gunicorn stopped: {(server.stderr.read() if server.stderr else b'').decode()[-2000:]}")
+            errors.seek(0)
+            raise RuntimeError(f"gunicorn stopped: {errors.read().decode(errors='replace')[-2000:]}")
         try:
             status, _body = request(port, "GET", path)
             if status == 200:
