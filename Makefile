@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgres bench bench-operations lint translations extract-messages screenshots clean
+.PHONY: run test test-sqlite test-postgres bench bench-operations load lint translations extract-messages screenshots clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,14 @@ bench: setup
 # the other heavy operations, timed (BENCH_OPERATION_SIZES=2000 for a quick run)
 bench-operations: setup
 	$(BIN)/python benchmarks/operations.py
+
+# participants opening links, submitting and editing against gunicorn + PostgreSQL, steady and
+# with a worker killed: `LOAD_USERS=20 LOAD_SECONDS=10 make load` for a quick check (more knobs:
+# benchmarks/load/__init__.py); exits non-zero when a goal is missed
+LOAD_USERS ?= 200
+LOAD_SECONDS ?= 60
+load: setup
+	LOAD_USERS=$(LOAD_USERS) LOAD_SECONDS=$(LOAD_SECONDS) $(BIN)/python -m benchmarks.load
 
 # the README's screenshots, taken anew from the demo with Chromium
 screenshots: setup compile-translations
