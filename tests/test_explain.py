@@ -1,7 +1,7 @@
 """The hot lookups use an index on PostgreSQL, not a sequential scan of a big table.
 
-Each test seeds a few thousand rows into the tables the lookups read (people, users, API tokens,
-memberships, links, responses, e-mails), ANALYZEs, then makes one real request (or runs the
+The module seeds, once, a few thousand rows into the tables the lookups read (people, users, API tokens,
+memberships, links, responses, e-mails), ANALYZEs; each test then makes one real request (or runs the
 scheduler's delivery) while recording every SQL statement the app sends (SQLAlchemy's
 before_cursor_execute), picks the lookup from them, and EXPLAINs that exact statement with its
 parameters: when the code changes its query, the test follows it. A lookup that is no longer
@@ -11,18 +11,20 @@ Sessions are signed cookies (rollout/sessions.py): a session's only query is its
 """
 from __future__ import annotations
 
+import os
 import re
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 import pytest
-from sqlalchemy import event, insert, text
+from sqlalchemy import event, insert, select, text
 
 from rollout.extensions import db
-from rollout.models import ApiToken, FeedbackLink, Membership, Notification, Person, Response, User
+from rollout.models import ApiToken, FeedbackLink, Membership, Notification, Person, Response, User, Wave
 from rollout.services import notify, waves
 
 from . import builders
+from .conftest import fresh_postgres_database, make_app
 
 pytestmark = pytest.mark.postgres_only
 
@@ -31,13 +33,30 @@ ROWS = 3000  # enough that PostgreSQL's planner prefers an index over reading th
 Statement = tuple[str, Any]
 
 
-@pytest.fixture
-def seeded(ctx, is_postgres, lead):
-    """A rollout "explain" with a pilot wave of three people collecting feedback (made by the
-    services) and ROWS responses, beside a big wave with ROWS memberships and links; ROWS more
-    people, users, API tokens and sent e-mails (written straight to the tables), all ANALYZEd."""
-    if not is_postgres:
+@pytest.fixture(scope="module")
+def seeded():
+    """A database of this module's own, seeded once: a rollout "explain" with a pilot wave of
+    three people collecting feedback (made by the services) and ROWS responses, beside a big
+    wave with ROWS memberships and links; ROWS more people, users, API tokens and sent e-mails
+    (written straight to the tables), all ANALYZEd. Yields (app, pilot wave id)."""
+    server = os.environ.get("TEST_DATABASE_URL", "")
+    if not server.startswith("postgresql"):
         pytest.skip("EXPLAIN plans are PostgreSQL's")
+    with fresh_postgres_database(server, "rollout_explain") as url:
+        app = make_app(url, SECRET_KEY="test-secret")
+        with app.test_request_context():
+            db.create_all()
+            pilot_id = seed()
+        with app.app_context(), db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("ANALYZE"))
+        yield app, pilot_id
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def seed() -> int:
+    lead = builders.make_user("lead@example.se", "Lena Lead", creator=True, people_manager=True)
     builders.make_people(3)
     rollout = builders.make_rollout("explain", lead)
     pilot = builders.make_wave(rollout, lead, name="Pilot", people=["p1", "p2", "p3"])
@@ -63,9 +82,7 @@ def seeded(ctx, is_postgres, lead):
          "to_address": f"bulk{i}@example.se", "subject": "Inbjudan", "body_text": "", "status": "sent"}
         for i, p in enumerate(person_ids)])
     db.session.commit()
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("ANALYZE"))
-    return pilot
+    return pilot.id
 
 
 @contextmanager
@@ -122,6 +139,10 @@ def token_of(pilot) -> str:
     return builders.wave_tokens(pilot)["p1"]
 
 
+def lead_of() -> User:
+    return db.session.scalars(select(User).where(User.email == "lead@example.se")).one()
+
+
 def open_link(client, pilot, _lead) -> None:
     assert client.get(f"/f/{token_of(pilot)}").status_code == 200
 
@@ -167,9 +188,13 @@ CASES: list[Any] = [
 
 
 @pytest.mark.parametrize(("request_kind", "table", "column"), CASES)
-def test_a_hot_lookup_reads_its_table_through_an_index(seeded, client, lead,
-                                                       request_kind: Callable[..., None], table: str, column: str):
+def test_a_hot_lookup_reads_its_table_through_an_index(seeded, request_kind: Callable[..., None], table: str,
+                                                       column: str):
     """A user would notice a sequential scan as a page that gets slower with every row."""
-    with recorded() as found:
-        request_kind(client, seeded, lead)
-    assert_indexed(lookup(found, table, column), table, column)
+    app, pilot_id = seeded
+    with app.test_request_context():
+        pilot, lead = db.session.get(Wave, pilot_id), lead_of()
+        with recorded() as found:
+            request_kind(app.test_client(), pilot, lead)
+        assert_indexed(lookup(found, table, column), table, column)
+        db.session.remove()

@@ -18,7 +18,6 @@ from .check import Figures, Stored, check_stored, cut_off_by_kill, figures
 from .participants import OK, Ledger, Participant
 
 P95_GOAL = 1.0  # seconds, for every kind of request
-WARM_UP = 3.0  # seconds of link openings before each round, not counted: every worker has loaded its templates
 ROUNDS = ("steady", "worker killed")
 
 
@@ -30,6 +29,7 @@ class Settings:
     workers: int | None = None  # None: what gunicorn.conf.py chooses (WEB_CONCURRENCY)
     think: float = 0.0  # a participant's mean pause between requests, in seconds
     timeout: float = 60.0  # a request without an answer after this long counts as an error
+    warm_up: float = 3.0  # seconds of link openings before each round, not counted: every worker has loaded its templates
     rounds: tuple[str, ...] = ROUNDS
 
     @property
@@ -49,8 +49,9 @@ class Settings:
         unknown = [r for r in rounds if r not in ROUNDS]
         if unknown:
             raise SystemExit(f"LOAD_ROUNDS: no round {', '.join(unknown)} ({', '.join(ROUNDS)})")
-        return cls(int(number("LOAD_USERS", 200)), number("LOAD_SECONDS", 60), int(number("LOAD_PEOPLE", 0)),
-                   workers, number("LOAD_THINK", 0), number("LOAD_TIMEOUT", 60), rounds)
+        return cls(users=int(number("LOAD_USERS", 200)), seconds=number("LOAD_SECONDS", 60),
+                   people=int(number("LOAD_PEOPLE", 0)), workers=workers, think=number("LOAD_THINK", 0),
+                   timeout=number("LOAD_TIMEOUT", 60), rounds=rounds)
 
 
 @dataclass
@@ -109,7 +110,7 @@ async def drive(server: Server, tokens: list[str], settings: Settings, ledger: L
 
 def play_round(name: str, server: Server, app, tokens: list[str], settings: Settings) -> Round:
     result = Round(name)
-    asyncio.run(drive(server, tokens, settings, Ledger(), WARM_UP, browse=True))
+    asyncio.run(drive(server, tokens, settings, Ledger(), settings.warm_up, browse=True))
     kill_after = settings.seconds / 2 if name == "worker killed" else None
     result.seconds = asyncio.run(drive(server, tokens, settings, result.ledger, settings.seconds,
                                        kill_after=kill_after, result=result))
