@@ -9,7 +9,7 @@ command-line flag (flags win over this file).
     GUNICORN_TIMEOUT  seconds without a heartbeat before a worker is killed   default: 60
     GUNICORN_ACCESSLOG  "-" (stdout), a file, or "" for none    default: "-"
     GUNICORN_MAX_REQUESTS  requests before a worker is replaced (0: never)   default: 1000
-    GUNICORN_WORKER_CONNECTIONS  connections one worker holds at once   default: 4 x threads
+    GUNICORN_WORKER_CONNECTIONS  connections one worker holds at once   default: 2 x threads
 
 Database connections: each worker holds at most `threads` connections at once (one per request
 in flight; SQLAlchemy's pool keeps up to 5 idle), so a host needs about workers x threads of
@@ -50,14 +50,15 @@ threads = _number("GUNICORN_THREADS", 4)
 worker_class = "gthread" if threads > 1 else "sync"
 bind = [address.strip() for address in os.environ.get(
     "GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}").split(",") if address.strip()]
-# How many connections one worker holds at once: the requests its threads run, plus kept-alive
-# ones waiting for their next request. Beyond that the worker stops accepting and connections
-# wait in the kernel's queue (backlog), which every worker takes from. Kept small on purpose: a
-# gthread worker accepts greedily, and a worker that dies (a crash, the OOM killer, SIGKILL)
-# resets every connection it holds, also those it has not begun to answer; with the default of
-# 1000 one killed worker cut off 74 requests under `make load`, and a busy worker sat on a queue
-# while another was idle.
-worker_connections = _number("GUNICORN_WORKER_CONNECTIONS", 4 * threads)
+# How many connections one worker holds at once: the requests its threads run, plus as many
+# kept-alive ones waiting for their next request. Beyond that the worker stops accepting and
+# connections wait in the kernel's queue (backlog), which every worker takes from. Kept small on
+# purpose: a gthread worker accepts greedily, so with gunicorn's default of 1000 a busy worker sat
+# on a queue of requests while another was idle (under `make load`, 200 participants: p95 38 s
+# against 19 s with 16), and a worker that dies (a crash, the OOM killer, SIGKILL) resets every
+# connection it holds, also those it had not begun to answer (74 cut off by one SIGKILL with
+# 1000, 16 with 16; at most 2 x threads here).
+worker_connections = _number("GUNICORN_WORKER_CONNECTIONS", 2 * threads)
 backlog = 2048
 
 # A worker that sends no heartbeat for `timeout` seconds is killed and replaced. Long work

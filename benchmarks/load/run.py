@@ -63,6 +63,7 @@ class Round:
     stored: Stored = field(default_factory=Stored)
     killed: int | None = None  # the pid sent SIGKILL
     killed_at: float | None = None
+    killed_after: float = 0.0  # seconds into the round
     in_flight_killed: int = 0  # requests cut off by the kill (not errors)
     cut_off_kinds: dict[str, int] = field(default_factory=dict)
     errors: int = 0  # every other request that failed
@@ -103,6 +104,7 @@ async def drive(server: Server, tokens: list[str], settings: Settings, ledger: L
             victim = random.Random(len(ledger.requests)).choice(workers)
             result.workers_before, result.killed = workers, victim
             result.killed_at = time.perf_counter()
+            result.killed_after = result.killed_at - started
             os.kill(victim, signal.SIGKILL)
     await asyncio.gather(*tasks)
     return time.perf_counter() - started
@@ -165,7 +167,7 @@ def describe(r: Round) -> str:
              f"{r.errors} errors", table(r.rows)]
     if r.killed is not None:
         cut = ", ".join(f"{kind} {n}" for kind, n in r.cut_off_kinds.items()) or "none"
-        lines.append(f"  SIGKILL to worker {r.killed} at {r.seconds / 2:.0f} s: {r.in_flight_killed} requests in "
+        lines.append(f"  SIGKILL to worker {r.killed} at {r.killed_after:.0f} s: {r.in_flight_killed} requests in "
                      f"flight in it ({cut}; connection closed or reset, not counted as errors); workers before "
                      f"{r.workers_before}, after {r.workers_after}")
     if r.outcomes:
