@@ -8,7 +8,7 @@ command-line flag (flags win over this file).
     GUNICORN_BIND     address(es), comma-separated   default: 0.0.0.0:$PORT, PORT default 8000
     GUNICORN_TIMEOUT  seconds without a heartbeat before a worker is killed   default: 60
     GUNICORN_ACCESSLOG  "-" (stdout), a file, or "" for none    default: "-"
-    GUNICORN_MAX_REQUESTS  requests before a worker is replaced (0: never)   default: 1000
+    GUNICORN_MAX_REQUESTS  requests before a worker is replaced (0: never)   default: 5000
     GUNICORN_WORKER_CONNECTIONS  connections one worker holds at once   default: 2 x threads
 
 Database connections: each worker holds at most `threads` connections at once (one per request
@@ -62,9 +62,11 @@ worker_connections = _number("GUNICORN_WORKER_CONNECTIONS", 2 * threads)
 backlog = 2048
 
 # A worker that sends no heartbeat for `timeout` seconds is killed and replaced. Long work
-# (large imports, starting a very large wave) runs as a background job, not in a request, so
-# 60 s is a hang, not a slow request. On TERM (a deploy), a worker finishes the requests it has
-# within `graceful_timeout` seconds before it is killed.
+# (large imports, starting a very large wave) belongs in a background job, not a request, so
+# 60 s is a hang. (With threads the heartbeat comes from the worker's own loop: one slow request
+# does not get its worker killed, a stuck worker does; the proxy's read timeout ends a client's
+# wait.) On TERM (a deploy), a worker finishes the requests it has within `graceful_timeout`
+# seconds before it is killed.
 timeout = _number("GUNICORN_TIMEOUT", 60)
 graceful_timeout = 30
 # Keep-alive: a proxy in front reuses its connections to us. Keep it above the proxy's own idle
@@ -73,10 +75,11 @@ graceful_timeout = 30
 # closes just as the proxy sends on it would turn a request into a 502.
 keepalive = 5
 
-# Replace each worker after about 1000 requests (the jitter staggers them so that the workers of a
+# Replace each worker after about 5000 requests (the jitter staggers them so that the workers of a
 # host are not all restarted at once): a slow leak in any library cannot grow without bound. The
-# replaced worker finishes its requests first; nothing in flight is lost.
-max_requests = _number("GUNICORN_MAX_REQUESTS", 1000)
+# replaced worker finishes its requests first; nothing in flight is lost. Not much more often:
+# a new worker imports the app anew (next paragraph), about 4 s of CPU on this 2-CPU machine.
+max_requests = _number("GUNICORN_MAX_REQUESTS", 5000)
 max_requests_jitter = max(max_requests // 10, 0)
 
 # preload_app stays off. With it the master would import the app and create its SQLAlchemy
@@ -84,8 +87,9 @@ max_requests_jitter = max(max_requests // 10, 0)
 # opened, e.g. by a check at start-up): two processes on one PostgreSQL socket corrupt each
 # other's sessions unless every worker disposes of the pool after the fork. Without preload each
 # worker builds its own app and engine after the fork; `kill -HUP <master>` then also loads new
-# code without dropping connections. The price: each worker imports the app itself (about a
-# second, also when one is replaced after max_requests or a crash) and shares less memory, which
+# code without dropping connections. The price: each worker imports the app itself (matplotlib,
+# alembic, the OpenAPI document: about 4 s of CPU here, also when one is replaced after
+# max_requests or a crash, while the other workers go on serving) and shares less memory, which
 # Python's reference counting would unshare soon anyway.
 preload_app = False
 

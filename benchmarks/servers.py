@@ -56,7 +56,8 @@ class Server:
 def gunicorn_server(app: str, database_url: str, ready_path: str, workers: int | None = WORKERS) -> Iterator[Server]:
     """gunicorn with the repository's gunicorn.conf.py (as deployed), `workers` processes (None:
     what the conf chooses), on 127.0.0.1:<a free port> and `database_url`, without access log;
-    yields the server once `ready_path` answers 200, and stops it (TERM, then KILL) afterwards."""
+    yields the server once `ready_path` answers 200, and stops it afterwards (INT: gunicorn's quick
+    shutdown, nothing is in flight by then; KILL after 30 s)."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET, "GUNICORN_ACCESSLOG": "",
            "ROLLOUT_SCHEDULER_IN_PROCESS": "false", "PYTHONPATH": str(ROOT)}
@@ -72,7 +73,7 @@ def gunicorn_server(app: str, database_url: str, ready_path: str, workers: int |
             _wait_until_ready(server, port, ready_path, errors)
             yield Server(port, server.pid)
         finally:
-            server.send_signal(signal.SIGTERM)
+            server.send_signal(signal.SIGINT)
             try:
                 server.wait(timeout=30)
             except subprocess.TimeoutExpired:
