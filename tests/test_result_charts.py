@@ -22,8 +22,7 @@ NBSP = "\N{NO-BREAK SPACE}"
 
 def described(rollout, lead, language: str = "en") -> dict[str, dict]:
     with force_locale(language):
-        all_results = results.rollout_results(rollout, lead)
-        return {name: chart_data.describe(chart_data.gather(rollout, name, language, lead, all_results=all_results))
+        return {name: chart_data.describe(chart_data.gather(rollout, name, language, lead))
                 for name in chart_data.chart_names(rollout)}
 
 
