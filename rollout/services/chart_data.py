@@ -197,10 +197,10 @@ def gather(rollout: Rollout, name: str, language: str, actor: Optional[User],
     option_labels = [_option_label(question, key, language) for key in keys]
     withheld_per_wave = [_withheld(w) for w in waves]
     answered = _answer_counts([w for w, why in zip(waves, withheld_per_wave, strict=True) if why is None], code)
-    counts: dict[str, list[int]] = {label: [answered.get(w.id, {}).get(key, 0) for w in waves]
-                                    for key, label in zip(keys, option_labels, strict=True)}
+    per_option = {label: [answered.get(w.id, {}).get(key, 0) for w in waves]
+                  for key, label in zip(keys, option_labels, strict=True)}
     labels = {**labels, "title": question.prompt(language)}
-    return data((names, option_labels, counts), {"labels": labels, "withheld": withheld_per_wave},
+    return data((names, option_labels, per_option), {"labels": labels, "withheld": withheld_per_wave},
                 charts.distribution)
 
 
