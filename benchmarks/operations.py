@@ -120,10 +120,10 @@ def compared(label: str, before_label: str, before, after, runs: int = 3) -> Non
 def describe_charts(rollout, draw: bool) -> list:
     """What the results page asks: every chart's title, alt text and table; with `draw`, also
     every figure, as describing a chart cost before the figures were drawn on demand."""
-    all_results = rollout_results(rollout, None)
+    rollout_results(rollout, None)  # the page's results table; each chart reads its own inputs
     described = []
     for name in chart_data.chart_names(rollout):
-        data = chart_data.gather(rollout, name, "sv", None, all_results=all_results)
+        data = chart_data.gather(rollout, name, "sv", None)
         described.append(chart_data.describe(data))
         if draw:
             data.chart().figure  # noqa: B018 -- drawing it is the point

@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -208,16 +209,33 @@ def render(chart: Chart, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
+def _source_digest() -> str:
+    """A digest of this package's source. Drawn charts outlive the process (the app stores them in
+    the database, shared by every worker and host), so a change to how they are drawn must give
+    new keys even where CHART_VERSION was not bumped; hosts running the same code agree."""
+    digest = hashlib.sha256()
+    try:
+        for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
+            digest.update(path.name.encode("utf-8") + b"\0" + path.read_bytes())
+    except OSError:  # installed without its source: CHART_VERSION alone has to say it
+        return ""
+    return digest.hexdigest()[:16]
+
+
+SOURCE_DIGEST = _source_digest()
+
+
 def fingerprint(*data: object) -> str:
     """A stable SHA-256 hex digest of `data` and CHART_VERSION, for caching and ETags.
 
     Pass everything the picture depends on: the chart's name, its data, the
     labels (i.e. the language), the format and, for the timeline, today.
     Dataclasses, dates, tuples, lists, mappings and sets are understood. The
-    matplotlib version is included too, since an upgrade changes the bytes.
+    matplotlib version and a digest of this package's source are included too,
+    since an upgrade or a change to the drawing changes the bytes.
     """
     payload = json.dumps(
-        [CHART_VERSION, matplotlib.__version__, list(data)],
+        [CHART_VERSION, matplotlib.__version__, SOURCE_DIGEST, list(data)],
         default=_jsonable, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()

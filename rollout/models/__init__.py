@@ -2,6 +2,7 @@
 from . import search  # noqa: E402,F401  (the full-text search objects of the lessons table)
 from .accounts import ROLES, ApiToken, RolloutRole, User
 from .audit import AuditEvent
+from .charts import CachedChart
 from .feedback import (
                        PROBLEM_STATUSES,
                        QUESTION_KINDS,
@@ -22,17 +23,17 @@ from .rollouts import DECISIONS, WAVE_STATES, Membership, Rollout, RolloutTag, W
 from .settings import Setting
 from .throttle import SignInThrottle
 from .vocabularies import (
-    CardKind,
-    DecisionKind,
-    LessonStatus,
-    NotificationKind,
-    NotificationStatus,
-    ProblemStatus,
-    QuestionKind,
-    Role,
-    Severity,
-    Verdict,
-    WaveState,
+                       CardKind,
+                       DecisionKind,
+                       LessonStatus,
+                       NotificationKind,
+                       NotificationStatus,
+                       ProblemStatus,
+                       QuestionKind,
+                       Role,
+                       Severity,
+                       Verdict,
+                       WaveState,
 )
 
 __all__ = [
@@ -40,7 +41,7 @@ __all__ = [
     "DECISIONS", "WAVE_STATES", "Membership", "Rollout", "Wave", "PROBLEM_STATUSES", "QUESTION_KINDS", "SEVERITIES",
     "Answer", "FeedbackLink", "ProblemReport", "Question", "Questionnaire", "Response", "Notification", "Decision",
     "LESSON_STATUSES", "Lesson", "LessonTag", "CARD_KINDS", "RetroCard", "RetroTheme", "RetroVote", "RolloutTag", "Setting",
-    "SignInThrottle",
+    "SignInThrottle", "CachedChart",
     "CardKind", "DecisionKind", "LessonStatus", "NotificationKind", "NotificationStatus", "ProblemStatus",
     "QuestionKind", "Role", "Severity", "Verdict", "WaveState",
 ]

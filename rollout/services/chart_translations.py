@@ -30,8 +30,20 @@ def common() -> dict[str, str]:
     }
 
 
+# (language, chart) -> labels: the catalogs do not change while the app runs, and translating every
+# chart's labels (some hundred look-ups) was most of what answering a chart's 304 took
+_translated: dict[tuple[str, str], dict[str, str]] = {}
+
+
 def labels(chart: str) -> dict[str, str]:
-    """The translated labels of one chart (charts.DEFAULT_LABELS keys)."""
+    """The translated labels of one chart (charts.DEFAULT_LABELS keys), in the page's language."""
+    key = (str(get_locale() or "sv"), chart)
+    if key not in _translated:
+        _translated[key] = _labels(chart)
+    return dict(_translated[key])
+
+
+def _labels(chart: str) -> dict[str, str]:
     table = {
         'satisfaction': {
             'title': _('Satisfied share per wave'),

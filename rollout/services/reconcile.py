@@ -7,6 +7,7 @@ tick is caught up by the next, and a repeated tick does nothing twice.
 - waves collecting feedback get their invitations, one per member, exactly once
 - invitations, reminders and alerts waiting in the queue are delivered
 - personal data is purged when a rollout's retention runs out (rollout.services.retention)
+- the stored charts are pruned to the recently used (rollout.services.chart_cache)
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Wave
 from ..models.types import utcnow
-from . import feedback, notify, retention, waves
+from . import chart_cache, feedback, notify, retention, waves
 from .errors import GuardFailed
 
 log = logging.getLogger(__name__)
@@ -78,4 +79,5 @@ def tick(now: Optional[datetime] = None) -> TickReport:
     delivery = notify.deliver_pending()
     report.sent, report.outbox, report.failed = delivery.sent, delivery.outbox, delivery.failed
     report.purged = retention.purge_due(now)
+    chart_cache.prune(now)
     return report

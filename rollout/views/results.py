@@ -4,10 +4,6 @@ it can be embedded in an intranet page or read by a BI tool; the exports are
 in views/exports.py."""
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
-
 from flask import (
     Blueprint,
     Response,
@@ -24,30 +20,13 @@ from flask_login import current_user, login_required
 
 from .. import charts
 from ..forms import GateForm
-from ..services import chart_data, gates, rollouts, waves
+from ..services import chart_cache, chart_data, gates, rollouts, waves
 from ..services.accounts import can_lead, require_lead
 from ..services.errors import NotFound, ValidationFailed
 from ..services.results import category_labels, rollout_results, wave_results
 from .helpers import apply_errors, session_or_token_user
 
 bp = Blueprint("results", __name__, url_prefix="/rollouts/<key>")
-
-_cache: OrderedDict[str, bytes] = OrderedDict()
-_cache_lock = threading.Lock()
-CACHE_SIZE = 256
-
-
-def _cached(fingerprint: str, make: Callable[[], bytes]) -> bytes:
-    with _cache_lock:
-        if fingerprint in _cache:
-            _cache.move_to_end(fingerprint)
-            return _cache[fingerprint]
-    data = make()
-    with _cache_lock:
-        _cache[fingerprint] = data
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-    return data
 
 
 @bp.route("/charts/<name>.<fmt>")
@@ -59,9 +38,9 @@ def chart(key: str, name: str, fmt: str) -> ResponseReturnValue:
     data = chart_data.gather(rollout, name, str(get_locale()), actor)
     etag = data.fingerprint(fmt)
     if request.if_none_match.contains(etag):
-        response = Response(status=304)
+        response = Response(status=304)  # the same data: the same picture, neither drawn nor read
     else:
-        response = Response(_cached(etag, lambda: charts.render(data.chart(), fmt)), mimetype=charts.MEDIA_TYPES[fmt])
+        response = Response(chart_cache.image(data, fmt), mimetype=charts.MEDIA_TYPES[fmt])
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"  # revalidate: the data changes with every answer
     response.headers["Vary"] = "Cookie, Authorization, Accept-Language"
@@ -74,7 +53,7 @@ def results(key: str) -> ResponseReturnValue:
     rollout = rollouts.get_rollout(key, current_user)
     language = str(get_locale())
     all_results = rollout_results(rollout, current_user)
-    described = [chart_data.describe(chart_data.gather(rollout, name, language, current_user, all_results=all_results))
+    described = [chart_data.describe(chart_data.gather(rollout, name, language, current_user))
                  for name in chart_data.chart_names(rollout)]
     return render_template("results/rollout.html", rollout=rollout, results=all_results, charts=described,
                            categories=category_labels(rollout, language), can_lead=can_lead(current_user, rollout))
