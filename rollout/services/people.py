@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Optional
+from functools import lru_cache
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import Insert, Table, bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..extensions import db, execute_dml
@@ -18,13 +20,36 @@ from . import audit
 from .accounts import can_manage_people, can_read_people, check_email, require_admin, require_people_manager
 from .errors import FieldErrors, NotAllowed, NotFound
 from .paging import page_of
-from .validation import text_problem, without_controls
+from .validation import CONTROL, SURROGATE, text_problem, without_controls
 
 EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,99}$")
 ATTRIBUTE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 RESERVED = {"external_id", "name", "email", "unit", "language"}
 CHUNK = 500
 MAX_NAME = 200  # characters of a person's name, a unit's name and an attribute's value
+ODD_CHARACTER = re.compile(f"{CONTROL.pattern}|{SURROGATE.pattern}")
+
+
+# An address whose local part is a plain dot-atom of ASCII and whose domain email-validator has
+# accepted already is valid by email-validator's rules too: the common case of an import's many
+# addresses of a few domains, without running the validator on each (it is the import's costliest
+# check). Anything else goes to the validator, which gives the message.
+PLAIN_LOCAL_PART = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z")
+MAX_EMAIL = 254
+
+
+def email_problem(email: str) -> Optional[str]:
+    """The reason `email` (lower-case) is not acceptable, or None: accounts.check_email, faster."""
+    local, at, domain = email.rpartition("@")
+    if at and len(email) <= MAX_EMAIL and len(local) <= 64 and PLAIN_LOCAL_PART.match(local) \
+            and _domain_accepted(domain):
+        return None
+    return check_email(email)
+
+
+@lru_cache(maxsize=4096)
+def _domain_accepted(domain: str) -> bool:
+    return check_email(f"a@{domain}") is None
 
 
 @dataclass
@@ -33,71 +58,106 @@ class UpsertResult:
     updated: int
 
 
+def clean_person(data: dict) -> dict:
+    """One person's fields as stored: trimmed, the e-mail and language in lower case, an empty
+    attribute as None (which removes it). No checks: see validate_person."""
+    unit = data.get("unit")
+    attributes = data.get("attributes") or {}
+    clean_attributes: dict[str, object] = {}
+    if isinstance(attributes, dict):
+        for key, value in attributes.items():
+            if value is None or value == "":
+                value = None
+            elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                value = str(value).strip()
+            clean_attributes[str(key).strip().lower()] = value
+    return {"external_id": str(data.get("external_id") or "").strip(), "name": str(data.get("name") or "").strip(),
+            "email": str(data.get("email") or "").strip().lower(), "unit": str(unit).strip() if unit is not None else "",
+            "language": str(data.get("language") or "sv").strip().lower(),
+            "attributes": clean_attributes if isinstance(attributes, dict) else attributes}
+
+
+def _text_problem(value: str) -> Optional[str]:
+    """validation.text_problem with MAX_NAME, with one search for the common case of plain text."""
+    if len(value) <= MAX_NAME and not ODD_CHARACTER.search(value):
+        return None
+    return text_problem(value, MAX_NAME)
+
+
 def validate_person(data: dict, problems: FieldErrors, **where: object) -> Optional[dict]:
     """Check one person's fields; return them cleaned, or None after noting the problems."""
-    before = len(problems.items)
     if not isinstance(data, dict):
         problems.add("", _("Each person must be an object."), **where)
         return None
-    external_id = str(data.get("external_id") or "").strip()
-    name = str(data.get("name") or "").strip()
-    email = str(data.get("email") or "").strip().lower()
-    unit = data.get("unit")
-    unit = str(unit).strip() if unit is not None else ""
-    language = str(data.get("language") or "sv").strip().lower()
-    attributes = data.get("attributes") or {}
+    return check_person(clean_person(data), problems, **where)
+
+
+def check_person(row: dict, problems: FieldErrors, **where: object) -> Optional[dict]:
+    """Check one person's cleaned fields (as clean_person gives them); the row, or None after noting
+    the problems."""
+    before = len(problems.items)
+    external_id, name, email, unit, language = (row[k] for k in ("external_id", "name", "email", "unit", "language"))
     if not external_id:
         problems.add("external_id", _("An external id is required."), **where)
     elif not EXTERNAL_ID.match(external_id):
         problems.add("external_id", _("Use at most 100 letters, digits and . _ : @ + - (no spaces)."), **where)
     if not name:
         problems.add("name", _("A name is required."), **where)
-    elif reason := text_problem(name, MAX_NAME):
+    elif reason := _text_problem(name):
         problems.add("name", reason, **where)
     if not email:
         problems.add("email", _("An e-mail address is required."), **where)
-    elif reason := check_email(email):
+    elif reason := email_problem(email):
         problems.add("email", reason, **where)
-    if reason := text_problem(unit, MAX_NAME):
+    if reason := _text_problem(unit):
         problems.add("unit", reason, **where)
     if language not in LANGUAGES:
         problems.add("language", _("Use sv or en."), **where)
-    clean_attributes: dict[str, Optional[str]] = {}
-    if not isinstance(attributes, dict):
+    if not isinstance(row["attributes"], dict):
         problems.add("attributes", _("Attributes must be an object of names and values."), **where)
     else:
-        for key, value in attributes.items():
-            key = str(key).strip().lower()
+        for key, value in row["attributes"].items():
             if not ATTRIBUTE_KEY.match(key) or key in RESERVED:
                 problems.add(f"attributes.{key}", _("Attribute names are lower-case letters, digits and _ (not a reserved column)."), **where)
-                continue
-            if value is None or value == "":
-                clean_attributes[key] = None
-            elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
-                text = str(value).strip()
-                if reason := text_problem(text, MAX_NAME):
-                    problems.add(f"attributes.{key}", reason, **where)
-                clean_attributes[key] = text
-            else:
+            elif value is not None and not isinstance(value, str):
                 problems.add(f"attributes.{key}", _("An attribute value must be text or a number."), **where)
+            elif value is not None and (reason := _text_problem(value)):
+                problems.add(f"attributes.{key}", reason, **where)
     if len(problems.items) > before:
         return None
-    return {"external_id": external_id, "name": name, "email": email, "unit": unit,
-            "language": language, "attributes": clean_attributes}
+    return row
+
+
+def _insert_ignoring_duplicates(table: Table) -> Insert:
+    """INSERT ... ON CONFLICT DO NOTHING: a unit another import creates at the same moment is no error."""
+    if db.engine.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
+
+
+def _unit_ids(names: Iterable[str]) -> dict[str, int]:
+    """The ids of the units of these names, creating the missing ones (set-based: a query per CHUNK)."""
+    wanted = sorted({n for n in names if n})
+    found: dict[str, int] = {}
+    for chunk in _chunks(wanted):
+        found.update(_unit_ids_of(chunk))
+    missing = [name for name in wanted if name not in found]
+    if missing:
+        now = utcnow()
+        db.session.execute(_insert_ignoring_duplicates(Unit.__table__), [{"name": n, "created_at": now} for n in missing])
+        for chunk in _chunks(missing):
+            found.update(_unit_ids_of(chunk))
+    return found
+
+
+def _unit_ids_of(names: list[str]) -> dict[str, int]:
+    return {name: unit_id for name, unit_id in db.session.execute(select(Unit.name, Unit.id).where(Unit.name.in_(names)))}
 
 
 def _units_by_name(names: Iterable[str]) -> dict[str, Unit]:
     wanted = {n for n in names if n}
-    found: dict[str, Unit] = {}
-    for chunk in _chunks(sorted(wanted)):
-        for unit in db.session.scalars(select(Unit).where(Unit.name.in_(chunk))):
-            found[unit.name] = unit
-    for name in wanted - found.keys():
-        unit = Unit(name=name)
-        db.session.add(unit)
-        found[name] = unit
-    db.session.flush()
-    return found
+    ids = _unit_ids(wanted)
+    return {unit.name: unit for unit in db.session.scalars(select(Unit).where(Unit.id.in_(list(ids.values()))))}
 
 
 def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
@@ -105,30 +165,74 @@ def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
         yield items[start:start + size]
 
 
+def search_text(name: str, email: str, external_id: str) -> str:
+    """What a search matches (as Person.refresh_search_text): case-folded in Python, since SQLite's
+    lower() knows no å, ä, ö."""
+    return " ".join((name or "", email or "", external_id or "")).casefold()
+
+
+_PEOPLE = Person.__table__
+_UPDATE_PERSON = (update(_PEOPLE).where(_PEOPLE.c.id == bindparam("person_id"))
+                  .values({name: bindparam(f"new_{name}") for name in (
+                      "name", "email", "unit_id", "language", "attributes", "search_text", "updated_at")}))
+
+
+def _insert_many(table: Table, rows: list[dict]) -> None:
+    """An INSERT of many rows with the driver's executemany: the statement compiled once and each
+    value processed by its column's type as SQLAlchemy would, but once per batch where all rows
+    have the same (the timestamps); SQLAlchemy's own work per row is most of a large import."""
+    dialect = db.engine.dialect
+    keys = list(rows[0])
+    compiled = insert(table).compile(dialect=dialect, column_keys=keys)
+    processors = {key: table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys}
+    values: dict[str, Callable[[Any], Any]] = {}
+    for key, process in processors.items():
+        if process is None:
+            continue
+        if all(row[key] is rows[0][key] for row in rows):
+            values[key] = lambda _value, once=process(rows[0][key]): once
+        else:
+            values[key] = process
+    positional = compiled.positiontup is not None
+    order = list(compiled.positiontup or keys)
+    prepared = [tuple(values[k](row[k]) if k in values else row[k] for k in order) if positional
+                else {k: values[k](row[k]) if k in values else row[k] for k in order} for row in rows]
+    db.session.connection().exec_driver_sql(compiled.string, prepared)  # type: ignore[arg-type]
+
+
 def apply_upsert(rows: list[dict], actor: Optional[User] = None, *, added_for: Optional[Rollout] = None) -> UpsertResult:
-    """Insert or update already validated rows, by external id, in the open transaction. People
-    created here are marked as added for the rollout `added_for` (retention deletes them with it);
-    people who exist already are not."""
-    units = _units_by_name(row["unit"] for row in rows)
-    ids = [row["external_id"] for row in rows]
-    existing: dict[str, Person] = {}
-    person: Optional[Person]
-    for chunk in _chunks(ids):
-        for person in db.session.scalars(select(Person).where(Person.external_id.in_(chunk))):
-            existing[person.external_id] = person
+    """Insert or update already validated rows, by external id, in the open transaction, set-based:
+    per CHUNK rows one query for the units, one for the people who exist, one INSERT and one UPDATE
+    of many rows. People created here are marked as added for the rollout `added_for` (retention
+    deletes them with it); people who exist already are not. An attribute given as None is
+    removed from a person who has it; one not given is kept."""
     created = updated = 0
-    email_changed: list[Person] = []
+    for chunk in _chunks(rows):
+        more_created, more_updated = _upsert_chunk(chunk, actor, added_for)
+        created, updated = created + more_created, updated + more_updated
+    return UpsertResult(created, updated)
+
+
+def _upsert_chunk(rows: list[dict], actor: Optional[User], added_for: Optional[Rollout]) -> tuple[int, int]:
+    units = _unit_ids(row["unit"] for row in rows)
+    existing = {person.external_id: person for person in db.session.execute(
+        select(_PEOPLE.c.id, _PEOPLE.c.external_id, _PEOPLE.c.name, _PEOPLE.c.email, _PEOPLE.c.unit_id,
+               _PEOPLE.c.language, _PEOPLE.c.attributes)
+        .where(_PEOPLE.c.external_id.in_([row["external_id"] for row in rows])))}
+    now = utcnow()
+    added_for_id = added_for.id if added_for is not None else None
+    inserts: list[dict] = []
+    updates: list[dict] = []
+    email_changed: list[tuple[int, str]] = []
     for row in rows:
+        unit_id = units[row["unit"]] if row["unit"] else None
         person = existing.get(row["external_id"])
-        unit = units.get(row["unit"]) if row["unit"] else None
         if person is None:
-            attributes = {k: v for k, v in row["attributes"].items() if v is not None}
-            person = Person(external_id=row["external_id"], name=row["name"], email=row["email"],
-                            unit=unit, language=row["language"], attributes=attributes,
-                            added_for_rollout_id=added_for.id if added_for is not None else None)
-            person.refresh_search_text()
-            db.session.add(person)
-            created += 1
+            inserts.append({
+                "external_id": row["external_id"], "name": row["name"], "email": row["email"], "unit_id": unit_id,
+                "language": row["language"], "added_for_rollout_id": added_for_id, "created_at": now, "updated_at": now,
+                "attributes": {k: v for k, v in row["attributes"].items() if v is not None},
+                "search_text": search_text(row["name"], row["email"], row["external_id"])})
             continue
         attributes = dict(person.attributes or {})
         for key, value in row["attributes"].items():
@@ -136,17 +240,21 @@ def apply_upsert(rows: list[dict], actor: Optional[User] = None, *, added_for: O
                 attributes.pop(key, None)
             else:
                 attributes[key] = value
-        changed = (person.name, person.email, person.unit_id, person.language, person.attributes) != (
-            row["name"], row["email"], unit.id if unit else None, row["language"], attributes)
-        if changed:
-            if person.email != row["email"]:
-                email_changed.append(person)
-            person.name, person.email, person.unit, person.language = row["name"], row["email"], unit, row["language"]
-            person.attributes = attributes
-            person.refresh_search_text()
-            updated += 1
+        if (person.name, person.email, person.unit_id, person.language, person.attributes or {}) == (
+                row["name"], row["email"], unit_id, row["language"], attributes):
+            continue
+        if person.email != row["email"]:
+            email_changed.append((person.id, person.external_id))
+        updates.append({"person_id": person.id, "new_name": row["name"], "new_email": row["email"],
+                        "new_unit_id": unit_id, "new_language": row["language"], "new_attributes": attributes,
+                        "new_search_text": search_text(row["name"], row["email"], row["external_id"]),
+                        "new_updated_at": now})
+    if inserts:
+        _insert_many(_PEOPLE, inserts)
+    if updates:
+        db.session.execute(_UPDATE_PERSON, updates, execution_options={"synchronize_session": False})
     revoke_links_after_email_change(email_changed, actor)
-    return UpsertResult(created, updated)
+    return len(inserts), len(updates)
 
 
 def upsert_people(items: list, actor: Optional[User], *, source: str = "api",
@@ -207,27 +315,28 @@ def save_person(data: dict, actor: Optional[User], person: Optional[Person] = No
     db.session.flush()
     audit.record(actor, action, subject=person.external_id)
     if email_changed:
-        revoke_links_after_email_change([person], actor)
+        revoke_links_after_email_change([(person.id, person.external_id)], actor)
     db.session.commit()
     return person
 
 
-def revoke_links_after_email_change(changed: list[Person], actor: Optional[User]) -> int:
+def revoke_links_after_email_change(changed: list[tuple[int, str]], actor: Optional[User]) -> int:
     """A personal link goes to one address: when the address changes, the person's live
     links (in waves not done or cancelled) are revoked, so that a changed address cannot take
-    over a link; a lead sends a new one. Each revocation is in the audit log."""
+    over a link; a lead sends a new one. Each revocation is in the audit log. `changed`: the
+    people's (id, external id)."""
     if not changed:
         return 0
     live_waves = select(Wave.id).where(Wave.state.not_in(("done", "cancelled")))
     total = 0
-    for person in changed:
+    for person_id, external_id in changed:
         result = execute_dml(
-            update(FeedbackLink).where(FeedbackLink.person_id == person.id, FeedbackLink.revoked_at.is_(None),
+            update(FeedbackLink).where(FeedbackLink.person_id == person_id, FeedbackLink.revoked_at.is_(None),
                                        FeedbackLink.wave_id.in_(live_waves))
             .values(revoked_at=utcnow()).execution_options(synchronize_session=False))
         if result.rowcount:
             total += result.rowcount
-            audit.record(actor, "link.revoke", subject=person.external_id,
+            audit.record(actor, "link.revoke", subject=external_id,
                          details={"reason": "email_changed", "links": result.rowcount})
     return total
 
