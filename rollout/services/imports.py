@@ -147,6 +147,7 @@ class CsvFile:
         self._check_header()
         self.attribute_columns = [(c, i) for i, c in enumerate(self.header) if c not in RESERVED]
         self.at = {c: self.header.index(c) for c in RESERVED if c in self.header}
+        self.records_read = 0  # the records after the header: what a checkpoint counts
         self.records = self._records()
 
     def _check_header(self) -> None:
