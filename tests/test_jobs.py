@@ -199,3 +199,14 @@ def test_an_import_keeps_search_text_units_and_updates_as_before(ctx):
     "x@example.local", "\"q\"@example.se", "a@xn--mnchen-3ya.de", "a@münchen.de"])
 def test_the_fast_email_check_agrees_with_email_validator(ctx, address):
     assert people.email_problem(address) == check_email(address)
+
+
+def test_a_large_file_of_bad_lines_fails_its_job_with_a_bounded_list(background, api, ctx):
+    data = b"external_id,name,email\n" + b"bad id,X,x@example.se\n" * 5_000
+    response = api.post("/people/import", data=data, headers={"Content-Type": "text/csv"})
+    assert response.status_code == 202
+    jobs.run_pending()
+    job = api.get(response.headers["Location"].removeprefix("/api/v1")).get_json()
+    assert job["state"] == "failed" and job["message"]
+    assert 1 <= len(job["errors"]) <= 1000 and all(e["line"] >= 2 for e in job["errors"])
+    assert person_count() == 0

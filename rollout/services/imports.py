@@ -252,7 +252,8 @@ class Check:
         repeated = set(ordered[1:][ordered[1:] == ordered[:-1]].tolist())
         if not repeated:
             return
-        file, ignored, first_line_of = CsvFile(self.job, FieldErrors()), FieldErrors(), {}
+        file, ignored = CsvFile(self.job, FieldErrors()), FieldErrors()
+        first_line_of: dict[str, int] = {}
         for record in file.records:
             row = file.person(record, ignored)
             if row is None or hash(row["external_id"]) not in repeated:

@@ -80,7 +80,7 @@ def enqueue(kind: str, params: dict[str, Any], actor: Optional[User], *, rollout
     db.session.add(job)
     db.session.flush()
     for seq, piece in enumerate(pieces):  # a Core insert: the session keeps no copy of the piece
-        db.session.execute(insert(JobFile.__table__).values(job_id=job.id, seq=seq, data=piece))
+        db.session.execute(insert(JobFile).values(job_id=job.id, seq=seq, data=piece))
     if commit:
         db.session.commit()
     return job

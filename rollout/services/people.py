@@ -135,6 +135,9 @@ def _insert_ignoring_duplicates(table: Table) -> Insert:
     return sqlite.insert(table).on_conflict_do_nothing()
 
 
+_UNITS: Table = Unit.__table__  # type: ignore[assignment]
+
+
 def _unit_ids(names: Iterable[str]) -> dict[str, int]:
     """The ids of the units of these names, creating the missing ones (set-based: a query per CHUNK)."""
     wanted = sorted({n for n in names if n})
@@ -144,7 +147,7 @@ def _unit_ids(names: Iterable[str]) -> dict[str, int]:
     missing = [name for name in wanted if name not in found]
     if missing:
         now = utcnow()
-        db.session.execute(_insert_ignoring_duplicates(Unit.__table__), [{"name": n, "created_at": now} for n in missing])
+        db.session.execute(_insert_ignoring_duplicates(_UNITS), [{"name": n, "created_at": now} for n in missing])
         for chunk in _chunks(missing):
             found.update(_unit_ids_of(chunk))
     return found
@@ -171,7 +174,7 @@ def search_text(name: str, email: str, external_id: str) -> str:
     return " ".join((name or "", email or "", external_id or "")).casefold()
 
 
-_PEOPLE = Person.__table__
+_PEOPLE: Table = Person.__table__  # type: ignore[assignment]  # a declarative model's table is a Table
 _UPDATE_PERSON = (update(_PEOPLE).where(_PEOPLE.c.id == bindparam("person_id"))
                   .values({name: bindparam(f"new_{name}") for name in (
                       "name", "email", "unit_id", "language", "attributes", "search_text", "updated_at")}))
@@ -190,14 +193,18 @@ def _insert_many(table: Table, rows: list[dict]) -> None:
         if process is None:
             continue
         if all(row[key] is rows[0][key] for row in rows):
-            values[key] = lambda _value, once=process(rows[0][key]): once
+            values[key] = _constant(process(rows[0][key]))
         else:
             values[key] = process
     positional = compiled.positiontup is not None
     order = list(compiled.positiontup or keys)
     prepared = [tuple(values[k](row[k]) if k in values else row[k] for k in order) if positional
                 else {k: values[k](row[k]) if k in values else row[k] for k in order} for row in rows]
-    db.session.connection().exec_driver_sql(compiled.string, prepared)  # type: ignore[arg-type]
+    db.session.connection().exec_driver_sql(compiled.string, prepared)
+
+
+def _constant(value: Any) -> Callable[[Any], Any]:
+    return lambda _value: value
 
 
 def apply_upsert(rows: list[dict], actor: Optional[User] = None, *, added_for: Optional[Rollout] = None) -> UpsertResult:
