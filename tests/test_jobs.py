@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -210,3 +211,27 @@ def test_a_large_file_of_bad_lines_fails_its_job_with_a_bounded_list(background,
     assert job["state"] == "failed" and job["message"]
     assert 1 <= len(job["errors"]) <= 1000 and all(e["line"] >= 2 for e in job["errors"])
     assert person_count() == 0
+
+
+def test_runners_racing_for_one_job_get_it_once(app, is_postgres):
+    """Four runners claim at the same moment: one gets the job (FOR UPDATE SKIP LOCKED and the
+    conditional UPDATE), the others nothing."""
+    if not is_postgres:
+        pytest.skip("concurrent writers are a PostgreSQL matter; SQLite serialises them")
+    with app.app_context():
+        job_id = imports.start_import(csv_of(10), None, at_once=False).id
+        db.session.remove()
+    barrier, got = threading.Barrier(4), []
+
+    def race() -> None:
+        with app.app_context():
+            barrier.wait()
+            got.append(jobs.claim(jobs.runner_name()))
+            db.session.remove()
+
+    threads = [threading.Thread(target=race) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert got.count(job_id) == 1 and got.count(None) == 3
