@@ -90,6 +90,7 @@ def _expire_lease(job_id: int) -> None:
 def test_a_job_whose_runner_died_is_resumed_and_every_row_is_stored_once(ctx, monkeypatch):
     monkeypatch.setattr(imports, "WRITE_BATCH", 7)
     monkeypatch.setattr(imports, "CHECK_STEP", 10)
+    monkeypatch.setattr(imports, "STEP_SECONDS", 0)  # one batch per step
     job = imports.start_import(csv_of(50), None, source="test", at_once=False)
     first = jobs.runner_name()
     assert jobs.claim(first) == job.id

@@ -9,9 +9,9 @@ the request, by the same steps.
 All or nothing, streaming: the first pass reads the file record by record and keeps only its
 problems (at most MAX_REPORTED) and a 64-bit fingerprint of each external id, to find the ids given
 twice. A file with any problem fails the job and changes nothing. The second pass writes the
-people in batches of WRITE_BATCH (people.apply_upsert, set-based), each committed with the job's
-checkpoint, the records done: a runner that takes the job over after its runner died goes on
-after the last committed batch, so every row is written once. The audit entry is written with
+people in batches of WRITE_BATCH (person_writes.apply_upsert, set-based); each step's batches
+(STEP_SECONDS of them) are committed with the job's checkpoint, the records done: a runner that takes the job over after its runner died goes on
+after the last committed step, so every row is written once. The audit entry is written with
 the last batch. A check cut short starts again (it wrote nothing).
 """
 from __future__ import annotations
@@ -21,6 +21,7 @@ import codecs
 import csv
 import io
 import itertools
+import time
 from array import array
 from collections.abc import Iterator
 from typing import IO, Any, Optional
@@ -44,7 +45,8 @@ REQUIRED_COLUMNS = ("external_id", "name", "email")
 MAX_REPORTED = 1000
 SYNC_MAX_LINES = 1000  # a file of at most this many lines is imported in the request
 CHECK_STEP = 25_000  # records checked per step (each step renews the job's lease)
-WRITE_BATCH = 2_000  # people written per committed batch
+WRITE_BATCH = 2_000  # people written per batch (a step writes batches for up to STEP_SECONDS)
+STEP_SECONDS = 2.0  # a step's work before it commits its checkpoint
 
 
 # --- the upload ------------------------------------------------------------------------------
@@ -300,26 +302,33 @@ def import_step(job: Job, scratch: dict[str, Any]) -> bool:
 
 
 def _write_batch(job: Job, scratch: dict[str, Any]) -> bool:
+    """Batches of WRITE_BATCH people until the file ends or the step has taken STEP_SECONDS; one
+    commit per step (the runner's), with the checkpoint: each commit costs a flush to disk."""
     checkpoint = dict(job.checkpoint)
     file: Optional[CsvFile] = scratch.get("file")
     if file is None or file.records_read != checkpoint["records"]:
         file = scratch["file"] = CsvFile(job, FieldErrors())
         file.skip(checkpoint["records"])
-    rows: list[dict] = []
-    for record in file.records:
-        row = file.person(record, None)  # checked by the first pass: only cleaned here
-        if row is not None:
-            rows.append(row)
-            if len(rows) >= WRITE_BATCH:
-                break
     actor = db.session.get(User, job.actor_id) if job.actor_id is not None else None
-    result = apply_upsert(rows, actor, added_for=_rollout_of(job))
-    checkpoint.update(records=file.records_read, created=checkpoint["created"] + result.created,
-                      updated=checkpoint["updated"] + result.updated)
-    job.checkpoint = checkpoint
-    job.progress_done += len(rows)
-    if len(rows) == WRITE_BATCH:
-        return False
+    added_for = _rollout_of(job)
+    started = time.monotonic()
+    while True:
+        rows: list[dict] = []
+        for record in file.records:
+            row = file.person(record, None)  # checked by the first pass: only cleaned here
+            if row is not None:
+                rows.append(row)
+                if len(rows) >= WRITE_BATCH:
+                    break
+        result = apply_upsert(rows, actor, added_for=added_for)
+        checkpoint.update(records=file.records_read, created=checkpoint["created"] + result.created,
+                          updated=checkpoint["updated"] + result.updated)
+        job.checkpoint = checkpoint
+        job.progress_done += len(rows)
+        if len(rows) < WRITE_BATCH:
+            break
+        if time.monotonic() - started >= STEP_SECONDS:
+            return False
     details = {"source": job.params.get("source", "csv"), "created": checkpoint["created"],
                "updated": checkpoint["updated"], "rows": job.progress_done, "job": job.id}
     if job.params.get("for_rollout"):

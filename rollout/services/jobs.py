@@ -19,6 +19,7 @@ import importlib
 import io
 import logging
 import os
+import re
 import socket
 import uuid
 from collections.abc import Iterable, Iterator
@@ -44,6 +45,7 @@ PIECE = 256 * 1024  # bytes of an uploaded file per row of job_files
 LEASE_SECONDS = 60  # a runner that has not renewed its lease for this long is taken to be dead
 MAX_ATTEMPTS = 5  # a job taken over this many times is failed rather than tried forever
 MAX_ERRORS = 1000  # problems stored with a failed job
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class Step(Protocol):
@@ -152,13 +154,25 @@ def _finish(job: Job, state: JobState) -> None:
     db.session.execute(delete(JobFile).where(JobFile.job_id == job.id))
 
 
+def storable(value: Any) -> Any:
+    """`value` with the characters no database stores as text (NUL; half of a UTF-16 pair) replaced:
+    a problem may quote a broken file (a header of binary junk names its columns)."""
+    if isinstance(value, str):
+        return UNSTORABLE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {storable(key): storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [storable(item) for item in value]
+    return value
+
+
 def _fail(job_id: int, owner: str, message: str, details: list | dict | None) -> Optional[Job]:
     if not _renew(job_id, owner):
         db.session.rollback()
         return None
     job = db.session.get_one(Job, job_id, populate_existing=True)
-    job.message = message
-    job.errors = list(details)[:MAX_ERRORS] if isinstance(details, list) else []
+    job.message = storable(message)
+    job.errors = storable(list(details)[:MAX_ERRORS]) if isinstance(details, list) else []
     _finish(job, JobState.FAILED)
     db.session.commit()
     return job
