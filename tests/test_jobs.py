@@ -4,9 +4,11 @@ a bad file stores nothing and its job lists every line's error; only those who m
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import threading
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select, update
@@ -90,13 +92,15 @@ def _expire_lease(job_id: int) -> None:
 def test_a_job_whose_runner_died_is_resumed_and_every_row_is_stored_once(ctx, monkeypatch):
     monkeypatch.setattr(imports, "WRITE_BATCH", 7)
     monkeypatch.setattr(imports, "CHECK_STEP", 10)
-    monkeypatch.setattr(imports, "STEP_SECONDS", 0)  # one batch per step
+    # each step writes two batches: its clock moves one second per look, and a step stops after 1.5
+    monkeypatch.setattr(imports, "STEP_SECONDS", 1.5)
+    monkeypatch.setattr(imports, "time", SimpleNamespace(monotonic=itertools.count().__next__))
     job = imports.start_import(csv_of(50), None, source="test", at_once=False)
     first = jobs.runner_name()
     assert jobs.claim(first) == job.id
-    jobs.run_job(job.id, first, max_steps=8)  # the check (6 steps: 10 lines each, then the end), two batches
+    jobs.run_job(job.id, first, max_steps=7)  # the check (6 steps: 10 lines each, then the end), two batches
     db.session.expire_all()
-    assert (job.progress_done, person_count()) == (14, 14)
+    assert (job.progress_done, person_count(), job.checkpoint["records"]) == (14, 14, 14)
     assert jobs.claim(jobs.runner_name()) is None  # its lease holds: nobody else may take it
     _expire_lease(job.id)  # the runner is gone (SIGKILL) and its lease runs out
     second = jobs.runner_name()

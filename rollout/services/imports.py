@@ -321,8 +321,10 @@ def _write_batch(job: Job, scratch: dict[str, Any]) -> bool:
                 if len(rows) >= WRITE_BATCH:
                     break
         result = apply_upsert(rows, actor, added_for=added_for)
-        checkpoint.update(records=file.records_read, created=checkpoint["created"] + result.created,
-                          updated=checkpoint["updated"] + result.updated)
+        # a new dict each time: the JSON column sees a change by assignment only (and an autoflush
+        # between two batches has made the previous dict the stored one)
+        checkpoint = {"phase": "write", "records": file.records_read, "created": checkpoint["created"] + result.created,
+                      "updated": checkpoint["updated"] + result.updated}
         job.checkpoint = checkpoint
         job.progress_done += len(rows)
         if len(rows) < WRITE_BATCH:
