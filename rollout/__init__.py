@@ -95,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
         auth,
         exports,
         feedback,
+        jobs,
         lessons,
         main,
         people,
@@ -109,7 +110,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, main, public, people, rollouts, waves, questionnaire, problems, feedback, results, exports, retro,
-                   lessons, admin, privacy):
+                   lessons, admin, privacy, jobs):
         app.register_blueprint(module.bp)
     csrf.exempt(api)
     from .api.spec import init_app as init_api

@@ -16,7 +16,9 @@ cli = AppGroup("rollout", help="Rollout: accounts, tokens, people, the demo.")
 user_cli = AppGroup("user", help="Staff accounts.")
 token_cli = AppGroup("token", help="API tokens.")
 people_cli = AppGroup("people", help="People who can be in waves.")
+jobs_cli = AppGroup("jobs", help="Background jobs (large imports).")
 cli.add_command(user_cli)
+cli.add_command(jobs_cli)
 cli.add_command(token_cli)
 cli.add_command(people_cli)
 
@@ -125,6 +127,24 @@ def erase_person(external_id: str, yes: bool) -> None:
         click.confirm("Erase this person? This cannot be undone", abort=True)
     counts = privacy.erase_person(person, None)
     click.echo(f"Erased {external_id}: " + ", ".join(f"{name} {value}" for name, value in counts.items()) + ".")
+
+
+@jobs_cli.command("run")
+def run_jobs() -> None:
+    """Run the queued background jobs (and those whose runner died), then exit."""
+    from .services import jobs
+    click.echo(f"Ran {jobs.run_pending()} job(s).")
+
+
+@jobs_cli.command("list")
+@click.option("--limit", type=int, default=20, help="How many of the newest jobs.")
+def list_jobs(limit: int) -> None:
+    """The newest background jobs: state, progress and outcome."""
+    from .services import jobs
+    for job in jobs.list_jobs(limit):
+        outcome = job.message or ", ".join(f"{k} {v}" for k, v in job.result.items())
+        click.echo(f"{job.id:>6}  {job.kind:<14} {job.state:<8} {job.progress_done}/{job.progress_total}  "
+                   f"{job.created_at:%Y-%m-%d %H:%M}  {outcome}")
 
 
 @cli.command("tick")

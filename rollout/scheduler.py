@@ -1,9 +1,10 @@
-"""APScheduler wiring for the reconcile tick. The job is a thin call into
-services.reconcile; which process runs it is decided here:
+"""APScheduler wiring for the reconcile tick and the background jobs' poll. Both are thin calls
+into services (reconcile, jobs); which process runs them is decided here:
 
 - `make run`: inside the web process (ROLLOUT_SCHEDULER_IN_PROCESS=true);
 - production: one `flask --app wsgi rollout scheduler` process. On PostgreSQL it
-  holds an advisory lock, so a second scheduler started by mistake stays idle.
+  holds an advisory lock, so a second scheduler started by mistake stays idle in its ticks;
+  any scheduler runs background jobs (services.jobs: a claimed job is one runner's alone).
 """
 from __future__ import annotations
 
@@ -21,6 +22,26 @@ from .models.types import utcnow
 
 log = logging.getLogger("rollout.scheduler")
 LOCK_KEY = 0x526F6C6C  # "Roll": one scheduler per database
+JOBS_POLL_SECONDS = 2  # how often a scheduler looks for queued jobs (and jobs whose runner died)
+
+
+def run_jobs(app: Flask) -> int:
+    """Run the queued background jobs; the number run."""
+    from .services import jobs
+    with app.app_context():
+        try:
+            return jobs.run_pending()
+        except Exception:  # noqa: BLE001  (a failed poll must not stop the next one)
+            log.exception("running background jobs failed; the next poll tries again")
+            db.session.rollback()
+            return 0
+        finally:
+            db.session.remove()
+
+
+def _add_jobs_poll(scheduler: BackgroundScheduler | BlockingScheduler, app: Flask) -> None:
+    scheduler.add_job(run_jobs, "interval", seconds=int(app.config.get("JOBS_POLL_INTERVAL", JOBS_POLL_SECONDS)),
+                      args=[app], id="jobs", coalesce=True, max_instances=1, next_run_time=utcnow())
 
 
 def run_tick(app: Flask) -> Optional[dict]:
@@ -45,6 +66,7 @@ def init_app(app: Flask) -> None:
     scheduler = BackgroundScheduler(daemon=True, timezone="UTC")
     scheduler.add_job(run_tick, "interval", seconds=int(app.config["SCHEDULER_INTERVAL"]), args=[app],
                       id="reconcile", coalesce=True, max_instances=1, next_run_time=utcnow())
+    _add_jobs_poll(scheduler, app)
     scheduler.start()
     app.extensions["rollout_scheduler"] = scheduler
     atexit.register(lambda: scheduler.shutdown(wait=False))
@@ -109,7 +131,9 @@ def run_forever(app: Flask, interval: int) -> None:
     scheduler = BlockingScheduler(timezone="UTC")
     scheduler.add_job(job, "interval", seconds=interval, id="reconcile", coalesce=True, max_instances=1,
                       next_run_time=utcnow())
-    log.info("scheduler started: a tick every %s s", interval)
+    _add_jobs_poll(scheduler, app)
+    log.info("scheduler started: a tick every %s s, background jobs looked for every %s s", interval,
+             app.config.get("JOBS_POLL_INTERVAL", JOBS_POLL_SECONDS))
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

@@ -28,6 +28,8 @@ CLASSES: dict[str, dict[str, str]] = {
     # rollout A: its team (lead and reviewers) and admins; to everyone else it does not exist
     "team_a": _signed_in(("reviewer_a", "lead_a", "admin"), "hidden"),
     "lead_a": {**_signed_in(("lead_a", "admin"), "hidden"), "reviewer_a": "forbidden"},
+    # a background job (the people manager's import for rollout A): who started it, A's lead, admins
+    "job_a": _signed_in(("lead_a", "people_manager", "admin"), "hidden"),
 }
 
 ACCESS: dict[str, str | dict[str, str]] = {
@@ -67,6 +69,8 @@ ACCESS: dict[str, str | dict[str, str]] = {
     "api.list_people": "people_reader",
     "api.upsert_people": "people_manager",
     "api.import_people": "people_manager",
+    "jobs.show": "job_a",
+    "api.get_job": "job_a",
     # a person's data: export and erasure
     "privacy.export_person": "people_manager",
     "privacy.erase_person": "people_manager",

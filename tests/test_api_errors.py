@@ -539,7 +539,8 @@ CSV_JUNK = {
 }
 
 
-def test_junk_csv_is_refused_with_a_json_error(api, subtests, junk_target):
+def test_junk_csv_is_refused_with_a_json_error(app, api, subtests, junk_target):
+    app.config["IMPORT_SYNC_MAX_LINES"] = 10_000  # every file here in the request (a job's errors: test_jobs)
     for case, data in CSV_JUNK.items():
         with subtests.test(msg=case):
             response = api.post("/people/import", data=data, headers={"Content-Type": "text/csv"})
@@ -548,8 +549,9 @@ def test_junk_csv_is_refused_with_a_json_error(api, subtests, junk_target):
             assert ok(api.get("/people"))["total"] == 4
 
 
-def test_a_csv_import_reports_at_most_a_bounded_number_of_problems(api, junk_target):
+def test_a_csv_import_reports_at_most_a_bounded_number_of_problems(app, api, junk_target):
     """A file of 5,000 bad lines does not answer with 5,000 details."""
+    app.config["IMPORT_SYNC_MAX_LINES"] = 10_000
     response = api.post("/people/import", data=CSV_JUNK["huge line count"], headers={"Content-Type": "text/csv"})
     details = error_of(response, 422)["details"]
     assert 1 <= len(details) <= 1000

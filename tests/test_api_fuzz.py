@@ -36,7 +36,7 @@ from schemathesis.specs.openapi.checks import (
 
 from rollout import create_app
 from rollout.extensions import db
-from rollout.services import feedback, lessons, retro, waves
+from rollout.services import feedback, imports, lessons, retro, waves
 
 from . import builders
 
@@ -131,13 +131,14 @@ class World:
     problem: int
     link: str
     person: str
+    job: int
     operation: str = ""
     cases: Counter = field(default_factory=Counter)  # phase -> cases run
 
     def path_parameters(self, path: str, generated: dict) -> dict:
         """Real values for the generated ones; the generated wave number picks the pilot or wave 1."""
         ids = {"/retro/cards/{id}": self.card, "/retro/themes/{id}": self.theme, "/lessons/{id}": self.lesson,
-               "/problems/{id}": self.problem}
+               "/problems/{id}": self.problem, "/jobs/{id}": self.job}
         real = {"key": KEY, "token": self.link, "external_id": self.person,
                 "id": next((value for fragment, value in ids.items() if fragment in path), None)}
         if "n" in generated:
@@ -175,7 +176,8 @@ def world(app, request, record_property):
         grouped = retro.add_card(pilot, {"kind": "better", "text": "Slow login"}, lead)
         theme = retro.create_theme(pilot, {"title": "Login", "cards": [grouped.id]}, lead)
         lesson = lessons.create_lesson(rollout, {"title": "Warn about login", "origin_wave": 0}, lead)
-        found = World(app, bearer, card.id, theme.id, lesson.id, problem.id, link, "pil4")
+        job = imports.start_import(b"external_id,name,email\nj1,J,j1@example.se\n", lead, source="api")
+        found = World(app, bearer, card.id, theme.id, lesson.id, problem.id, link, "pil4", job.id)
         db.session.remove()  # the requests open their own sessions
     yield found
     phases = ", ".join(f"{name} {count}" for name, count in sorted(found.cases.items()))

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from rollout.extensions import db
 from rollout.models import ApiToken, Notification, RolloutRole, User
-from rollout.services import accounts, feedback, lessons, notify, retro, rollouts, waves
+from rollout.services import accounts, feedback, imports, lessons, notify, retro, rollouts, waves
 
 from . import builders
 from .conftest import wipe
@@ -78,6 +78,11 @@ def build_world() -> dict:
     notify.deliver_pending()
     refs = [text.id for text in retro.wave_evidence(wave1, lead).texts]
     nobody = users["no_role"]
+    # a file the people manager imported for rollout A (who is not in its team: the system's import, theirs)
+    job = imports.start_import(b"external_id,name,email\nbad id,X,x@example.se\n", None, source="ui",
+                               for_rollout="alpha")
+    job.actor_id = users["people_manager"].id
+    db.session.commit()
     return {
         "users": {name: user.id for name, user in users.items()}, "tokens": tokens, "participant": links["r3"],
         "args": {
@@ -89,7 +94,7 @@ def build_world() -> dict:
             "role_id": db.session.scalar(select(RolloutRole.id).where(RolloutRole.rollout_id == alpha.id,
                                                                       RolloutRole.role == "reviewer")),
             "message_id": db.session.scalar(select(Notification.id).order_by(Notification.id).limit(1)),
-            "name": "satisfaction", "fmt": "svg", "code": "en", "filename": "style.css",
+            "job_id": job.id, "name": "satisfaction", "fmt": "svg", "code": "en", "filename": "style.css",
         },
     }
 

@@ -1,5 +1,6 @@
 """Figure 4: importing people from CSV through the app's service (import_people_csv, in a
-process of its own) against a raw DB-API executemany of the same rows (the file decoded and
+process of its own: the file stored with its job in the database, then the job's steps run to
+the end in that process, as a runner does: the check of every line, then the batches) against a raw DB-API executemany of the same rows (the file decoded and
 read with the csv module, then the units and people inserted with every column the app
 writes), at the large size; the peak memory of the importing process at the small and the
 large size. Each import starts from empty people and units tables in the figure's database."""

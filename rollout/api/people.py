@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, request
+from flask import Response, g, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from ..services import imports, people, privacy
@@ -11,6 +11,7 @@ from ..services.accounts import require_people_manager
 from ..services.people import UpsertResult
 from .common import BadRequest, Paging, api, listing, load, no_content, paging, token_required
 from .schemas.base import page_of
+from .schemas.jobs import JobSchema
 from .schemas.patterns import EXTERNAL_ID
 from .schemas.people import (
     ImportQuery,
@@ -46,15 +47,26 @@ def upsert_people() -> UpsertResult:
 @api.post("/people/import")
 @operation("Import a CSV file of people (all or nothing)", errors={**ERRORS, **TOO_LARGE_FILE}, requestBody=CSV_BODY,
            description="Header external_id,name,email,unit[,language][,attribute...]. On error, details lists "
-                       "{line, field, message}; line 1 is the header.")
+                       "{line, field, message}; line 1 is the header. A file of up to 1,000 lines is imported at "
+                       "once (200, or 422 with its errors); a larger one is a background job: 202 with the job and "
+                       "its Location, /jobs/{id}, to poll until its state is done (the counts in result) or "
+                       "failed (every problem in errors, nothing stored).")
 @query(ImportQuery)
 @api.response(200, UpsertResultSchema)
+@api.alt_response(202, schema=JobSchema, description="A large file: imported in the background; poll the job.",
+                  headers={"Location": {"description": "the job: /api/v1/jobs/{id}", "schema": {"type": "string"}}})
 @token_required
-def import_people() -> UpsertResult:
+def import_people() -> UpsertResult | Response:
     require_people_manager(g.user)
     if request.mimetype not in CSV_TYPES:
         raise BadRequest(_("Send the file as the body with Content-Type: text/csv."))
-    return imports.import_people_csv(request.get_data(), g.user, source="api", for_rollout=request.args.get("rollout"))
+    job = imports.start_import(request.stream, g.user, source="api", for_rollout=request.args.get("rollout"))
+    if job.finished:
+        return imports.outcome(job)
+    response = jsonify(JobSchema().dump(job))
+    response.status_code = 202
+    response.headers["Location"] = url_for("api.get_job", job_id=job.id)
+    return response
 
 
 @api.get("/people")

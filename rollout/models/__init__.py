@@ -15,6 +15,7 @@ from .feedback import (
                        Response,
 )
 from .gates import Decision
+from .jobs import Job, JobFile, JobState
 from .lessons import LESSON_STATUSES, Lesson, LessonTag
 from .notifications import Notification
 from .people import Person, Unit
@@ -41,7 +42,7 @@ __all__ = [
     "DECISIONS", "WAVE_STATES", "Membership", "Rollout", "Wave", "PROBLEM_STATUSES", "QUESTION_KINDS", "SEVERITIES",
     "Answer", "FeedbackLink", "ProblemReport", "Question", "Questionnaire", "Response", "Notification", "Decision",
     "LESSON_STATUSES", "Lesson", "LessonTag", "CARD_KINDS", "RetroCard", "RetroTheme", "RetroVote", "RolloutTag", "Setting",
-    "SignInThrottle", "CachedChart",
+    "SignInThrottle", "CachedChart", "Job", "JobFile", "JobState",
     "CardKind", "DecisionKind", "LessonStatus", "NotificationKind", "NotificationStatus", "ProblemStatus",
     "QuestionKind", "Role", "Severity", "Verdict", "WaveState",
 ]

@@ -3,150 +3,126 @@ CSV import), search."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Iterable, Iterator, Optional
+from functools import lru_cache
+from typing import Iterable, Optional
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from ..extensions import db, execute_dml
+from ..extensions import db
 from ..languages import LANGUAGES
-from ..models import FeedbackLink, Membership, Person, Rollout, RolloutRole, Unit, User, Wave
-from ..models.types import utcnow
+from ..models import Membership, Person, Rollout, RolloutRole, Unit, User, Wave
 from . import audit
 from .accounts import can_manage_people, can_read_people, check_email, require_admin, require_people_manager
 from .errors import FieldErrors, NotAllowed, NotFound
 from .paging import page_of
-from .validation import text_problem, without_controls
+from .person_writes import UpsertResult, apply_upsert, revoke_links_after_email_change, unit_ids
+from .validation import CONTROL, SURROGATE, text_problem, without_controls
 
 EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,99}$")
 ATTRIBUTE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 RESERVED = {"external_id", "name", "email", "unit", "language"}
-CHUNK = 500
 MAX_NAME = 200  # characters of a person's name, a unit's name and an attribute's value
+ODD_CHARACTER = re.compile(f"{CONTROL.pattern}|{SURROGATE.pattern}")
 
 
-@dataclass
-class UpsertResult:
-    created: int
-    updated: int
+# An address whose local part is a plain dot-atom of ASCII and whose domain email-validator has
+# accepted already is valid by email-validator's rules too: the common case of an import's many
+# addresses of a few domains, without running the validator on each (it is the import's costliest
+# check). Anything else goes to the validator, which gives the message.
+PLAIN_LOCAL_PART = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z")
+MAX_EMAIL = 254
+
+
+def email_problem(email: str) -> Optional[str]:
+    """The reason `email` (lower-case) is not acceptable, or None: accounts.check_email, faster."""
+    local, at, domain = email.rpartition("@")
+    if at and len(email) <= MAX_EMAIL and len(local) <= 64 and PLAIN_LOCAL_PART.match(local) \
+            and _domain_accepted(domain):
+        return None
+    return check_email(email)
+
+
+@lru_cache(maxsize=4096)
+def _domain_accepted(domain: str) -> bool:
+    return check_email(f"a@{domain}") is None
+
+
+def clean_person(data: dict) -> dict:
+    """One person's fields as stored: trimmed, the e-mail and language in lower case, an empty
+    attribute as None (which removes it). No checks: see validate_person."""
+    unit = data.get("unit")
+    attributes = data.get("attributes") or {}
+    clean_attributes: dict[str, object] = {}
+    if isinstance(attributes, dict):
+        for key, value in attributes.items():
+            if value is None or value == "":
+                value = None
+            elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                value = str(value).strip()
+            clean_attributes[str(key).strip().lower()] = value
+    return {"external_id": str(data.get("external_id") or "").strip(), "name": str(data.get("name") or "").strip(),
+            "email": str(data.get("email") or "").strip().lower(), "unit": str(unit).strip() if unit is not None else "",
+            "language": str(data.get("language") or "sv").strip().lower(),
+            "attributes": clean_attributes if isinstance(attributes, dict) else attributes}
+
+
+def _text_problem(value: str) -> Optional[str]:
+    """validation.text_problem with MAX_NAME, with one search for the common case of plain text."""
+    if len(value) <= MAX_NAME and not ODD_CHARACTER.search(value):
+        return None
+    return text_problem(value, MAX_NAME)
 
 
 def validate_person(data: dict, problems: FieldErrors, **where: object) -> Optional[dict]:
     """Check one person's fields; return them cleaned, or None after noting the problems."""
-    before = len(problems.items)
     if not isinstance(data, dict):
         problems.add("", _("Each person must be an object."), **where)
         return None
-    external_id = str(data.get("external_id") or "").strip()
-    name = str(data.get("name") or "").strip()
-    email = str(data.get("email") or "").strip().lower()
-    unit = data.get("unit")
-    unit = str(unit).strip() if unit is not None else ""
-    language = str(data.get("language") or "sv").strip().lower()
-    attributes = data.get("attributes") or {}
+    return check_person(clean_person(data), problems, **where)
+
+
+def check_person(row: dict, problems: FieldErrors, **where: object) -> Optional[dict]:
+    """Check one person's cleaned fields (as clean_person gives them); the row, or None after noting
+    the problems."""
+    before = len(problems.items)
+    external_id, name, email, unit, language = (row[k] for k in ("external_id", "name", "email", "unit", "language"))
     if not external_id:
         problems.add("external_id", _("An external id is required."), **where)
     elif not EXTERNAL_ID.match(external_id):
         problems.add("external_id", _("Use at most 100 letters, digits and . _ : @ + - (no spaces)."), **where)
     if not name:
         problems.add("name", _("A name is required."), **where)
-    elif reason := text_problem(name, MAX_NAME):
+    elif reason := _text_problem(name):
         problems.add("name", reason, **where)
     if not email:
         problems.add("email", _("An e-mail address is required."), **where)
-    elif reason := check_email(email):
+    elif reason := email_problem(email):
         problems.add("email", reason, **where)
-    if reason := text_problem(unit, MAX_NAME):
+    if reason := _text_problem(unit):
         problems.add("unit", reason, **where)
     if language not in LANGUAGES:
         problems.add("language", _("Use sv or en."), **where)
-    clean_attributes: dict[str, Optional[str]] = {}
-    if not isinstance(attributes, dict):
+    if not isinstance(row["attributes"], dict):
         problems.add("attributes", _("Attributes must be an object of names and values."), **where)
     else:
-        for key, value in attributes.items():
-            key = str(key).strip().lower()
+        for key, value in row["attributes"].items():
             if not ATTRIBUTE_KEY.match(key) or key in RESERVED:
                 problems.add(f"attributes.{key}", _("Attribute names are lower-case letters, digits and _ (not a reserved column)."), **where)
-                continue
-            if value is None or value == "":
-                clean_attributes[key] = None
-            elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
-                text = str(value).strip()
-                if reason := text_problem(text, MAX_NAME):
-                    problems.add(f"attributes.{key}", reason, **where)
-                clean_attributes[key] = text
-            else:
+            elif value is not None and not isinstance(value, str):
                 problems.add(f"attributes.{key}", _("An attribute value must be text or a number."), **where)
+            elif value is not None and (reason := _text_problem(value)):
+                problems.add(f"attributes.{key}", reason, **where)
     if len(problems.items) > before:
         return None
-    return {"external_id": external_id, "name": name, "email": email, "unit": unit,
-            "language": language, "attributes": clean_attributes}
+    return row
 
 
 def _units_by_name(names: Iterable[str]) -> dict[str, Unit]:
     wanted = {n for n in names if n}
-    found: dict[str, Unit] = {}
-    for chunk in _chunks(sorted(wanted)):
-        for unit in db.session.scalars(select(Unit).where(Unit.name.in_(chunk))):
-            found[unit.name] = unit
-    for name in wanted - found.keys():
-        unit = Unit(name=name)
-        db.session.add(unit)
-        found[name] = unit
-    db.session.flush()
-    return found
-
-
-def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-def apply_upsert(rows: list[dict], actor: Optional[User] = None, *, added_for: Optional[Rollout] = None) -> UpsertResult:
-    """Insert or update already validated rows, by external id, in the open transaction. People
-    created here are marked as added for the rollout `added_for` (retention deletes them with it);
-    people who exist already are not."""
-    units = _units_by_name(row["unit"] for row in rows)
-    ids = [row["external_id"] for row in rows]
-    existing: dict[str, Person] = {}
-    person: Optional[Person]
-    for chunk in _chunks(ids):
-        for person in db.session.scalars(select(Person).where(Person.external_id.in_(chunk))):
-            existing[person.external_id] = person
-    created = updated = 0
-    email_changed: list[Person] = []
-    for row in rows:
-        person = existing.get(row["external_id"])
-        unit = units.get(row["unit"]) if row["unit"] else None
-        if person is None:
-            attributes = {k: v for k, v in row["attributes"].items() if v is not None}
-            person = Person(external_id=row["external_id"], name=row["name"], email=row["email"],
-                            unit=unit, language=row["language"], attributes=attributes,
-                            added_for_rollout_id=added_for.id if added_for is not None else None)
-            person.refresh_search_text()
-            db.session.add(person)
-            created += 1
-            continue
-        attributes = dict(person.attributes or {})
-        for key, value in row["attributes"].items():
-            if value is None:
-                attributes.pop(key, None)
-            else:
-                attributes[key] = value
-        changed = (person.name, person.email, person.unit_id, person.language, person.attributes) != (
-            row["name"], row["email"], unit.id if unit else None, row["language"], attributes)
-        if changed:
-            if person.email != row["email"]:
-                email_changed.append(person)
-            person.name, person.email, person.unit, person.language = row["name"], row["email"], unit, row["language"]
-            person.attributes = attributes
-            person.refresh_search_text()
-            updated += 1
-    revoke_links_after_email_change(email_changed, actor)
-    return UpsertResult(created, updated)
+    ids = unit_ids(wanted)
+    return {unit.name: unit for unit in db.session.scalars(select(Unit).where(Unit.id.in_(list(ids.values()))))}
 
 
 def upsert_people(items: list, actor: Optional[User], *, source: str = "api",
@@ -207,29 +183,9 @@ def save_person(data: dict, actor: Optional[User], person: Optional[Person] = No
     db.session.flush()
     audit.record(actor, action, subject=person.external_id)
     if email_changed:
-        revoke_links_after_email_change([person], actor)
+        revoke_links_after_email_change([(person.id, person.external_id)], actor)
     db.session.commit()
     return person
-
-
-def revoke_links_after_email_change(changed: list[Person], actor: Optional[User]) -> int:
-    """A personal link goes to one address: when the address changes, the person's live
-    links (in waves not done or cancelled) are revoked, so that a changed address cannot take
-    over a link; a lead sends a new one. Each revocation is in the audit log."""
-    if not changed:
-        return 0
-    live_waves = select(Wave.id).where(Wave.state.not_in(("done", "cancelled")))
-    total = 0
-    for person in changed:
-        result = execute_dml(
-            update(FeedbackLink).where(FeedbackLink.person_id == person.id, FeedbackLink.revoked_at.is_(None),
-                                       FeedbackLink.wave_id.in_(live_waves))
-            .values(revoked_at=utcnow()).execution_options(synchronize_session=False))
-        if result.rowcount:
-            total += result.rowcount
-            audit.record(actor, "link.revoke", subject=person.external_id,
-                         details={"reason": "email_changed", "links": result.rowcount})
-    return total
 
 
 def _led_members(user: User) -> ColumnElement[bool]:

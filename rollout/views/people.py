@@ -106,8 +106,11 @@ def import_csv():
     problems = []
     if form.validate_on_submit():
         try:
-            result = imports.import_people_csv(form.file.data.read(), current_user, source="ui",
-                                               for_rollout=form.rollout.data or None)
+            job = imports.start_import(form.file.data.stream, current_user, source="ui",
+                                       for_rollout=form.rollout.data or None)
+            if not job.finished:  # a large file: its page shows how far the job has come
+                return redirect(url_for("jobs.show", job_id=job.id), 303)
+            result = imports.outcome(job)
         except ValidationFailed as error:
             problems = [p for p in error.details if p.get("field") != "rollout"]
             if len(problems) < len(error.details):
