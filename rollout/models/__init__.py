@@ -7,6 +7,7 @@ from .feedback import (
                        QUESTION_KINDS,
                        SEVERITIES,
                        Answer,
+                       AnswerTally,
                        FeedbackLink,
                        ProblemReport,
                        Question,
@@ -38,7 +39,7 @@ from .vocabularies import (
 __all__ = [
     "ROLES", "ApiToken", "RolloutRole", "User", "AuditEvent", "Person", "Unit",
     "DECISIONS", "WAVE_STATES", "Membership", "Rollout", "Wave", "PROBLEM_STATUSES", "QUESTION_KINDS", "SEVERITIES",
-    "Answer", "FeedbackLink", "ProblemReport", "Question", "Questionnaire", "Response", "Notification", "Decision",
+    "Answer", "AnswerTally", "FeedbackLink", "ProblemReport", "Question", "Questionnaire", "Response", "Notification", "Decision",
     "LESSON_STATUSES", "Lesson", "LessonTag", "CARD_KINDS", "RetroCard", "RetroTheme", "RetroVote", "RolloutTag", "Setting",
     "SignInThrottle",
     "CardKind", "DecisionKind", "LessonStatus", "NotificationKind", "NotificationStatus", "ProblemStatus",
