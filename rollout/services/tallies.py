@@ -1,9 +1,10 @@
 """Per-question aggregates of a wave's answers (`AnswerTally`), kept current in the transaction
 that writes the answers, so that a wave's results read a few rows whatever its size.
 
-`count` adds what one response's answers change (a submit adds its answers; an edit takes the
-old ones away and adds the new) as one UPSERT, in a fixed order, as the last write before the
-commit: every submit of a wave updates the same rows, and holds their locks only that long.
+`record` adds what one response's answers change (a submit adds its answers; an edit takes the
+old ones away and adds the new) as one UPSERT, with the wave's response count, in a fixed
+order, as the last write before the commit: every submit of a wave updates the same rows, and
+holds their locks only that long.
 `rebuild` counts a wave's tallies afresh from its answers, set-based, for whatever writes
 answers other than through `feedback.submit` (seeding, bulk rows in tests and benchmarks);
 `of_wave` reads them for the results (services/results.py)."""
@@ -11,8 +12,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple, Optional
+from typing import cast as cast_type
 
-from sqlalchemy import Integer, Select, String, and_, case, cast, delete, func, insert, literal_column, or_, select
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    Table,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import ColumnClause
@@ -74,40 +92,100 @@ def changes(kinds: Mapping[str, str], removed: Iterable[AnswerRow],
     return {key: sums for key, sums in delta.items() if any(sums)}
 
 
-def conflict_insert(entity: type[Any]) -> postgresql.Insert | sqlite.Insert:
+def table_of(model: type[Any]) -> Table:
+    """A model's table, for Core statements on the hot path (no ORM bookkeeping per row)."""
+    return cast_type(Table, model.__table__)
+
+
+def conflict_insert(table: Table) -> postgresql.Insert | sqlite.Insert:
     """An INSERT of the open database's dialect, the one that can say ON CONFLICT DO NOTHING /
     DO UPDATE (PostgreSQL and SQLite spell it alike)."""
     dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(entity)
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
-def _upsert(rows: list[dict[str, Any]]) -> Insert:
-    """INSERT .. ON CONFLICT DO UPDATE adding `rows` to the stored sums."""
-    statement = conflict_insert(AnswerTally).values(rows)
-    new = statement.excluded
-    # once no number is left, the sums are exactly 0, not what adding and taking away left behind
-    emptied = AnswerTally.n + new.n == 0
-    return statement.on_conflict_do_update(
-        index_elements=[AnswerTally.wave_id, AnswerTally.code, AnswerTally.item],
-        set_={"count": AnswerTally.count + new.count, "n": AnswerTally.n + new.n,
-              "total": case((emptied, 0.0), else_=AnswerTally.total + new.total),
-              "squares": case((emptied, 0.0), else_=AnswerTally.squares + new.squares),
-              "high": AnswerTally.high + new.high, "promoters": AnswerTally.promoters + new.promoters,
-              "detractors": AnswerTally.detractors + new.detractors})
+_UPSERTS: dict[str, Insert] = {}
 
 
-def count(wave_id: int, kinds: Mapping[str, str], removed: Iterable[AnswerRow], added: Iterable[AnswerRow]) -> None:
-    """Add to the wave's tallies what one response's new answers change (one statement, or none
-    when nothing changes), in the open transaction. The rows go in (code, item) order, so that
-    two submits lock the rows they share in the same order and never deadlock."""
-    delta = changes(kinds, removed, added)
-    if not delta:
-        return
-    rows = [{"wave_id": wave_id, "code": code, "item": item,
+def _upsert() -> Insert:
+    """INSERT .. ON CONFLICT DO UPDATE adding a row to the stored sums; made once per dialect, so
+    that it is compiled once (an executemany of it is one round trip)."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect not in _UPSERTS:
+        table = table_of(AnswerTally)
+        statement = conflict_insert(table)
+        new, old = statement.excluded, table.c
+        # once no number is left, the sums are exactly 0, not what adding and taking away left behind
+        emptied = old.n + new.n == 0
+        _UPSERTS[dialect] = statement.on_conflict_do_update(
+            index_elements=[old.wave_id, old.code, old.item],
+            set_={"count": old.count + new.count, "n": old.n + new.n,
+                  "total": case((emptied, 0.0), else_=old.total + new.total),
+                  "squares": case((emptied, 0.0), else_=old.squares + new.squares),
+                  "high": old.high + new.high, "promoters": old.promoters + new.promoters,
+                  "detractors": old.detractors + new.detractors})
+    return _UPSERTS[dialect]
+
+
+# PostgreSQL: the upsert of a response's tally rows as one statement whatever their number (the
+# rows go as arrays, in (code, item) order); `{guard}` may hold a WHERE for a statement that
+# includes it (responses.py inserts a new response, its answers and its tallies in one)
+PG_UPSERT = """
+    INSERT INTO answer_tallies (wave_id, code, item, count, n, total, squares, high, promoters, detractors)
+    SELECT :wave_id, u.code, u.item, u.count, u.n, u.total, u.squares, u.high, u.promoters, u.detractors
+    FROM unnest(CAST(:code AS VARCHAR[]), CAST(:item AS VARCHAR[]), CAST(:count AS INTEGER[]),
+                CAST(:n AS INTEGER[]), CAST(:total AS FLOAT8[]), CAST(:squares AS FLOAT8[]),
+                CAST(:high AS INTEGER[]), CAST(:promoters AS INTEGER[]), CAST(:detractors AS INTEGER[]))
+         AS u(code, item, count, n, total, squares, high, promoters, detractors)
+    {guard}
+    ON CONFLICT (wave_id, code, item) DO UPDATE SET
+        count = answer_tallies.count + excluded.count, n = answer_tallies.n + excluded.n,
+        total = CASE WHEN answer_tallies.n + excluded.n = 0 THEN 0 ELSE answer_tallies.total + excluded.total END,
+        squares = CASE WHEN answer_tallies.n + excluded.n = 0 THEN 0
+                       ELSE answer_tallies.squares + excluded.squares END,
+        high = answer_tallies.high + excluded.high, promoters = answer_tallies.promoters + excluded.promoters,
+        detractors = answer_tallies.detractors + excluded.detractors
+    RETURNING 1"""
+# the tallies and the wave's response count in one statement: the count waits for the tallies
+# (its one-time filter reads them first), so every submit locks the shared rows in one order
+PG_COUNT_AFTER_TALLIES = """
+    UPDATE waves SET responses_count = responses_count + 1
+    WHERE id = :wave_id AND (SELECT count(*) FROM tallied) >= 0 AND {condition}"""
+_PG_SHARED_ROWS = text(f"WITH tallied AS ({PG_UPSERT.format(guard='')})"
+                       + PG_COUNT_AFTER_TALLIES.format(condition="CAST(:new_response AS BOOLEAN)"))
+
+
+def tally_rows(kinds: Mapping[str, str], removed: Iterable[AnswerRow], added: Iterable[AnswerRow]) -> list[dict]:
+    """The changes of one response's tallies as rows {code, item, *SUMS}, in (code, item) order."""
+    return [{"code": code, "item": item,
              **{name: value if name in ("total", "squares") else int(value)
                 for name, value in zip(SUMS, sums, strict=True)}}
-            for (code, item), sums in sorted(delta.items())]
-    db.session.execute(_upsert(rows))
+            for (code, item), sums in sorted(changes(kinds, removed, added).items())]
+
+
+def pg_arrays(rows: list[dict]) -> dict[str, list]:
+    """`rows` as the arrays PG_UPSERT takes."""
+    return {name: [row[name] for row in rows] for name in ("code", "item", *SUMS)}
+
+
+def record(wave_id: int, kinds: Mapping[str, str], removed: Iterable[AnswerRow], added: Iterable[AnswerRow],
+           *, new_response: bool) -> None:
+    """Write the rows every submit of the wave shares: add to its tallies what one response's new
+    answers change, and count a new response. Meant as the last writes before the commit, in the
+    open transaction; one statement on PostgreSQL (none when nothing changes), two on SQLite.
+    The tallies go in (code, item) order, then the wave: two submits lock the rows they share in
+    the same order and never deadlock."""
+    rows = tally_rows(kinds, removed, added)
+    if not rows and not new_response:
+        return
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(_PG_SHARED_ROWS, {"wave_id": wave_id, "new_response": new_response, **pg_arrays(rows)})
+        return
+    if rows:
+        db.session.execute(_upsert(), [{"wave_id": wave_id, **row} for row in rows])
+    if new_response:
+        waves = table_of(Wave)
+        db.session.execute(update(waves).where(waves.c.id == wave_id).values(responses_count=waves.c.responses_count + 1))
 
 
 def _counted(*where: Any) -> tuple[Select[Any], Select[Any]]:

@@ -11,16 +11,16 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, exists, insert, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Integer, Row, bindparam, column, delete, exists, insert, select, text, update
+from sqlalchemy.orm import joinedload, lazyload
 
 from ...extensions import db
 from ...languages import DEFAULT_LANGUAGE, LANGUAGES
 from ...models import Answer, FeedbackLink, Person, Question, Questionnaire, Response, Rollout, Wave
-from ...models.types import utcnow
+from ...models.types import UTCDateTime, utcnow
 from .. import tallies
 from ..errors import DomainError, FieldErrors
 from ..frozen import frozen_questionnaire
@@ -30,6 +30,8 @@ from .keys import respondent_key, token_hash
 
 MAX_TEXT = 2000
 SCALES = {"rating": (1, 5), "nps": (0, 10)}
+# the hot path writes through Core: no ORM bookkeeping per row
+RESPONSES, ANSWERS = tallies.table_of(Response), tallies.table_of(Answer)
 # a participant reports problems from the wave's start until the team has decided on it
 REPORTING_STATES = ("active", "feedback", "paused", "review")
 
@@ -84,7 +86,7 @@ def visit(token: str, *, with_answers: bool = True) -> Visit:
     found = db.session.execute(
         select(FeedbackLink, Wave, Rollout, Person)
         .join(Wave, Wave.id == FeedbackLink.wave_id).join(Rollout, Rollout.id == Wave.rollout_id)
-        .join(Person, Person.id == FeedbackLink.person_id)
+        .join(Person, Person.id == FeedbackLink.person_id).options(lazyload(Person.unit))  # no page shows it
         .where(FeedbackLink.token_hash == token_hash(token))).first()
     if found is None:
         raise LinkNotValid(_("This link does not work."))
@@ -240,6 +242,52 @@ def _closed_reason(wave: Wave) -> str:
             if wave.feedback_opened_at else _("Feedback for this wave has not opened yet."))
 
 
+_RETURNED = (RESPONSES.c.id, RESPONSES.c.submitted_at, RESPONSES.c.updated_at)
+# PostgreSQL: a new response, its answers, its tallies and the wave's count in one statement,
+# the shared rows (tallies, then the wave) last; nothing at all when the response is there
+_PG_NEW_RESPONSE = text(f"""
+WITH stored AS (
+    INSERT INTO responses (wave_id, questionnaire_id, respondent_key, person_id, language, submitted_at,
+                           updated_at, edits)
+    VALUES (:wave_id, :questionnaire_id, :respondent_key, :person_id, :language, :now, :now, 0)
+    ON CONFLICT (wave_id, respondent_key) DO NOTHING
+    RETURNING id, submitted_at, updated_at
+), answered AS (
+    INSERT INTO answers (response_id, wave_id, code, number, option, text)
+    SELECT stored.id, :wave_id, u.code, u.number, u.option, u.text
+    FROM stored CROSS JOIN unnest(CAST(:answer_code AS VARCHAR[]), CAST(:answer_number AS FLOAT8[]),
+                                  CAST(:answer_option AS VARCHAR[]), CAST(:answer_text AS TEXT[]))
+         AS u(code, number, option, text)
+), tallied AS ({tallies.PG_UPSERT.format(guard="WHERE EXISTS (SELECT 1 FROM stored)")}
+), counted AS ({tallies.PG_COUNT_AFTER_TALLIES.format(condition="EXISTS (SELECT 1 FROM stored)")}
+)
+SELECT id, submitted_at, updated_at FROM stored
+""").bindparams(bindparam("now", type_=UTCDateTime)).columns(
+    column("id", Integer), column("submitted_at", UTCDateTime), column("updated_at", UTCDateTime))
+
+
+def _postgres() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _new_response(v: Visit, key: str, language: str, now: datetime, given: list[AnswerRow],
+                  kinds: dict[str, str]) -> tuple[Optional[Row[Any]], bool]:
+    """Insert the response: its id and times, or None when the person's response is there
+    already; and whether its answers, tallies and count went in with it (PostgreSQL)."""
+    assert v.questionnaire is not None
+    values = {"wave_id": v.wave.id, "questionnaire_id": v.questionnaire.id, "respondent_key": key,
+              "person_id": None if v.rollout.anonymous else v.person.id, "language": language}
+    if _postgres():
+        answers = {f"answer_{name}": [getattr(row, name) for row in given] for name in AnswerRow._fields}
+        answers["answer_number"] = [None if x is None else float(x) for x in answers["answer_number"]]
+        arrays = tallies.pg_arrays(tallies.tally_rows(kinds, [], given))
+        stored = db.session.execute(_PG_NEW_RESPONSE, {**values, "now": now, **answers, **arrays}).first()
+        return stored, stored is not None
+    return db.session.execute(
+        tallies.conflict_insert(RESPONSES).values(**values, submitted_at=now, updated_at=now, edits=0)
+        .on_conflict_do_nothing(index_elements=["wave_id", "respondent_key"]).returning(*_RETURNED)).first(), False
+
+
 def submit(link: Union[str, Visit], answers: object, language: str = "sv") -> Receipt:
     """Store a participant's answers, or replace them when they edit; `link` is the token, or
     the visit the caller has made with it. A double submit is one response: the row is unique
@@ -248,7 +296,8 @@ def submit(link: Union[str, Visit], answers: object, language: str = "sv") -> Re
     The response row first (inserted; for an edit updated, which locks it, so that two edits of
     one response take turns), then its answers (the old ones deleted, the new in one
     executemany), and last, just before the commit, the rows every submit of the wave writes:
-    its tallies, then its response count, in that order, held locked as briefly as can be."""
+    its tallies, then its response count, in that order, held locked as briefly as can be. On
+    PostgreSQL a new response is all that in one statement."""
     v = link if isinstance(link, Visit) else visit(link, with_answers=False)
     if not v.can_answer:
         raise FeedbackClosed(_closed_reason(v.wave))
@@ -263,41 +312,32 @@ def submit(link: Union[str, Visit], answers: object, language: str = "sv") -> Re
     # finer than the day (the row id is never shown), no count of edits
     language = "" if anonymous else language if language in LANGUAGES else DEFAULT_LANGUAGE
     now = start_of_day(utcnow()) if anonymous else utcnow()
-    returned = (Response.id, Response.submitted_at, Response.updated_at)
-    stored = db.session.execute(
-        tallies.conflict_insert(Response).values(
-            wave_id=wave_id, questionnaire_id=v.questionnaire.id, respondent_key=key,
-            person_id=None if anonymous else v.person.id, language=language, submitted_at=now, updated_at=now,
-            edits=0).on_conflict_do_nothing(index_elements=["wave_id", "respondent_key"]).returning(*returned)).first()
-    removed: list[AnswerRow] = []
+    kinds = {q.code: q.kind for q in questions}
+    stored, complete = _new_response(v, key, language, now, given, kinds)
     edited = stored is None
     if stored is None:
         # an edit, or the same person's other submit committed a moment ago: edit that one
         changes = {"updated_at": now, "language": language}
         if not anonymous:
-            changes["edits"] = Response.edits + 1
+            changes["edits"] = RESPONSES.c.edits + 1
         stored = db.session.execute(
-            update(Response).where(Response.wave_id == wave_id, Response.respondent_key == key).values(changes)
-            .returning(*returned).execution_options(synchronize_session=False)).first()
+            update(RESPONSES).where(RESPONSES.c.wave_id == wave_id, RESPONSES.c.respondent_key == key)
+            .values(changes).returning(*_RETURNED)).first()
         if stored is None:
             db.session.rollback()
             raise FeedbackClosed(_("Your answers could not be saved; try again."))
+    if not complete:
+        # a statement of its own, after the UPDATE has the row: it sees what an edit before it committed
         removed = [AnswerRow(*row) for row in db.session.execute(
-            delete(Answer).where(Answer.response_id == stored.id)
-            .returning(Answer.code, Answer.number, Answer.option, Answer.text)
-            .execution_options(synchronize_session=False))]
-    if given:
-        # every row with all four values (None too), so that they go as one executemany
-        db.session.execute(insert(Answer).execution_options(render_nulls=True),
-                           [{"response_id": stored.id, "wave_id": wave_id, **row._asdict()} for row in given])
+            delete(ANSWERS).where(ANSWERS.c.response_id == stored.id)
+            .returning(ANSWERS.c.code, ANSWERS.c.number, ANSWERS.c.option, ANSWERS.c.text))] if edited else []
+        if given:
+            db.session.execute(insert(ANSWERS), [{"response_id": stored.id, "wave_id": wave_id, **row._asdict()}
+                                                 for row in given])
+        # the rows every submit of the wave shares, last (tallies by code and item, then the wave)
+        tallies.record(wave_id, kinds, removed, given, new_response=not edited)
     receipt = Receipt(stored.id, v.wave.number, v.rollout.key, stored.submitted_at, stored.updated_at,
                       _shaped(questions, given), edited)
-    # the shared rows, last and always in this order (tallies by code and item, then the wave)
-    tallies.count(wave_id, {q.code: q.kind for q in questions}, removed, given)
-    if not edited:
-        db.session.execute(update(Wave).where(Wave.id == wave_id)
-                           .values(responses_count=Wave.responses_count + 1)
-                           .execution_options(synchronize_session=False))
     db.session.commit()
     return receipt
 
