@@ -55,9 +55,11 @@ def bulk_texts(wave) -> None:
     from sqlalchemy import insert, select
 
     from rollout.models import Answer, Response
+    from rollout.services import tallies
     ids = db.session.scalars(select(Response.id).where(Response.wave_id == wave.id)).all()
     db.session.execute(insert(Answer), [{"response_id": rid, "wave_id": wave.id, "code": "could_be_better",
                                          "text": f"Skrivaren på plan {i % 9} krånglade"} for i, rid in enumerate(ids)])
+    tallies.rebuild(wave.id)
     db.session.commit()
 
 

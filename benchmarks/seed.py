@@ -79,6 +79,7 @@ def responses(wave, count: int) -> None:
     """`count` responses to `wave` (satisfaction 1-5 in turn, yes on day one, 0-3 hours lost):
     the rows, then their answers set-based from them."""
     from rollout.extensions import db
+    from rollout.services import tallies
     now = datetime.now(timezone.utc)
     rows = ((wave.id, wave.questionnaire_id, f"bulk-{wave.id}-{i}", "sv", now, now, 0) for i in range(count))
     bulk_rows("responses", ("wave_id", "questionnaire_id", "respondent_key", "language", "submitted_at",
@@ -89,6 +90,7 @@ def responses(wave, count: int) -> None:
             f"INSERT INTO answers (response_id, wave_id, code, option, number) "
             f"SELECT id, wave_id, '{code}', {option or 'NULL'}, {number} FROM responses WHERE wave_id = :wave"),
             {"wave": wave.id})
+    tallies.rebuild(wave.id)  # what a submit keeps current, counted once for the rows written here
     wave.responses_count = count
     wave.members_count = max(wave.members_count, count)
     db.session.commit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Optional
 
 from rollout.models import Rollout, User, Wave
-from rollout.services import accounts, lessons, people, rollouts, waves
+from rollout.services import accounts, lessons, people, rollouts, tallies, waves
 
 PASSWORD = "correct horse battery"
 
@@ -71,6 +71,7 @@ def bulk_responses(wave: Wave, count: int) -> None:
     answers += [{"response_id": rid, "wave_id": wave.id, "code": "hours_lost", "number": i % 4}
                 for i, rid in enumerate(ids)]
     db.session.execute(insert(Answer), answers)
+    tallies.rebuild(wave.id)  # the results read the tallies, which rows written here must keep right
     wave.responses_count = count
     wave.members_count = max(wave.members_count, count)
     db.session.commit()

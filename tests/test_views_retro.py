@@ -10,7 +10,7 @@ from sqlalchemy import insert, select
 
 from rollout.extensions import db
 from rollout.models import Answer, Lesson, ProblemReport, Response, RetroCard, RetroTheme, User
-from rollout.services import lessons, retro, rollouts, waves
+from rollout.services import lessons, retro, rollouts, tallies, waves
 
 from . import builders
 from .helpers import counting_queries, text_of
@@ -392,6 +392,7 @@ def text_answers(wave, count: int) -> None:
     ids = db.session.scalars(insert(Response).returning(Response.id), rows).all()
     db.session.execute(insert(Answer), [{"response_id": rid, "wave_id": wave.id, "code": "went_well",
                                          "text": f"Answer number {i}"} for i, rid in enumerate(ids)])
+    tallies.rebuild(wave.id)
     wave.responses_count += count
     wave.members_count = max(wave.members_count, wave.responses_count)
     db.session.commit()

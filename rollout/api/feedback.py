@@ -3,7 +3,6 @@ token (no bearer token: the personal token is the credential), and the leads'
 list and triage of problem reports."""
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from flask import g, request
@@ -46,17 +45,16 @@ def feedback_form(token: str) -> Visited:
 @operation("Answer, or edit the answers (one response per person and wave)", personal=True)
 @body(SubmissionSchema)
 @api.response(200, ReceiptSchema)
-def submit_feedback(token: str) -> Visited:
-    feedback.visit(token)  # the personal token before the body: an unknown link reads nothing
+def submit_feedback(token: str) -> feedback.Receipt:
+    # the personal token before the body: an unknown link reads nothing; the one visit is the submit's
+    visit = feedback.visit(token, with_answers=False)
     submission = load(SubmissionSchema)
     language = submission.get("language")
     if language is not None and language not in LANGUAGES:
         raise ValidationFailed(_("Some answers need attention."),
                                [{"field": "language", "message": _("Choose Swedish or English.")}])
-    response = feedback.submit(token, submission.get("answers"), language or "sv")
     # what was just sent, also through a renewed anonymous link (which shows no earlier answers)
-    visit = dataclasses.replace(feedback.visit(token), response=response)
-    return Visited(visit, feedback.current_answers(visit))
+    return feedback.submit(visit, submission.get("answers"), language or "sv")
 
 
 @api.post("/feedback/<token>/problems", parameters=[TOKEN_PARAMETER])

@@ -8,6 +8,7 @@ from .feedback import (
                        QUESTION_KINDS,
                        SEVERITIES,
                        Answer,
+                       AnswerTally,
                        FeedbackLink,
                        ProblemReport,
                        Question,
@@ -40,7 +41,7 @@ from .vocabularies import (
 __all__ = [
     "ROLES", "ApiToken", "RolloutRole", "User", "AuditEvent", "Person", "Unit",
     "DECISIONS", "WAVE_STATES", "Membership", "Rollout", "Wave", "PROBLEM_STATUSES", "QUESTION_KINDS", "SEVERITIES",
-    "Answer", "FeedbackLink", "ProblemReport", "Question", "Questionnaire", "Response", "Notification", "Decision",
+    "Answer", "AnswerTally", "FeedbackLink", "ProblemReport", "Question", "Questionnaire", "Response", "Notification", "Decision",
     "LESSON_STATUSES", "Lesson", "LessonTag", "CARD_KINDS", "RetroCard", "RetroTheme", "RetroVote", "RolloutTag", "Setting",
     "SignInThrottle", "CachedChart", "Job", "JobFile", "JobState",
     "CardKind", "DecisionKind", "LessonStatus", "NotificationKind", "NotificationStatus", "ProblemStatus",

@@ -130,6 +130,30 @@ class Answer(Model):
     response: Mapped[Response] = relationship(back_populates="answers")
 
 
+class AnswerTally(Model):
+    """What a wave's results read instead of its answers: per question code, kept current in the
+    transaction that writes or removes answers (services/tallies.py), a few rows per wave however
+    many responded.
+
+    The row with `item` "" is the question's own: `count` is how many responses answered it, and
+    n, total, squares, high, promoters and detractors sum its numbers (rating, nps, number,
+    yes_no's 1 and 0). Any other `item` is an option (yes_no, choice, multi) or a scale value
+    (rating, nps, as "4") and `count` how often it was given (option values are never empty)."""
+
+    __tablename__ = "answer_tallies"
+
+    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(50), primary_key=True)
+    item: Mapped[str] = mapped_column(String(100), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[float] = mapped_column(Float, default=0.0)
+    squares: Mapped[float] = mapped_column(Float, default=0.0)
+    high: Mapped[int] = mapped_column(Integer, default=0)
+    promoters: Mapped[int] = mapped_column(Integer, default=0)
+    detractors: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class ProblemReport(Model):
     __tablename__ = "problem_reports"
     __table_args__ = (

@@ -1,21 +1,23 @@
 """Results of a wave, aggregated in SQL: invited, responded, the response rate,
-per question the satisfied share / mean / distribution with intervals,
-problems per 100 members by category, hours lost. A fixed number of queries,
-whatever the number of responses."""
+per question the satisfied share / mean / distribution with intervals (from the
+tallies kept current with the answers, services/tallies.py), problems per 100
+members by category, hours lost. A fixed number of queries, and per question a
+few rows, whatever the number of responses."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from typing import Optional
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Answer, ProblemReport, Question, Questionnaire, Rollout, User, Wave
-from . import questionnaires
+from ..models import ProblemReport, Question, Questionnaire, Rollout, User, Wave
+from . import questionnaires, tallies
 from .accounts import require_view
+from .frozen import frozen_questionnaire
 from .stats import Estimate, mean_interval, wilson
+from .tallies import SATISFIED_FROM  # noqa: F401  (a rating of 4 or 5 counts as satisfied)
 
-SATISFIED_FROM = 4  # a rating of 4 or 5 counts as satisfied
 HOURS_LOST = "hours_lost"
 
 
@@ -86,7 +88,7 @@ def wave_results(wave: Wave, actor: Optional[User] = None) -> WaveResults:
     responded = wave.responses_count
     hidden = answers_hidden(wave)
     questions: dict[str, QuestionResult] = {}
-    questionnaire = db.session.get(Questionnaire, wave.questionnaire_id) if wave.questionnaire_id else None
+    questionnaire = frozen_questionnaire(wave.questionnaire_id) if wave.questionnaire_id else None
     if questionnaire is not None:
         questions = _question_results(wave, questionnaire, hidden)
     return WaveResults(wave, invited, responded, wilson(responded, invited), questions,
@@ -94,29 +96,14 @@ def wave_results(wave: Wave, actor: Optional[User] = None) -> WaveResults:
 
 
 def _question_results(wave: Wave, questionnaire: Questionnaire, hidden: bool) -> dict[str, QuestionResult]:
-    numbers = {row.code: row for row in db.session.execute(
-        select(Answer.code, func.count(Answer.number).label("n"), func.sum(Answer.number).label("total"),
-               func.sum(Answer.number * Answer.number).label("squares"),
-               func.sum(case((Answer.number >= SATISFIED_FROM, 1), else_=0)).label("high"),
-               func.sum(case((Answer.number >= 9, 1), else_=0)).label("promoters"),
-               func.sum(case((Answer.number <= 6, 1), else_=0)).label("detractors"))
-        .where(Answer.wave_id == wave.id, Answer.number.is_not(None)).group_by(Answer.code))}
-    distribution: dict[str, dict[str, int]] = {}
-    for code, option, number, count in db.session.execute(
-            select(Answer.code, Answer.option, Answer.number, func.count())
-            .where(Answer.wave_id == wave.id, Answer.text.is_(None))
-            .group_by(Answer.code, Answer.option, Answer.number)):
-        key = option if option is not None else f"{number:g}"
-        distribution.setdefault(code, {})[key] = distribution.setdefault(code, {}).get(key, 0) + count
-    answered = dict(db.session.execute(
-        select(Answer.code, func.count(func.distinct(Answer.response_id)))
-        .where(Answer.wave_id == wave.id).group_by(Answer.code)).all())
+    # the tallies kept with the answers (services/tallies.py): one query, a few rows per question
+    numbers, distribution = tallies.of_wave(wave.id)
     results = {}
     for q in questionnaire.questions:
-        result = QuestionResult(q.code, q.kind, {"sv": q.prompt_sv, "en": q.prompt_en}, answered.get(q.code, 0),
+        row = numbers.get(q.code)
+        result = QuestionResult(q.code, q.kind, {"sv": q.prompt_sv, "en": q.prompt_en}, row.answered if row else 0,
                                 hidden=hidden)
         if not hidden:
-            row = numbers.get(q.code)
             n = row.n if row else 0
             if q.kind in ("rating", "nps", "number"):
                 mean = mean_interval(n, float(row.total or 0) if row else 0, float(row.squares or 0) if row else 0)

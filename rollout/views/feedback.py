@@ -111,9 +111,9 @@ def form(token: str) -> ResponseReturnValue:
     form = questionnaire_form(v.questionnaire.questions, lang)
     if form.validate_on_submit():
         try:
-            feedback.submit(token, form.answers(request.form), lang)
+            feedback.submit(v, form.answers(request.form), lang)
         except FeedbackClosed:
-            return _closed(feedback.visit(token), 409)
+            return _closed(v, 409)
         except ValidationFailed as error:
             # a question's problem goes next to its field; anything else (a code that is
             # not a question) above the form

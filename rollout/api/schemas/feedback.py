@@ -53,15 +53,15 @@ class SubmissionSchema(Schema):
 
 
 class ReceiptSchema(Schema):
-    """What a participant gets back for their answers."""
+    """What a participant gets back for their answers (a `feedback.Receipt`)."""
 
     json_schema = {"required": ["wave", "rollout", "submitted_at", "updated_at", "answers"]}
 
-    wave = Derived(lambda v: v.visit.wave.number, doc={"type": "integer"})
-    rollout = Derived(lambda v: v.visit.rollout.key, doc={"type": "string"})
-    submitted_at = Derived(lambda v: _when(v.visit.response.submitted_at), doc=DATE_TIME)
-    updated_at = Derived(lambda v: _when(v.visit.response.updated_at), doc=DATE_TIME)
-    answers = Derived(lambda v: v.answers, doc={"$ref": ANSWERS})
+    wave = Derived(lambda r: r.wave, doc={"type": "integer"})
+    rollout = Derived(lambda r: r.rollout, doc={"type": "string"})
+    submitted_at = Derived(lambda r: _when(r.submitted_at), doc=DATE_TIME)
+    updated_at = Derived(lambda r: _when(r.updated_at), doc=DATE_TIME)
+    answers = Derived(lambda r: r.answers, doc={"$ref": ANSWERS})
 
 
 class CategorySchema(Schema):

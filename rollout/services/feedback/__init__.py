@@ -45,6 +45,7 @@ from .responses import (
     SCALES,
     FeedbackClosed,
     LinkNotValid,
+    Receipt,
     Visit,
     current_answers,
     has_response,
@@ -61,6 +62,6 @@ __all__ = [
     "queue_invitations", "queue_reminders", "reminders_due", "revoke_link", "said_and_done",
     "SEVERITY_LABELS", "STATUS_LABELS", "get_problem", "list_problems", "open_blockers", "reporters_of", "report_problem",
     "triage",
-    "MAX_TEXT", "REPORTING_STATES", "SCALES", "FeedbackClosed", "LinkNotValid", "Visit", "current_answers",
+    "MAX_TEXT", "REPORTING_STATES", "SCALES", "FeedbackClosed", "LinkNotValid", "Receipt", "Visit", "current_answers",
     "has_response", "start_of_day", "submit", "touch", "validate_answers", "visit",
 ]

@@ -1,27 +1,37 @@
 """What a personal link opens (`visit`) and the answers given through it:
 checked against the questionnaire, stored as one response per person and wave
-(replaced on an edit), and shown again to the person who gave them."""
+(replaced on an edit), and shown again to the person who gave them.
+
+The hot path of a large wave: a visit is one query (the questions come from memory,
+services/frozen.py), a submit a handful of statements on one connection, its writes to the
+rows every submit of the wave shares (tallies, the response count) last before the commit."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Optional
+from typing import Any, Optional, Union
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Integer, Row, bindparam, column, delete, exists, insert, select, text, update
+from sqlalchemy.orm import joinedload, lazyload
 
 from ...extensions import db
 from ...languages import DEFAULT_LANGUAGE, LANGUAGES
 from ...models import Answer, FeedbackLink, Person, Question, Questionnaire, Response, Rollout, Wave
-from ...models.types import utcnow
+from ...models.types import UTCDateTime, utcnow
+from .. import tallies
 from ..errors import DomainError, FieldErrors
+from ..frozen import frozen_questionnaire
+from ..tallies import AnswerRow
 from ..validation import text_problem, whole_number
 from .keys import respondent_key, token_hash
 
 MAX_TEXT = 2000
 SCALES = {"rating": (1, 5), "nps": (0, 10)}
+# the hot path writes through Core: no ORM bookkeeping per row
+RESPONSES, ANSWERS = tallies.table_of(Response), tallies.table_of(Answer)
 # a participant reports problems from the wave's start until the team has decided on it
 REPORTING_STATES = ("active", "feedback", "paused", "review")
 
@@ -67,25 +77,35 @@ class Visit:
         return self.wave.state in REPORTING_STATES
 
 
-def visit(token: str) -> Visit:
-    """What a personal link opens: one person's form for one wave, nothing else."""
+def visit(token: str, *, with_answers: bool = True) -> Visit:
+    """What a personal link opens: one person's form for one wave, nothing else. One query for
+    the link with its wave, rollout and person, and (`with_answers`) one for the person's
+    response with its answers; a submit, which replaces them, goes without."""
     if not token or len(token) > 100:
         raise LinkNotValid(_("This link does not work."))
-    link = db.session.scalar(select(FeedbackLink).where(FeedbackLink.token_hash == token_hash(token)))
-    if link is None or link.revoked_at is not None:
+    found = db.session.execute(
+        select(FeedbackLink, Wave, Rollout, Person)
+        .join(Wave, Wave.id == FeedbackLink.wave_id).join(Rollout, Rollout.id == Wave.rollout_id)
+        .join(Person, Person.id == FeedbackLink.person_id).options(lazyload(Person.unit))  # no page shows it
+        .where(FeedbackLink.token_hash == token_hash(token))).first()
+    if found is None:
         raise LinkNotValid(_("This link does not work."))
-    wave = db.session.get_one(Wave, link.wave_id)
-    if wave.state == "cancelled":
+    link, wave, rollout, person = found
+    if link.revoked_at is not None or wave.state == "cancelled":
         raise LinkNotValid(_("This link does not work."))
-    questionnaire = db.session.get(Questionnaire, wave.questionnaire_id) if wave.questionnaire_id else None
-    if wave.rollout.anonymous and link.renewed_at is not None:
+    questionnaire = frozen_questionnaire(wave.questionnaire_id) if wave.questionnaire_id else None
+    if rollout.anonymous and link.renewed_at is not None:
         # whoever holds a renewed link (sent to a changed address, perhaps by someone on the team)
         # must not read the answers of the person it was first sent to: it may answer again,
         # replacing them, but never sees them, nor whether there were any
-        return Visit(link, wave, wave.rollout, link.person, questionnaire, None, earlier_answers_hidden=True)
-    response = db.session.scalar(select(Response).where(
-        Response.wave_id == wave.id, Response.respondent_key == respondent_key(wave.id, link.person_id)))
-    return Visit(link, wave, wave.rollout, link.person, questionnaire, response)
+        return Visit(link, wave, rollout, person, questionnaire, None, earlier_answers_hidden=True)
+    response = None
+    if with_answers:
+        response = db.session.scalars(
+            select(Response).options(joinedload(Response.answers))
+            .where(Response.wave_id == wave.id, Response.respondent_key == respondent_key(wave.id, person.id))
+        ).unique().first()
+    return Visit(link, wave, rollout, person, questionnaire, response)
 
 
 def touch(v: Visit) -> None:
@@ -94,16 +114,21 @@ def touch(v: Visit) -> None:
     if v.rollout.anonymous:
         return
     v.link.last_opened_at = utcnow()
-    db.session.commit()
+    # the commit keeps what the visit loaded: the page or the API answer shows it next, and
+    # nothing else was changed, so reading it all again (on another pooled connection) is waste
+    session = db.session()
+    keep, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
 
 
-def current_answers(v: Visit) -> dict:
-    """The stored answers, shaped as they were given: {code: value}."""
+def _shaped(questions: Iterable[Question], rows: Iterable[Union[Answer, AnswerRow]]) -> dict:
+    """Stored answers shaped as they were given: {code: value}."""
     answers: dict = {}
-    if v.response is None or v.questionnaire is None:
-        return answers
-    kinds = {q.code: q.kind for q in v.questionnaire.questions}
-    for answer in v.response.answers:
+    kinds = {q.code: q.kind for q in questions}
+    for answer in rows:
         kind = kinds.get(answer.code)
         if kind == "multi":
             answers.setdefault(answer.code, []).append(answer.option)
@@ -116,6 +141,13 @@ def current_answers(v: Visit) -> dict:
         else:
             answers[answer.code] = answer.text
     return answers
+
+
+def current_answers(v: Visit) -> dict:
+    """The stored answers, shaped as they were given: {code: value}."""
+    if v.response is None or v.questionnaire is None:
+        return {}
+    return _shaped(v.questionnaire.questions, v.response.answers)
 
 
 def validate_answers(questions: list[Question], answers: object) -> tuple[list[dict], FieldErrors]:
@@ -189,51 +221,125 @@ def validate_answers(questions: list[Question], answers: object) -> tuple[list[d
     return rows, problems
 
 
-def submit(token: str, answers: object, language: str = "sv") -> Response:
-    """Store a participant's answers, or replace them when they edit. A double
-    submit is one response: the row is unique on (wave, respondent key)."""
-    v = visit(token)
+@dataclass(frozen=True)
+class Receipt:
+    """What a participant gets back for their answers, taken before the commit: showing it
+    needs no query."""
+
+    id: int  # the response's row
+    wave: int  # the wave's number
+    rollout: str  # the rollout's key
+    submitted_at: datetime
+    updated_at: datetime
+    answers: dict  # as given, shaped as `current_answers` shows them
+    edited: bool  # the response was there before: its answers were replaced
+
+
+def _closed_reason(wave: Wave) -> str:
+    if wave.state == "paused":
+        return _("Feedback for this wave is paused for now; your link works again when it resumes.")
+    return (_("The feedback window for this wave is closed; answers can no longer be changed.")
+            if wave.feedback_opened_at else _("Feedback for this wave has not opened yet."))
+
+
+_RETURNED = (RESPONSES.c.id, RESPONSES.c.submitted_at, RESPONSES.c.updated_at)
+# PostgreSQL: a new response, its answers, its tallies and the wave's count in one statement,
+# the shared rows (tallies, then the wave) last; nothing at all when the response is there
+_PG_NEW_RESPONSE = text(f"""
+WITH stored AS (
+    INSERT INTO responses (wave_id, questionnaire_id, respondent_key, person_id, language, submitted_at,
+                           updated_at, edits)
+    VALUES (:wave_id, :questionnaire_id, :respondent_key, :person_id, :language, :now, :now, 0)
+    ON CONFLICT (wave_id, respondent_key) DO NOTHING
+    RETURNING id, submitted_at, updated_at
+), answered AS (
+    INSERT INTO answers (response_id, wave_id, code, number, option, text)
+    SELECT stored.id, :wave_id, u.code, u.number, u.option, u.text
+    FROM stored CROSS JOIN unnest(CAST(:answer_code AS VARCHAR[]), CAST(:answer_number AS FLOAT8[]),
+                                  CAST(:answer_option AS VARCHAR[]), CAST(:answer_text AS TEXT[]))
+         AS u(code, number, option, text)
+), tallied AS ({tallies.PG_UPSERT.format(guard="WHERE EXISTS (SELECT 1 FROM stored)")}
+), counted AS ({tallies.PG_COUNT_AFTER_TALLIES.format(condition="EXISTS (SELECT 1 FROM stored)")}
+)
+SELECT id, submitted_at, updated_at FROM stored
+""").bindparams(bindparam("now", type_=UTCDateTime)).columns(
+    column("id", Integer), column("submitted_at", UTCDateTime), column("updated_at", UTCDateTime))
+
+
+def _postgres() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _new_response(v: Visit, key: str, language: str, now: datetime, given: list[AnswerRow],
+                  kinds: dict[str, str]) -> tuple[Optional[Row[Any]], bool]:
+    """Insert the response: its id and times, or None when the person's response is there
+    already; and whether its answers, tallies and count went in with it (PostgreSQL)."""
+    assert v.questionnaire is not None
+    values = {"wave_id": v.wave.id, "questionnaire_id": v.questionnaire.id, "respondent_key": key,
+              "person_id": None if v.rollout.anonymous else v.person.id, "language": language}
+    if _postgres():
+        answers = {f"answer_{name}": [getattr(row, name) for row in given] for name in AnswerRow._fields}
+        answers["answer_number"] = [None if x is None else float(x) for x in answers["answer_number"]]
+        arrays = tallies.pg_arrays(tallies.tally_rows(kinds, [], given))
+        stored = db.session.execute(_PG_NEW_RESPONSE, {**values, "now": now, **answers, **arrays}).first()
+        return stored, stored is not None
+    return db.session.execute(
+        tallies.conflict_insert(RESPONSES).values(**values, submitted_at=now, updated_at=now, edits=0)
+        .on_conflict_do_nothing(index_elements=["wave_id", "respondent_key"]).returning(*_RETURNED)).first(), False
+
+
+def submit(link: Union[str, Visit], answers: object, language: str = "sv") -> Receipt:
+    """Store a participant's answers, or replace them when they edit; `link` is the token, or
+    the visit the caller has made with it. A double submit is one response: the row is unique
+    on (wave, respondent key).
+
+    The response row first (inserted; for an edit updated, which locks it, so that two edits of
+    one response take turns), then its answers (the old ones deleted, the new in one
+    executemany), and last, just before the commit, the rows every submit of the wave writes:
+    its tallies, then its response count, in that order, held locked as briefly as can be. On
+    PostgreSQL a new response is all that in one statement."""
+    v = link if isinstance(link, Visit) else visit(link, with_answers=False)
     if not v.can_answer:
-        if v.wave.state == "paused":
-            raise FeedbackClosed(_("Feedback for this wave is paused for now; your link works again when it resumes."))
-        raise FeedbackClosed(_("The feedback window for this wave is closed; answers can no longer be changed.")
-                             if v.wave.feedback_opened_at else _("Feedback for this wave has not opened yet."))
+        raise FeedbackClosed(_closed_reason(v.wave))
     assert v.questionnaire is not None  # a wave that takes answers has its questions
-    rows, problems = validate_answers(v.questionnaire.questions, answers)
+    questions = v.questionnaire.questions
+    rows, problems = validate_answers(questions, answers)
     problems.raise_if_any(_("Some answers need attention."))
-    key = respondent_key(v.wave.id, v.person.id)
+    given = [AnswerRow(row["code"], row.get("number"), row.get("option"), row.get("text")) for row in rows]
+    wave_id, key = v.wave.id, respondent_key(v.wave.id, v.person.id)
     anonymous = v.rollout.anonymous
     # an anonymous response keeps nothing that could single its person out: no language, no time
     # finer than the day (the row id is never shown), no count of edits
     language = "" if anonymous else language if language in LANGUAGES else DEFAULT_LANGUAGE
-    for _attempt in range(2):
-        # the row lock makes two edits of the same response take turns (PostgreSQL; SQLite has one writer)
-        response = db.session.scalar(select(Response).where(Response.wave_id == v.wave.id,
-                                                            Response.respondent_key == key)
-                                     .with_for_update().execution_options(populate_existing=True))
-        now = start_of_day(utcnow()) if anonymous else utcnow()
-        if response is None:
-            response = Response(wave_id=v.wave.id, questionnaire_id=v.questionnaire.id, respondent_key=key,
-                                person_id=None if anonymous else v.person.id, language=language,
-                                submitted_at=now, updated_at=now)
-            db.session.add(response)
-            try:
-                db.session.flush()
-            except IntegrityError:
-                # the same person submitted twice at once: the other request made the row; edit it
-                db.session.rollback()
-                continue
-            db.session.execute(update(Wave).where(Wave.id == v.wave.id)
-                               .values(responses_count=Wave.responses_count + 1))
-        else:
-            response.updated_at, response.language = now, language
-            if not anonymous:
-                response.edits += 1
-        # an edit replaces every answer (the old rows are deleted as orphans)
-        response.answers = [Answer(wave_id=v.wave.id, **row) for row in rows]
-        db.session.commit()
-        return response
-    raise FeedbackClosed(_("Your answers could not be saved; try again."))
+    now = start_of_day(utcnow()) if anonymous else utcnow()
+    kinds = {q.code: q.kind for q in questions}
+    stored, complete = _new_response(v, key, language, now, given, kinds)
+    edited = stored is None
+    if stored is None:
+        # an edit, or the same person's other submit committed a moment ago: edit that one
+        changes = {"updated_at": now, "language": language}
+        if not anonymous:
+            changes["edits"] = RESPONSES.c.edits + 1
+        stored = db.session.execute(
+            update(RESPONSES).where(RESPONSES.c.wave_id == wave_id, RESPONSES.c.respondent_key == key)
+            .values(changes).returning(*_RETURNED)).first()
+        if stored is None:
+            db.session.rollback()
+            raise FeedbackClosed(_("Your answers could not be saved; try again."))
+    if not complete:
+        # a statement of its own, after the UPDATE has the row: it sees what an edit before it committed
+        removed = [AnswerRow(*row) for row in db.session.execute(
+            delete(ANSWERS).where(ANSWERS.c.response_id == stored.id)
+            .returning(ANSWERS.c.code, ANSWERS.c.number, ANSWERS.c.option, ANSWERS.c.text))] if edited else []
+        if given:
+            db.session.execute(insert(ANSWERS), [{"response_id": stored.id, "wave_id": wave_id, **row._asdict()}
+                                                 for row in given])
+        # the rows every submit of the wave shares, last (tallies by code and item, then the wave)
+        tallies.record(wave_id, kinds, removed, given, new_response=not edited)
+    receipt = Receipt(stored.id, v.wave.number, v.rollout.key, stored.submitted_at, stored.updated_at,
+                      _shaped(questions, given), edited)
+    db.session.commit()
+    return receipt
 
 
 def has_response(wave: Wave, person_id: int) -> bool:
