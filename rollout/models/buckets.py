@@ -36,6 +36,8 @@ def _forget_buckets_of_renamed_people(session: Session, _context: Any, _instance
     the same flush), and the next top-up computes them from the new id."""
     renamed = [person.id for person in session.dirty if isinstance(person, Person) and person.id is not None
                and inspect(person).attrs.external_id.history.has_changes()]
+    if renamed or any(isinstance(obj, Person) for obj in session.new):
+        session.info.pop("buckets_checked", None)  # services/buckets.py: check again before the next selection
     if renamed:
         session.connection().execute(delete(Bucket).where(Bucket.person_id.in_(renamed))
                                      .execution_options(synchronize_session=False))

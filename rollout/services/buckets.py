@@ -10,11 +10,13 @@ cursor and COPY; SQLite: keyset pages and executemany), so memory stays flat wha
 """
 from __future__ import annotations
 
+import weakref
 from typing import cast
 
 import mmh3
 import psycopg
 from sqlalchemy import Select, delete, exists, func, select, text
+from sqlalchemy.orm import SessionTransaction
 
 from ..extensions import db
 from ..models import Bucket, Person, Rollout
@@ -25,6 +27,7 @@ CHUNK = 20_000
 ANALYZE_AFTER = 50_000
 # pg_advisory_xact_lock(LOCK_SPACE, rollout id): one top-up of a rollout at a time
 LOCK_SPACE = 0x6275
+CHECKED = "buckets_checked"  # the session's note of the rollouts topped up in its transaction
 
 
 def bucket(group_id: str, identifier: str) -> int:
@@ -46,7 +49,10 @@ def top_up(rollout: Rollout) -> int:
     commits); returns how many were written."""
     if rollout.id is None:
         db.session.flush()
+    if _checked_in_this_transaction(rollout.id):
+        return 0  # a start checks once, for its guard, and then inserts
     if not _out_of_step(rollout.id):
+        _remember(rollout.id)
         return 0
     postgresql = db.session.get_bind().dialect.name == "postgresql"
     if postgresql:
@@ -59,7 +65,25 @@ def top_up(rollout: Rollout) -> int:
     written = _write_postgresql(rollout) if postgresql else _write_sqlite(rollout)
     if postgresql and written >= ANALYZE_AFTER:
         db.session.execute(text("ANALYZE buckets"))
+    _remember(rollout.id)
     return written
+
+
+def _checked_in_this_transaction(rollout_id: int) -> bool:
+    memo = db.session.info.get(CHECKED)
+    return memo is not None and memo[0]() is db.session().get_transaction() and rollout_id in memo[1]
+
+
+def _remember(rollout_id: int) -> None:
+    """Note that this rollout's buckets are complete as this transaction sees them; a person the
+    session adds or renames forgets it (models/buckets.py)."""
+    transaction = db.session().get_transaction()
+    memo: tuple[weakref.ref[SessionTransaction], set[int]] | None = db.session.info.get(CHECKED)
+    if transaction is None:
+        return
+    if memo is None or memo[0]() is not transaction:
+        memo = db.session.info[CHECKED] = (weakref.ref(transaction), set())
+    memo[1].add(rollout_id)
 
 
 def _missing(rollout_id: int) -> Select[int, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional
+from typing import cast as typed
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Select,
     String,
     Subquery,
+    Table,
     cast,
     exists,
     false,
@@ -158,11 +160,14 @@ def _chosen(wave: Wave, excluded: list[ColumnElement[bool]], *, named: Optional[
     selection = wave.selection or {}
     people = list(selection.get("people") or [])
 
-    def taking(explicit: bool) -> Select[int, int, bool]:
+    units, attributes = selection.get("units") or [], selection.get("attributes") or {}
+
+    def taking(explicit: bool, *, by_person: bool = True) -> Select[int, int, bool]:
         query = (select(Bucket.person_id.label("person_id"), Bucket.value.label("bucket"),
                         (true() if explicit else false()).label("explicit"))
-                 .join(Person, Person.id == Bucket.person_id).where(Bucket.rollout_id == wave.rollout_id))
-        return query.where(*excluded)
+                 .where(Bucket.rollout_id == wave.rollout_id, *excluded))
+        # a percentage alone is a range of the buckets' index: the people table is not read
+        return query.join(Person, Person.id == Bucket.person_id) if by_person else query
 
     parts = []
     if people and named is not False:
@@ -170,12 +175,12 @@ def _chosen(wave: Wave, excluded: list[ColumnElement[bool]], *, named: Optional[
     percentage = wave.percentage if wave.percentage is not None else 100
     low, high = buckets or (1, 100)
     if has_filters(wave) and named is not True and low <= min(high, percentage):
-        query = taking(False)
+        query = taking(False, by_person=bool(people or units or attributes))
         if low > 1 or min(high, percentage) < 100:
             query = query.where(Bucket.value.between(low, min(high, percentage)))
-        if selection.get("units"):
-            query = query.join(Unit, Unit.id == Person.unit_id).where(Unit.name.in_(selection["units"]))
-        for key, values in (selection.get("attributes") or {}).items():
+        if units:
+            query = query.join(Unit, Unit.id == Person.unit_id).where(Unit.name.in_(units))
+        for key, values in attributes.items():
             query = query.where(_attribute(key).in_(values))
         if people:
             query = query.where(~_listed(Person.external_id, people))
@@ -250,7 +255,7 @@ def fix_members(wave: Wave, progress: Optional[Callable[[int, int], None]] = Non
         chosen = _chosen(wave, excluded, **step).subquery("chosen")
         rows = select(literal(wave.id), chosen.c.person_id, chosen.c.bucket, chosen.c.explicit,
                       literal(now, UTCDateTime())).order_by(chosen.c.person_id)
-        inserted = execute_dml(insert(Membership.__table__).from_select(
+        inserted = execute_dml(insert(typed(Table, Membership.__table__)).from_select(
             ["wave_id", "person_id", "bucket", "explicit", "added_at"], rows)
             .execution_options(preserve_rowcount=True)).rowcount  # psycopg forgets it once closed
         if inserted < 0:  # Python's sqlite3 counts no rows of a statement that begins WITH (the CTEs)
