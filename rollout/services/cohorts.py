@@ -153,13 +153,12 @@ def _attribute(key: str) -> ColumnElement[str]:
 
 
 def _chosen(wave: Wave, excluded: list[ColumnElement[bool]], *, named: Optional[bool] = None,
-            buckets: Optional[tuple[int, int]] = None) -> Select[int, int, bool]:
+            band: Optional[tuple[int, int]] = None) -> Select[int, int, bool]:
     """(person_id, bucket, explicit) of the people `wave`'s selection takes, but for those that
     `excluded` rules out. Only the people named (`named=True`) or only the others (False), and
-    only the filtered people within a range of buckets, when given: a start in steps."""
+    only the filtered people within a band of buckets, when given: a start in steps."""
     selection = wave.selection or {}
     people = list(selection.get("people") or [])
-
     units, attributes = selection.get("units") or [], selection.get("attributes") or {}
 
     def taking(explicit: bool, *, by_person: bool = True) -> Select[int, int, bool]:
@@ -173,7 +172,7 @@ def _chosen(wave: Wave, excluded: list[ColumnElement[bool]], *, named: Optional[
     if people and named is not False:
         parts.append(taking(True).where(_listed(Person.external_id, people)))
     percentage = wave.percentage if wave.percentage is not None else 100
-    low, high = buckets or (1, 100)
+    low, high = band or (1, 100)
     if has_filters(wave) and named is not True and low <= min(high, percentage):
         query = taking(False, by_person=bool(people or units or attributes))
         if low > 1 or min(high, percentage) < 100:
@@ -248,7 +247,7 @@ def fix_members(wave: Wave, progress: Optional[Callable[[int, int], None]] = Non
     excluded = _excluded(wave)
     steps: list[dict[str, Any]] = [{}]
     if progress is not None:
-        steps = [{"named": True}] + [{"named": False, "buckets": (low, low + 9)} for low in range(1, 101, 10)]
+        steps = [{"named": True}] + [{"named": False, "band": (low, low + 9)} for low in range(1, 101, 10)]
     now = utcnow()
     fixed = 0
     for done, step in enumerate(steps, start=1):
