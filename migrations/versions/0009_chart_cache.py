@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0009_chart_cache'
-down_revision = '0007_rollout_language'
+down_revision = "0008_answer_tallies"
 branch_labels = None
 depends_on = None
 

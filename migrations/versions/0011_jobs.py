@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0011_jobs'
-down_revision = "0009_chart_cache"
+down_revision = "0010_buckets"
 branch_labels = None
 depends_on = None
 

@@ -78,8 +78,8 @@ def update_wave(key: str, number: int) -> Wave:
 def preview(key: str, number: int) -> dict[str, Any]:
     wave = wave_for(key, number)
     page, per_page = paging()
-    everyone = cohorts.preview_for(wave, g.user)
-    return listing(cohorts.page_of(everyone, page, per_page), len(everyone), page, per_page)
+    items, total = cohorts.preview_for(wave, g.user, page, per_page)
+    return listing(items, total, page, per_page)
 
 
 @api.get("/rollouts/<key>/waves/<int:number>/members", parameters=WAVE_PARAMETERS)

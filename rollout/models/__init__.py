@@ -2,6 +2,7 @@
 from . import search  # noqa: E402,F401  (the full-text search objects of the lessons table)
 from .accounts import ROLES, ApiToken, RolloutRole, User
 from .audit import AuditEvent
+from .buckets import Bucket
 from .charts import CachedChart
 from .feedback import (
                        PROBLEM_STATUSES,
@@ -39,7 +40,7 @@ from .vocabularies import (
 )
 
 __all__ = [
-    "ROLES", "ApiToken", "RolloutRole", "User", "AuditEvent", "Person", "Unit",
+    "ROLES", "ApiToken", "RolloutRole", "User", "AuditEvent", "Bucket", "Person", "Unit",
     "DECISIONS", "WAVE_STATES", "Membership", "Rollout", "Wave", "PROBLEM_STATUSES", "QUESTION_KINDS", "SEVERITIES",
     "Answer", "AnswerTally", "FeedbackLink", "ProblemReport", "Question", "Questionnaire", "Response", "Notification", "Decision",
     "LESSON_STATUSES", "Lesson", "LessonTag", "CARD_KINDS", "RetroCard", "RetroTheme", "RetroVote", "RolloutTag", "Setting",

@@ -1,32 +1,52 @@
 """Who is in a wave: selection by people, units, attributes and a cumulative
 percentage, with Unleash's bucket so that a feature flag with the same group
-id and percentage targets exactly the same people."""
+id and percentage targets exactly the same people.
+
+Set-based: the buckets are stored (services/buckets.py), a selection is one SQL query (the
+earlier waves' choices as common table expressions, in wave order), a start is one
+INSERT ... SELECT, and a preview is a count and one page."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
+from typing import cast as typed
 
-import mmh3
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Row, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    Subquery,
+    Table,
+    cast,
+    exists,
+    false,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    true,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import InstrumentedAttribute
 
-from ..extensions import db
-from ..models import Membership, Person, Rollout, Unit, User, Wave
-from . import paging
+from ..extensions import db, execute_dml
+from ..models import Bucket, Membership, Person, Unit, User, Wave
+from ..models.types import UTCDateTime, utcnow
+from . import buckets, paging
 from .accounts import require_lead
 from .errors import FieldErrors
 from .people import ATTRIBUTE_KEY
 from .validation import Limit, text_problem
 
 CHUNK = 500
+bucket = buckets.bucket  # Unleash's normalised bucket, 1..100 (see services/buckets.py)
 # the cumulative share of the matching people a wave takes, in per cent
 PERCENTAGE = Limit(1, 100, _l("The percentage is a whole number from 1 to 100."))
-
-
-def bucket(group_id: str, identifier: str) -> int:
-    """Unleash's normalised bucket, 1..100: murmur3 x86 32-bit, seed 0, unsigned."""
-    return mmh3.hash(f"{group_id}:{identifier}", 0, signed=False) % 100 + 1
 
 
 def in_percentage(bucket_value: int, percentage: int) -> bool:
@@ -117,63 +137,133 @@ def has_filters(wave: Wave) -> bool:
     return bool(selection.get("units") or selection.get("attributes") or wave.percentage is not None)
 
 
-def _select(rollout: Rollout, wave: Wave, taken: set[int]) -> list[Candidate]:
+def _listed(column: ColumnElement[str] | InstrumentedAttribute[str], values: list[str]) -> ColumnElement[bool]:
+    """`column` IN `values`, bound as one JSON array: one statement for 3 people or 30,000."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        elements = func.jsonb_array_elements_text(literal(values, JSONB())).table_valued("value")
+    else:
+        elements = func.json_each(literal(json.dumps(values))).table_valued("value")
+    return column.in_(select(elements.c.value))
+
+
+def _attribute(key: str) -> ColumnElement[str]:
+    """A person's value of an attribute as text, '' when they have none (PostgreSQL: ->>;
+    SQLite: json_extract, cast so that a stored number compares as its text)."""
+    return func.coalesce(cast(Person.attributes[key].as_string(), String), "")
+
+
+def _chosen(wave: Wave, excluded: list[ColumnElement[bool]], *, named: Optional[bool] = None,
+            band: Optional[tuple[int, int]] = None) -> Select[int, int, bool]:
+    """(person_id, bucket, explicit) of the people `wave`'s selection takes, but for those that
+    `excluded` rules out. Only the people named (`named=True`) or only the others (False), and
+    only the filtered people within a band of buckets, when given: a start in steps."""
     selection = wave.selection or {}
-    rows: list[tuple[Row[int, str, str, str, Optional[str], dict], bool]] = []
-    columns = (Person.id, Person.external_id, Person.name, Person.email, Unit.name, Person.attributes)
-    explicit_ids = selection.get("people") or []
-    for chunk in _chunks(explicit_ids):
-        rows.extend((row, True) for row in db.session.execute(
-            select(*columns).outerjoin(Unit, Person.unit_id == Unit.id).where(Person.external_id.in_(chunk))))
-    if has_filters(wave):
-        query = select(*columns).outerjoin(Unit, Person.unit_id == Unit.id)
-        if selection.get("units"):
-            query = query.where(Unit.name.in_(selection["units"]))
-        rows.extend((row, False) for row in db.session.execute(query))
+    people = list(selection.get("people") or [])
+    units, attributes = selection.get("units") or [], selection.get("attributes") or {}
+
+    def taking(explicit: bool, *, by_person: bool = True) -> Select[int, int, bool]:
+        query = (select(Bucket.person_id.label("person_id"), Bucket.value.label("bucket"),
+                        (true() if explicit else false()).label("explicit"))
+                 .where(Bucket.rollout_id == wave.rollout_id, *excluded))
+        # a percentage alone is a range of the buckets' index: the people table is not read
+        return query.join(Person, Person.id == Bucket.person_id) if by_person else query
+
+    parts = []
+    if people and named is not False:
+        parts.append(taking(True).where(_listed(Person.external_id, people)))
     percentage = wave.percentage if wave.percentage is not None else 100
-    wanted_attributes = selection.get("attributes") or {}
-    chosen: dict[int, Candidate] = {}
-    for (person_id, external_id, name, email, unit, attributes), explicit in rows:
-        if person_id in taken or person_id in chosen:
-            continue
-        value = bucket(rollout.key, external_id)
-        if not explicit:
-            attributes = attributes or {}
-            if any(str(attributes.get(key, "")) not in values for key, values in wanted_attributes.items()):
-                continue
-            if not in_percentage(value, percentage):
-                continue
-        chosen[person_id] = Candidate(person_id, external_id, name, email, unit or "", value, explicit)
-    return sorted(chosen.values(), key=lambda c: (c.name.lower(), c.external_id))
+    low, high = band or (1, 100)
+    if has_filters(wave) and named is not True and low <= min(high, percentage):
+        query = taking(False, by_person=bool(people or units or attributes))
+        if low > 1 or min(high, percentage) < 100:
+            query = query.where(Bucket.value.between(low, min(high, percentage)))
+        if units:
+            query = query.join(Unit, Unit.id == Person.unit_id).where(Unit.name.in_(units))
+        for key, values in attributes.items():
+            query = query.where(_attribute(key).in_(values))
+        if people:
+            query = query.where(~_listed(Person.external_id, people))
+        parts.append(query)
+    if not parts:
+        return taking(False).where(false())
+    return parts[0] if len(parts) == 1 else select(union_all(*parts).subquery())
 
 
-def taken_before(rollout: Rollout, wave: Wave) -> set[int]:
-    """People already in an earlier wave: its members once started, its selection before that.
+def _excluded(wave: Wave) -> list[ColumnElement[bool]]:
+    """Who an earlier wave already holds, as conditions on the bucket's person: the members of
+    the started ones; for the others, in wave order, what each selection takes of the rest.
     Cancelled waves hold nobody."""
-    taken: set[int] = set()
-    earlier = [w for w in rollout.waves if w.number < wave.number and w.state != "cancelled"]
+    earlier = [w for w in wave.rollout.waves if w.number < wave.number and w.state != "cancelled"]
     started = [w.id for w in earlier if w.has_started]
+    excluded: list[ColumnElement[bool]] = []
     if started:
-        taken.update(db.session.scalars(select(Membership.person_id).where(Membership.wave_id.in_(started))))
-    for other in earlier:
-        if not other.has_started:
-            taken.update(c.person_id for c in _select(rollout, other, taken))
-    return taken
+        excluded.append(~exists().where(Membership.person_id == Bucket.person_id, Membership.wave_id.in_(started)))
+    for index, other in enumerate(w for w in earlier if not w.has_started):
+        taken = _chosen(other, list(excluded)).cte(f"earlier_wave_{index}")
+        excluded.append(~exists().where(taken.c.person_id == Bucket.person_id))
+    return excluded
+
+
+def _selection(wave: Wave) -> Subquery:
+    buckets.top_up(wave.rollout)
+    return _chosen(wave, _excluded(wave)).subquery("chosen")
+
+
+def takes_anyone(wave: Wave) -> bool:
+    """Whether the selection would take somebody if the wave started now (stops at the first)."""
+    return bool(db.session.scalar(select(exists(select(_selection(wave).c.person_id)))))
+
+
+def preview_page(wave: Wave, page: int = 1, per_page: Optional[int] = 50) -> tuple[list[Candidate], int]:
+    """One page of the people the selection would take if the wave started now, by name, and how
+    many it takes in all (`per_page` None: all of them)."""
+    chosen = _selection(wave)
+    total = db.session.scalar(select(func.count()).select_from(chosen)) or 0
+    query = (select(Person.id, Person.external_id, Person.name, Person.email, Unit.name, chosen.c.bucket,
+                    chosen.c.explicit)
+             .join(chosen, chosen.c.person_id == Person.id).outerjoin(Unit, Person.unit_id == Unit.id)
+             .order_by(func.lower(Person.name), Person.external_id))
+    if per_page is not None:
+        query = query.limit(per_page).offset(paging.offset_of(page, per_page))
+    rows = db.session.execute(query).all()
+    return [Candidate(r[0], r[1], r[2], r[3], r[4] or "", r[5], bool(r[6])) for r in rows], total
 
 
 def preview(wave: Wave) -> list[Candidate]:
-    """The people the selection would take if the wave started now."""
-    rollout = wave.rollout
-    return _select(rollout, wave, taken_before(rollout, wave))
+    """Everyone the selection would take if the wave started now (small selections and tests;
+    pages use preview_page)."""
+    return preview_page(wave, per_page=None)[0]
 
 
-def fix_members(wave: Wave) -> int:
-    """Fix the members of a starting wave; returns how many."""
-    candidates = preview(wave)
-    db.session.add_all(Membership(wave_id=wave.id, person_id=c.person_id, bucket=c.bucket, explicit=c.explicit)
-                       for c in candidates)
-    wave.members_count = len(candidates)
-    return len(candidates)
+def preview_count(wave: Wave) -> int:
+    return preview_page(wave, per_page=0)[1]
+
+
+def fix_members(wave: Wave, progress: Optional[Callable[[int, int], None]] = None) -> int:
+    """Fix the members of a starting wave, set-based, in the open transaction; returns how many.
+    One INSERT ... SELECT; with `progress`, eleven (the people named, then ten bands of buckets),
+    calling progress(steps done, steps) after each (it may commit: the steps do not overlap)."""
+    buckets.top_up(wave.rollout)
+    excluded = _excluded(wave)
+    steps: list[dict[str, Any]] = [{}]
+    if progress is not None:
+        steps = [{"named": True}] + [{"named": False, "band": (low, low + 9)} for low in range(1, 101, 10)]
+    now = utcnow()
+    fixed = 0
+    for done, step in enumerate(steps, start=1):
+        chosen = _chosen(wave, excluded, **step).subquery("chosen")
+        rows = select(literal(wave.id), chosen.c.person_id, chosen.c.bucket, chosen.c.explicit,
+                      literal(now, UTCDateTime())).order_by(chosen.c.person_id)
+        inserted = execute_dml(insert(typed(Table, Membership.__table__)).from_select(
+            ["wave_id", "person_id", "bucket", "explicit", "added_at"], rows)
+            .execution_options(preserve_rowcount=True)).rowcount  # psycopg forgets it once closed
+        if inserted < 0:  # Python's sqlite3 counts no rows of a statement that begins WITH (the CTEs)
+            inserted = db.session.scalar(text("SELECT changes()")) or 0
+        fixed += inserted
+        if progress is not None:
+            progress(done, len(steps))
+    wave.members_count = fixed
+    return fixed
 
 
 def members(wave: Wave, page: int = 1, per_page: int = 50, q: str = "") -> tuple[list[Candidate], int]:
@@ -188,20 +278,25 @@ def members(wave: Wave, page: int = 1, per_page: int = 50, q: str = "") -> tuple
     return [Candidate(r[0], r[1], r[2], r[3], r[4] or "", r[5], r[6]) for r in rows], total
 
 
-def preview_for(wave: Wave, actor: Optional[User]) -> list[Candidate]:
-    """The preview, for the rollout's leads only: the names, e-mails and units of the people a
-    selection takes are the directory's, which reviewers do not read."""
+def preview_for(wave: Wave, actor: Optional[User], page: int = 1, per_page: int = 50) -> tuple[list[Candidate], int]:
+    """One page of the preview and its total, for the rollout's leads only: the names, e-mails
+    and units of the people a selection takes are the directory's, which reviewers do not read.
+    Commits the buckets it had to compute (a page that reads has nothing else to commit)."""
     require_lead(actor, wave.rollout)
-    return preview(wave)
+    result = preview_page(wave, page, per_page)
+    db.session.commit()
+    return result
+
+
+def preview_total(wave: Wave) -> int:
+    """How many the selection takes, for anyone who reads the wave (a count, no names); commits
+    the buckets it had to compute."""
+    total = preview_count(wave)
+    db.session.commit()
+    return total
 
 
 def members_for(wave: Wave, actor: Optional[User], page: int = 1, per_page: int = 50) -> tuple[list[Candidate], int]:
     """The members, for the rollout's leads only (see preview_for)."""
     require_lead(actor, wave.rollout)
     return members(wave, page, per_page)
-
-
-def page_of(items: Iterable[Candidate], page: int, per_page: int) -> list[Candidate]:
-    """One page of candidates already in memory (a preview)."""
-    start = paging.offset_of(page, per_page)
-    return list(items)[start:start + per_page]

@@ -24,6 +24,7 @@ from ..extensions import Model, db, execute_dml
 from ..models import (
     Answer,
     AuditEvent,
+    Bucket,
     FeedbackLink,
     Membership,
     Notification,
@@ -241,6 +242,7 @@ def forget_people(person_ids: Iterable[int]) -> dict[str, int]:
         options = {"synchronize_session": False}
         counts["memberships"] += execute_dml(
             delete(Membership).where(Membership.person_id.in_(chunk)).execution_options(**options)).rowcount
+        db.session.execute(delete(Bucket).where(Bucket.person_id.in_(chunk)).execution_options(**options))
         counts["links"] += execute_dml(
             delete(FeedbackLink).where(FeedbackLink.person_id.in_(chunk)).execution_options(**options)).rowcount
         counts["emails"] += execute_dml(

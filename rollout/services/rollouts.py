@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..languages import LANGUAGES
 from ..models import ROLES, Rollout, RolloutRole, User, Wave
-from . import audit, lessons, questionnaires, settings
+from . import audit, buckets, lessons, questionnaires, settings
 from .accounts import require_lead, require_rollout_creator, require_view
 from .errors import FieldErrors, NotFound, ValidationFailed
 from .paging import page_of
@@ -93,6 +93,7 @@ def create_rollout(data: dict, actor: Optional[User]) -> Rollout:
     if actor is not None:
         db.session.add(RolloutRole(rollout_id=rollout.id, user_id=actor.id, role="lead"))
     questionnaires.current(rollout)  # the default questions, version 1
+    buckets.top_up(rollout)  # everyone's bucket, once; later people are added before a preview or start
     audit.record(actor, "rollout.create", rollout=rollout, subject=rollout.key, details={**clean, "tags": tags})
     db.session.commit()
     return rollout

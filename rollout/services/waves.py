@@ -230,7 +230,7 @@ def blockers(wave: Wave, to: str) -> list[tuple[str, str]]:
                 "%(num)s lesson for this wave is still open or planned: apply or defer it first (%(titles)s).",
                 "%(num)s lessons for this wave are still open or planned: apply or defer them first (%(titles)s).",
                 len(pending), titles="; ".join(lesson.title for lesson in pending[:5]))))
-        if not found and not cohorts.preview(wave):
+        if not found and not cohorts.takes_anyone(wave):
             found.append(("no_members", _("The selection takes nobody: no one would be in this wave.")))
     return found
 

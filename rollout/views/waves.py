@@ -132,13 +132,11 @@ def _wave_page(rollout: Rollout, wave: Wave, decision_form: DecisionForm | None 
     lead = can_lead(current_user, rollout)
     people_page: list[cohorts.Candidate]
     if not lead:  # reviewers read the wave's figures, not the directory: counts only
-        people_page, total = [], wave.members_count if wave.has_started else len(cohorts.preview(wave))
+        people_page, total = [], wave.members_count if wave.has_started else cohorts.preview_total(wave)
     elif wave.has_started:
         people_page, total = cohorts.members_for(wave, current_user, page, per_page)
     else:
-        everyone = cohorts.preview_for(wave, current_user)
-        total = len(everyone)
-        people_page = cohorts.page_of(everyone, page, per_page)
+        people_page, total = cohorts.preview_for(wave, current_user, page, per_page)
     moves = [(to, waves.blockers(wave, to)) for to in waves.targets(wave)] if lead else []
     person_ids = [p.person_id for p in people_page] if wave.has_started else []
     return render_template("waves/show.html", rollout=rollout, wave=wave, people=people_page, total=total,
@@ -237,7 +235,7 @@ def _confirm_move(wave: Wave, to: str) -> ResponseReturnValue | None:
     named = {"n": wave.number, "name": wave.name}
     back = url_for("waves.show", key=wave.rollout.key, number=wave.number) + "#moves-title"
     if to == "active":
-        members = len(cohorts.preview(wave))
+        members = cohorts.preview_count(wave)
         return ask_to_confirm(_("Start wave %(n)s: %(name)s?", **named), [
             ngettext("Its members are fixed now: the %(num)s person its selection takes today.",
                      "Its members are fixed now: the %(num)s people its selection takes today.", members),
