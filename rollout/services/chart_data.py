@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 from .. import charts
 from ..extensions import db
-from ..models import Answer, ProblemReport, Question, Questionnaire, Rollout, User, Wave
+from ..models import AnswerTally, ProblemReport, Question, Questionnaire, Rollout, User, Wave
 from . import chart_translations, gates, lessons, questionnaires
 from .accounts import require_view
 from .errors import NotFound
@@ -90,13 +90,12 @@ def _answer_counts(waves: list[Wave], code: str, kind: Optional[str] = None) -> 
     if kind is not None:
         wave_ids = (select(Wave.id).join(Question, Question.questionnaire_id == Wave.questionnaire_id)
                     .where(Wave.id.in_(wave_ids), Question.code == code, Question.kind == kind).scalar_subquery())
-    for wave_id, option, number, count in db.session.execute(
-            select(Answer.wave_id, Answer.option, Answer.number, func.count())
-            .where(Answer.wave_id.in_(wave_ids), Answer.code == code, Answer.text.is_(None))
-            .group_by(Answer.wave_id, Answer.option, Answer.number)):
-        key = option if option is not None else f"{number:g}"
-        per_wave = counts.setdefault(wave_id, {})
-        per_wave[key] = per_wave.get(key, 0) + count
+    # the tallies kept with the answers (services/tallies): a few rows per wave, however many answered
+    for wave_id, item, count in db.session.execute(
+            select(AnswerTally.wave_id, AnswerTally.item, AnswerTally.count)
+            .where(AnswerTally.wave_id.in_(wave_ids), AnswerTally.code == code, AnswerTally.item != "",
+                   AnswerTally.count > 0)):
+        counts.setdefault(wave_id, {})[item] = count
     return counts
 
 
