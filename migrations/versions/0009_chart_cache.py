@@ -2,7 +2,7 @@
 what they show (the key is the ETag), pruned by the reconcile tick
 
 Revision ID: 0009_chart_cache
-Revises: 0007_rollout_language
+Revises: 0008_answer_tallies
 Create Date: 2026-12-03 15:40:00.000000
 
 """

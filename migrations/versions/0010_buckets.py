@@ -2,7 +2,7 @@
 filled here for the rollouts that exist
 
 Revision ID: 0010_buckets
-Revises: 0007_rollout_language
+Revises: 0009_chart_cache
 Create Date: 2026-12-03 16:00:00
 
 """

@@ -2,7 +2,7 @@
 and a lease, and the uploaded file the job reads, in pieces
 
 Revision ID: 0011_jobs
-Revises: 0007_rollout_language
+Revises: 0010_buckets
 Create Date: 2026-12-03 15:20:00
 
 """

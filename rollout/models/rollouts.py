@@ -125,7 +125,8 @@ class Membership(Model):
     __table_args__ = (UniqueConstraint("wave_id", "person_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)
+    # no index of its own: the unique (wave_id, person_id) index serves a wave's members
+    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     bucket: Mapped[int] = mapped_column(Integer)
     explicit: Mapped[bool] = mapped_column(Boolean, default=False)
