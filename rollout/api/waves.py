@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g
+from flask import Response, g, jsonify, url_for
 
-from ..models import Wave
-from ..services import cohorts, waves
+from ..models import Job, Wave
+from ..services import cohorts, wave_start, waves
 from .common import Paging, api, listing, load, paging, rollout_for, token_required, wave_for
 from .schemas.base import all_of, page_of
+from .schemas.jobs import JobSchema
 from .schemas.waves import (
     DecisionSchema,
     MemberSchema,
@@ -98,12 +99,21 @@ def members(key: str, number: int) -> dict[str, Any]:
 @operation("Move the wave to another state", conflict=True)
 @body(TransitionSchema)
 @api.response(200, WaveSchema)
+@api.alt_response(202, schema=JobSchema, description="A start that takes more people than WAVE_START_SYNC_MAX "
+                  "(20,000): the wave starts in the background; poll the job until its state is done.",
+                  headers={"Location": {"description": "the job: /api/v1/jobs/{id}", "schema": {"type": "string"}}})
 @token_required
-def transition(key: str, number: int) -> Wave:
+def transition(key: str, number: int) -> Wave | Response:
     wave = wave_for(key, number)
     move = load(TransitionSchema)
-    return waves.transition(wave, move.get("to") or "", g.user, decision=move.get("decision"),
-                            rationale=move.get("rationale") or "")
+    moved = wave_start.transition(wave, move.get("to") or "", g.user, decision=move.get("decision"),
+                                  rationale=move.get("rationale") or "")
+    if isinstance(moved, Job):
+        response = jsonify(JobSchema().dump(moved))
+        response.status_code = 202
+        response.headers["Location"] = url_for("api.get_job", job_id=moved.id)
+        return response
+    return moved
 
 
 @api.post("/rollouts/<key>/waves/<int:number>/decision", parameters=WAVE_PARAMETERS)

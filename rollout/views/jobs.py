@@ -12,7 +12,7 @@ from ..services import jobs
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
 REFRESH_SECONDS = 3  # while the job runs, the page reloads itself this often
-KIND_LABELS = {"import_people": _l("Import of people")}
+KIND_LABELS = {"import_people": _l("Import of people"), "start_wave": _l("Start of a wave")}
 
 
 @bp.route("/<int:job_id>")

@@ -15,8 +15,8 @@ from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
 from ..forms import ActionForm, DecisionForm, TransitionForm, WaveForm
-from ..models import Person, Questionnaire, Rollout, User, Wave
-from ..services import cohorts, feedback, gates, notify, people, rollouts, waves
+from ..models import Job, Person, Questionnaire, Rollout, User, Wave
+from ..services import cohorts, feedback, gates, notify, people, rollouts, wave_start, waves
 from ..services.accounts import can_lead, require_lead
 from ..services.errors import GuardFailed, ValidationFailed
 from .helpers import Pagination, apply_errors, ask_to_confirm, confirmed, page_arg
@@ -299,10 +299,12 @@ def transition(key: str, number: int) -> ResponseReturnValue:
         if not confirmed() and (page := _confirm_move(wave, form.to.data)) is not None:
             return page
         try:
-            waves.transition(wave, form.to.data, current_user)
+            moved = wave_start.transition(wave, form.to.data, current_user)
         except GuardFailed as error:
             flash(error.message, "error")
         else:
+            if isinstance(moved, Job):  # a very large start: the job's page shows how it goes
+                return redirect(url_for("jobs.show", job_id=moved.id), 303)
             flash(_("Wave %(n)s is now: %(state)s.", n=wave.number, state=waves.state_label(wave.state).lower()),
                   "success")
     return redirect(url_for("waves.show", key=key, number=number))
