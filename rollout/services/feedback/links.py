@@ -5,53 +5,59 @@ the wave, which those messages carry."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Optional
+from typing import Any, Optional
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, exists, func, literal, select
 
 from ...extensions import db
 from ...models import FeedbackLink, Membership, Person, Response, User, Wave
 from ...models.types import utcnow
-from .. import audit, lessons, notify, questionnaires
+from .. import audit, bulk_insert, lessons, notify, questionnaires
 from ..accounts import require_lead
 from ..errors import GuardFailed, NotFound
 from .keys import link_token, respondent_key, token_hash
 
 # a reminder never comes sooner than this after the invitation (issue: both arrived in one minute)
 REMINDER_AFTER = timedelta(days=1)
+# links, invitations or reminders written by one statement; the invitations and reminders of a
+# wave are committed this many at a time, so a tick that dies midway leaves whole batches
+BATCH = 1000
+
+
+def _url(wave_id: int, person_id: int, nonce: str) -> str:
+    return notify.public_url(f"/f/{link_token(wave_id, person_id, nonce)}")
 
 
 def link_url(link: FeedbackLink) -> str:
-    return notify.public_url(f"/f/{link_token(link.wave_id, link.person_id, link.nonce)}")
-
-
-def _new_link(wave: Wave, person_id: int) -> FeedbackLink:
-    nonce = secrets.token_hex(16)
-    return FeedbackLink(wave_id=wave.id, person_id=person_id, nonce=nonce,
-                        token_hash=token_hash(link_token(wave.id, person_id, nonce)))
+    return _url(link.wave_id, link.person_id, link.nonce)
 
 
 # --- opening feedback: links and invitations ----------------------------------
 
 def open_feedback(wave: Wave) -> int:
     """Freeze the questionnaire, set the window and make a link per member. Part of the
-    wave's transition to feedback; the invitations are written and sent by the next
-    tick, so that opening a wave of thousands does not keep the lead's request waiting."""
+    wave's transition to feedback (so in its transaction: the links are written a batch per
+    statement); the invitations are written and sent by the next tick, so that opening a wave
+    of thousands does not keep the lead's request waiting."""
     rollout = wave.rollout
     now = utcnow()
     if wave.questionnaire_id is None:
         wave.questionnaire_id = questionnaires.current(rollout).id
     wave.feedback_closes_at = now + timedelta(days=wave.feedback_days)
-    have_link = set(db.session.scalars(select(FeedbackLink.person_id).where(FeedbackLink.wave_id == wave.id)))
-    member_ids = list(db.session.scalars(select(Membership.person_id).where(Membership.wave_id == wave.id)))
-    links = [_new_link(wave, person_id) for person_id in member_ids if person_id not in have_link]
-    db.session.add_all(links)
-    db.session.flush()
-    return len(links)
+    has_link = exists().where(FeedbackLink.wave_id == wave.id, FeedbackLink.person_id == Membership.person_id)
+    member_ids = list(db.session.scalars(select(Membership.person_id).where(Membership.wave_id == wave.id, ~has_link)
+                                         .order_by(Membership.person_id)))
+    table = db.metadata.tables[FeedbackLink.__tablename__]
+    for start in range(0, len(member_ids), BATCH):
+        rows = []
+        for person_id in member_ids[start:start + BATCH]:
+            nonce = secrets.token_hex(16)
+            rows.append(dict(person_id=person_id, nonce=nonce, token_hash=token_hash(link_token(wave.id, person_id, nonce))))
+        bulk_insert.insert_rows(table, rows, ("person_id", "nonce", "token_hash"), same=dict(wave_id=wave.id, created_at=now))
+    return len(member_ids)
 
 
 def invitations_missing(wave: Wave) -> bool:
@@ -63,41 +69,69 @@ def invitations_missing(wave: Wave) -> bool:
     return sent < links
 
 
-def _links_with_people(wave: Wave, only_non_responders: bool = False) -> Sequence[tuple[FeedbackLink, Person]]:
-    query = (select(FeedbackLink, Person).join(Person, Person.id == FeedbackLink.person_id)
-             .where(FeedbackLink.wave_id == wave.id, FeedbackLink.revoked_at.is_(None)).order_by(FeedbackLink.id))
-    rows: Sequence[tuple[FeedbackLink, Person]] = db.session.execute(query).all()
-    if only_non_responders:
-        answered = set(db.session.scalars(select(Response.respondent_key).where(Response.wave_id == wave.id)))
-        rows = [(link, person) for link, person in rows if respondent_key(wave.id, person.id) not in answered]
-    return rows
-
-
 def queue_invitations(wave: Wave) -> int:
-    """One invitation per member with a link, exactly once (the key is kind, wave and person)."""
-    count = 0
-    done = said_and_done(wave)  # once per wave: the same for every member
-    for link, person in _links_with_people(wave):
-        count += notify.queue("invitation", f"invitation:{wave.id}:{person.id}", person.email, person.language,
-                              "invitation", wave_id=wave.id, person_id=person.id, wave=wave, rollout=wave.rollout,
-                              person=person, url=link_url(link), closes_at=wave.feedback_closes_at,
-                              said_and_done=done)
-    return count
+    """One invitation per member with a link, exactly once (the key is kind, wave and person);
+    committed BATCH at a time. How many were added."""
+    return _queue_for_members(wave, "invitation", "invitation", only_non_responders=False)
 
 
 def queue_reminders(wave: Wave) -> int:
     """One reminder per member who has not answered, exactly once. In an anonymous rollout every
     member is reminded (in words that fit those who have answered): who got a reminder, which the
-    outbox shows, would otherwise tell the team who has answered."""
-    count = 0
-    done = said_and_done(wave)
+    outbox shows, would otherwise tell the team who has answered. Committed BATCH at a time."""
     anonymous = wave.rollout.anonymous
-    for link, person in _links_with_people(wave, only_non_responders=not anonymous):
-        count += notify.queue("reminder", f"reminder:{wave.id}:{person.id}", person.email, person.language,
-                              "reminder", wave_id=wave.id, person_id=person.id, wave=wave, rollout=wave.rollout,
-                              person=person, url=link_url(link), closes_at=wave.feedback_closes_at,
-                              said_and_done=done, anonymous=anonymous)
+    return _queue_for_members(wave, "reminder", "reminder", only_non_responders=not anonymous, anonymous=anonymous)
+
+
+def _queue_for_members(wave: Wave, kind: str, template: str, only_non_responders: bool, **context: Any) -> int:
+    """Write the messages of `kind` that the members with a live link have not had yet, BATCH at a
+    time, each batch one INSERT (ON CONFLICT DO NOTHING: a tick at the same time adds each once)
+    and its commit; the message is rendered once per language (`notify.WaveMessage`). A tick that
+    dies midway leaves whole batches, and the next goes on with the members still without one."""
+    wave_id = wave.id
+    message = notify.WaveMessage(template, wave=wave, rollout=wave.rollout, closes_at=wave.feedback_closes_at,
+                                 said_and_done=said_and_done(wave), **context)
+    prefix = f"{kind}:{wave_id}:"
+    had_one = exists().where(notify.Notification.dedupe_key == literal(prefix) + cast(FeedbackLink.person_id, String))
+    # the links first (one pass over the wave), then a batch of them at a time by their ids: a
+    # batch costs the same whether it is the first or the fiftieth
+    missing = list(db.session.scalars(select(FeedbackLink.id).where(
+        FeedbackLink.wave_id == wave_id, FeedbackLink.revoked_at.is_(None), ~had_one).order_by(FeedbackLink.id)))
+    query = (select(FeedbackLink.id, FeedbackLink.nonce, Person.id.label("person_id"), Person.name, Person.email,
+                    Person.language)
+             .join(Person, Person.id == FeedbackLink.person_id)
+             .where(~had_one).order_by(FeedbackLink.id))  # (again: a tick at the same time may have written some)
+    count = 0
+    for start in range(0, len(missing), BATCH):
+        batch = db.session.execute(query.where(FeedbackLink.id.in_(missing[start:start + BATCH]))).all()
+        answered = _answered(wave_id, [row.person_id for row in batch]) if only_non_responders else set()
+        rows = [notify.message_row(kind, f"{prefix}{row.person_id}", row.email, row.language,
+                                   message.render(row.language, _Member(row.person_id, row.name),
+                                                  _url(wave_id, row.person_id, row.nonce)),
+                                   wave_id=wave_id, person_id=row.person_id)
+                for row in batch if row.person_id not in answered]
+        count += notify.add_messages(rows)
+        db.session.commit()
     return count
+
+
+class _Member:
+    """A member as a message needs them: the name. Anything else a template reads of the person
+    (the messages do not, but WaveMessage renders such a template in full) is loaded then."""
+
+    def __init__(self, person_id: int, name: str) -> None:
+        self.id, self.name = person_id, name
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(db.session.get(Person, self.id), attribute)
+
+
+def _answered(wave_id: int, person_ids: list[int]) -> set[int]:
+    """Which of these people have answered the wave (one query)."""
+    keys = {respondent_key(wave_id, person_id): person_id for person_id in person_ids}
+    found = db.session.scalars(select(Response.respondent_key).where(Response.wave_id == wave_id,
+                                                                     Response.respondent_key.in_(list(keys))))
+    return {keys[key] for key in found}
 
 
 def reminders_due(wave: Wave, now: datetime) -> bool:
@@ -133,10 +167,7 @@ def answered_among(wave: Wave, person_ids: list[int]) -> set[int]:
     whether a person answered is exactly what anonymity hides from the team."""
     if wave.rollout.anonymous or wave.feedback_opened_at is None or not person_ids:
         return set()
-    keys = {respondent_key(wave.id, person_id): person_id for person_id in person_ids}
-    found = db.session.scalars(select(Response.respondent_key).where(Response.wave_id == wave.id,
-                                                                     Response.respondent_key.in_(list(keys))))
-    return {keys[key] for key in found}
+    return _answered(wave.id, person_ids)
 
 
 def new_link(wave: Wave, person: Person, actor: Optional[User]) -> FeedbackLink:
