@@ -71,25 +71,26 @@ def test_a_start_that_cannot_happen_is_refused_at_once(large, api, ctx, lead):
 
 
 def test_the_lead_follows_the_start_on_the_job_page(large, client, auth, ctx, lead, subtests):
-    wave = planned(lead)
+    builders.make_people(12)
     auth.login()
     for language, waiting, started in (("en", "Waiting to start", "The wave has started with 12 members."),
                                        ("sv", "Väntar på att starta", "Vågen har startat med 12 deltagare.")):
         with subtests.test(language=language):
             client.get(f"/language/{language}")
-            if language == "sv":  # a second start job, for a wave of its own
-                wave = builders.make_wave(wave.rollout, lead, name="Igen", units=["Enhet B"])
-                builders.make_people(12, unit="Enhet B", prefix="b")
-            sent = client.post(f"/rollouts/big-2027/waves/{wave.number}/transition",
+            key = f"big-{language}"  # a rollout of its own for each language
+            wave = builders.make_wave(builders.make_rollout(key, lead), lead, name="Alla", units=["Enhet A"])
+            sent = client.post(f"/rollouts/{key}/waves/{wave.number}/transition",
                                data={"to": "active", "confirmed": "1"})
             assert sent.status_code == 303 and "/jobs/" in sent.headers["Location"]
             html = client.get(sent.headers["Location"]).get_data(as_text=True)
             assert f'lang="{language}"' in html and waiting in html and 'http-equiv="refresh"' in html
+            wave_page = client.get(f"/rollouts/{key}/waves/{wave.number}").get_data(as_text=True)
+            assert f'href="{sent.headers["Location"]}"' in wave_page  # the wave's page points to the job
             with client.application.test_request_context():
                 jobs.run_pending()
             html = client.get(sent.headers["Location"]).get_data(as_text=True).replace("\u00a0", " ")
             assert 'http-equiv="refresh"' not in html and started in html
-            assert f'href="/rollouts/big-2027/waves/{wave.number}"' in html
+            assert f'href="/rollouts/{key}/waves/{wave.number}"' in html
 
 
 def test_a_start_whose_runner_died_is_taken_over_and_fixes_everyone_once(large, ctx, lead):

@@ -139,8 +139,9 @@ def _wave_page(rollout: Rollout, wave: Wave, decision_form: DecisionForm | None 
         people_page, total = cohorts.preview_for(wave, current_user, page, per_page)
     moves = [(to, waves.blockers(wave, to)) for to in waves.targets(wave)] if lead else []
     person_ids = [p.person_id for p in people_page] if wave.has_started else []
+    starting = wave_start.pending_start(wave) if lead and wave.state == "planned" else None
     return render_template("waves/show.html", rollout=rollout, wave=wave, people=people_page, total=total,
-                           pager=Pagination(page, per_page, total), can_lead=lead, moves=moves,
+                           pager=Pagination(page, per_page, total), can_lead=lead, moves=moves, starting=starting,
                            previous=waves.previous_wave(wave), form=TransitionForm(),
                            decision_form=decision_form or DecisionForm(formdata=None), feedback=_feedback_facts(wave),
                            answered=feedback.answered_among(wave, person_ids),
