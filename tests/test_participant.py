@@ -10,10 +10,10 @@ from html import unescape
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, update
 
 from rollout.extensions import db
-from rollout.models import Person, ProblemReport, Response, Wave
+from rollout.models import FeedbackLink, Person, ProblemReport, Response, Wave
 from rollout.services import feedback, people, reconcile, waves
 
 from . import builders
@@ -371,3 +371,29 @@ def test_problems_are_reported_until_the_team_has_decided_and_the_invitation_say
     assert refused.status_code == 409
     assert "until the team has decided on the wave, and it has" in html_of(refused)
     assert db.session.scalar(select(func.count()).select_from(ProblemReport)) == 1
+
+
+def test_opening_a_link_again_within_the_minute_writes_nothing(client, lead, mailbox):
+    """Thousands open their links within the hour, and a reload or the page after a submit opens
+    it again: the last opening is noted to the minute, so those requests write nothing."""
+    feedback_wave(lead)
+    path = link_path(mailbox)
+    assert client.get(path).status_code == 200
+    writes: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:
+        if statement.lstrip().upper().startswith("UPDATE FEEDBACK_LINKS"):
+            writes.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert client.get(path).status_code == 200
+        assert writes == []
+        # a minute later the opening is noted again
+        db.session.execute(update(FeedbackLink).values(last_opened_at=datetime.now(timezone.utc) - timedelta(minutes=2)))
+        db.session.commit()
+        writes.clear()
+        assert client.get(path).status_code == 200
+        assert len(writes) == 1
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)

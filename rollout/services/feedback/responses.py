@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Optional, Union
 
 from flask_babel import gettext as _
@@ -34,6 +34,8 @@ SCALES = {"rating": (1, 5), "nps": (0, 10)}
 RESPONSES, ANSWERS = tallies.table_of(Response), tallies.table_of(Answer)
 # a participant reports problems from the wave's start until the team has decided on it
 REPORTING_STATES = ("active", "feedback", "paused", "review")
+# a link's last opening is noted to the minute: a reload, or the page after a submit, writes nothing
+OPENED_RESOLUTION = timedelta(minutes=1)
 
 
 class LinkNotValid(DomainError):
@@ -113,7 +115,11 @@ def touch(v: Visit) -> None:
     team who has (probably) answered."""
     if v.rollout.anonymous:
         return
-    v.link.last_opened_at = utcnow()
+    now = utcnow()
+    opened = v.link.last_opened_at
+    if opened is not None and now - opened < OPENED_RESOLUTION:
+        return  # opened again within the minute: nothing new to note, no write
+    v.link.last_opened_at = now
     # the commit keeps what the visit loaded: the page or the API answer shows it next, and
     # nothing else was changed, so reading it all again (on another pooled connection) is waste
     session = db.session()
