@@ -69,7 +69,7 @@ def init_app(app: Flask) -> None:
     _add_jobs_poll(scheduler, app)
     scheduler.start()
     app.extensions["rollout_scheduler"] = scheduler
-    atexit.register(lambda: scheduler.shutdown(wait=False))
+    atexit.register(lambda: scheduler.running and scheduler.shutdown(wait=False))  # unless stopped already
 
 
 class SingleScheduler:

@@ -79,6 +79,9 @@ def test_settings_from_the_environment_have_the_type_of_their_default(fresh_inst
     monkeypatch.setenv("MAIL_USE_TLS", "true")
     monkeypatch.setenv("MAIL_PASSWORD", "123456")  # the unprefixed texts stay texts
     app = create_app()
+    # the in-process scheduler it started must not outlive the test: its thread would go on
+    # polling (a dropped database) beside the rest of the suite
+    app.extensions["rollout_scheduler"].shutdown(wait=True)
     assert app.config["SCHEDULER_IN_PROCESS"] is True and app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["PROXY_FIX"] == {"x_for": 1, "x_proto": 1}
     assert app.config["ORGANISATION_NAME"] == "Kommunen"
