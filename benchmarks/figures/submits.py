@@ -69,7 +69,7 @@ def measure(backend: str, sizes: Sizes) -> Row:
     ratio = through_app.per_second / bare.per_second if bare.per_second else None
     raw = f"app {through_app.per_second:.0f} vs bare {bare.per_second:.0f} req/s"
     notes = [f"app:  {through_app.summary()}", f"bare: {bare.summary()}",
-             f"{sizes.submit_clients} client threads, {sizes.submit_seconds:.0f} s each, gunicorn -w 4 (sync)",
+             f"{sizes.submit_clients} client threads, {sizes.submit_seconds:.0f} s each, gunicorn -w 4 with gunicorn.conf.py (gthread, 4 threads), app and bare alike",
              f"per submit (in process): new {new}; edit {edit}; bare: 1 INSERT, 1 commit"]
     if through_app.errors or bare.errors:
         notes.append(f"statuses: app {through_app.statuses}, bare {bare.statuses}")
