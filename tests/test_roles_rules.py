@@ -2,6 +2,7 @@
 e-mail address does to a live personal link, who may plan rollouts, what the library names."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from rollout.extensions import db
@@ -135,3 +136,26 @@ def test_a_refused_caller_learns_nothing_from_the_checks_of_the_body(client, ctx
     api = Api(client, builders.make_token(builders.make_user("plain@example.se", "Plain", creator=False)))
     assert api.post("/people", json={"people": [{"external_id": 42}]}).status_code == 403
     assert api.post("/people/import", data=b"x", headers={"Content-Type": "image/png"}).status_code == 403
+
+
+def test_a_role_taken_away_counts_at_once_though_the_session_remembers_roles(ctx, lead):
+    """A page asks for the viewer's role several times and the session reads it once; a role given
+    or taken away in between is not answered from that memory."""
+    from rollout.models import RolloutRole
+    from rollout.services.errors import NotFound
+    rollout = builders.make_rollout("alpha", lead)
+    reviewer = builders.make_user("rev@example.se", "Reviewer")
+    with pytest.raises(NotFound):
+        rollouts.get_rollout("alpha", reviewer)  # remembered: no role
+    rollouts.set_role(rollout, "rev@example.se", "reviewer", lead)
+    assert rollouts.get_rollout("alpha", reviewer) is rollout
+    role_id = db.session.scalar(select(RolloutRole.id).where(RolloutRole.user_id == reviewer.id))
+    rollouts.remove_role(rollout, role_id, lead)
+    with pytest.raises(NotFound):
+        rollouts.get_rollout("alpha", reviewer)
+    db.session.add(RolloutRole(rollout_id=rollout.id, user_id=reviewer.id, role="reviewer"))
+    db.session.flush()
+    assert rollouts.get_rollout("alpha", reviewer) is rollout
+    db.session.rollback()  # given, then thought better of before the commit
+    with pytest.raises(NotFound):
+        rollouts.get_rollout("alpha", reviewer)

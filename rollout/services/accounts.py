@@ -9,7 +9,8 @@ from typing import Optional
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from sqlalchemy import event, or_, select, update
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db, execute_dml
@@ -186,7 +187,8 @@ TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
 
 def user_for_token(plain: str) -> Optional[User]:
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(plain or "")))
+    token = db.session.scalar(select(ApiToken).options(joinedload(ApiToken.user))  # one statement for both
+                              .where(ApiToken.token_hash == _hash_token(plain or "")))
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
     now = utcnow()
@@ -201,14 +203,30 @@ def user_for_token(plain: str) -> Optional[User]:
 
 # --- who may do what -------------------------------------------------------
 
+ROLES_READ = "rollout_roles_read"  # the session's memo of roles read: {(user id, rollout id): role}
+
+
 def role_in(user: Optional[User], rollout: Rollout) -> Optional[str]:
+    """The user's role in the rollout ("admin" for administrators), read once per session: a page
+    asks several times (the rollout, then each thing on it). The memo goes with every flush and
+    rollback, so a role given or taken away counts at once."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     if user.is_admin:
         return "admin"
-    return db.session.scalar(
-        select(RolloutRole.role).where(RolloutRole.rollout_id == rollout.id, RolloutRole.user_id == user.id)
-    )
+    read = db.session.info.setdefault(ROLES_READ, {})
+    key = (user.id, rollout.id)
+    if key not in read:
+        read[key] = db.session.scalar(
+            select(RolloutRole.role).where(RolloutRole.rollout_id == rollout.id, RolloutRole.user_id == user.id))
+    return read[key]
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_soft_rollback")
+@event.listens_for(Session, "after_commit")
+def _forget_roles_read(session: Session, *_args: object) -> None:
+    session.info.pop(ROLES_READ, None)
 
 
 def can_view(user: Optional[User], rollout: Rollout) -> bool:

@@ -7,7 +7,7 @@ from typing import Optional
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..languages import LANGUAGES
@@ -122,8 +122,13 @@ def update_rollout(rollout: Rollout, data: dict, actor: Optional[User]) -> Rollo
     return rollout
 
 
-def get_rollout(key: str, actor: Optional[User]) -> Rollout:
-    rollout = db.session.scalar(select(Rollout).where(Rollout.key == key))
+def get_rollout(key: str, actor: Optional[User], *, with_waves: bool = False) -> Rollout:
+    """The rollout the actor may see (NotFound otherwise); `with_waves` reads its waves in the same
+    statement, for a hot path that needs them at once (a chart)."""
+    query = select(Rollout).where(Rollout.key == key)
+    if with_waves:
+        query = query.options(joinedload(Rollout.waves))
+    rollout = db.session.scalars(query).unique().first()
     if rollout is None:
         raise NotFound(_("No such rollout."))
     require_view(actor, rollout)

@@ -34,7 +34,7 @@ def chart(key: str, name: str, fmt: str) -> ResponseReturnValue:
     actor = session_or_token_user()
     if fmt not in charts.FORMATS:
         raise NotFound(_("There is no such chart."))
-    rollout = rollouts.get_rollout(key, actor)
+    rollout = rollouts.get_rollout(key, actor, with_waves=True)
     data = chart_data.gather(rollout, name, str(get_locale()), actor)
     etag = data.fingerprint(fmt)
     if request.if_none_match.contains(etag):
