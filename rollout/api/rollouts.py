@@ -17,7 +17,9 @@ KEPT = ("name", "description", "anonymous", "language", "reminder_days", "anonym
 
 
 @api.post("/rollouts")
-@operation("Create a rollout (the caller becomes its lead)")
+@operation("Create a rollout (the caller becomes its lead)", description=(
+    "Its people's buckets are stored with it; among more than BUCKETS_SYNC_MAX (20,000) people, by a "
+    "background job instead: the answer is still 201, with the job in buckets_job (poll its url)."))
 @body(RolloutSchema)
 @api.response(201, RolloutSchema)
 @token_required

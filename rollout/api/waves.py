@@ -72,7 +72,8 @@ def update_wave(key: str, number: int) -> Wave:
 
 
 @api.get("/rollouts/<key>/waves/<int:number>/preview", parameters=WAVE_PARAMETERS)
-@operation("The people the selection would take now")
+@operation("The people the selection would take now (409, guard buckets_pending, while the rollout's people "
+           "are still being sorted into buckets: its details name the job)", conflict=True)
 @query(Paging)
 @api.response(200, page_of(MemberSchema))
 @token_required

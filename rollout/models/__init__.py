@@ -2,7 +2,7 @@
 from . import search  # noqa: E402,F401  (the full-text search objects of the lessons table)
 from .accounts import ROLES, ApiToken, RolloutRole, User
 from .audit import AuditEvent
-from .buckets import Bucket
+from .buckets import BUCKETS_KIND, Bucket
 from .charts import CachedChart
 from .feedback import (
                        PROBLEM_STATUSES,
@@ -44,7 +44,7 @@ __all__ = [
     "DECISIONS", "WAVE_STATES", "Membership", "Rollout", "Wave", "PROBLEM_STATUSES", "QUESTION_KINDS", "SEVERITIES",
     "Answer", "AnswerTally", "FeedbackLink", "ProblemReport", "Question", "Questionnaire", "Response", "Notification", "Decision",
     "LESSON_STATUSES", "Lesson", "LessonTag", "CARD_KINDS", "RetroCard", "RetroTheme", "RetroVote", "RolloutTag", "Setting",
-    "SignInThrottle", "CachedChart", "Job", "JobFile", "JobState",
+    "SignInThrottle", "CachedChart", "Job", "JobFile", "JobState", "BUCKETS_KIND",
     "CardKind", "DecisionKind", "LessonStatus", "NotificationKind", "NotificationStatus", "ProblemStatus",
     "QuestionKind", "Role", "Severity", "Verdict", "WaveState",
 ]

@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from ..extensions import Model
 from .people import Person
 
+# the kind of job that stores a rollout's buckets in the background (services/bucket_jobs.py)
+BUCKETS_KIND = "store_buckets"
+
 
 class Bucket(Model):
     """murmur3(f"{rollout.key}:{person.external_id}") % 100 + 1 for one person and rollout."""

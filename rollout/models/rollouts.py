@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,9 +10,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import Model
 from ..languages import LANGUAGES
 from .accounts import RolloutRole
+from .buckets import BUCKETS_KIND
 from .people import Person
 from .types import JSONType, UTCDateTime, utcnow
 from .vocabularies import DecisionKind, WaveState, one_of
+
+if TYPE_CHECKING:
+    from .jobs import Job
 
 WAVE_STATES = tuple(WaveState)
 DECISIONS = tuple(DecisionKind)
@@ -55,6 +59,11 @@ class Rollout(Model):
     )
     roles: Mapped[list[RolloutRole]] = relationship(back_populates="rollout", cascade="all, delete-orphan")
     tag_rows: Mapped[list["RolloutTag"]] = relationship(cascade="all, delete-orphan", order_by="RolloutTag.tag")
+    # the jobs still sorting its people into buckets (services/bucket_jobs.py): none, or one
+    sorting_jobs: Mapped[list["Job"]] = relationship(
+        primaryjoin=f"and_(Job.rollout_id == Rollout.id, Job.kind == '{BUCKETS_KIND}', "
+                    "Job.state.in_(['queued', 'running']))",
+        foreign_keys="Job.rollout_id", viewonly=True, order_by="Job.id")
 
     @property
     def tags(self) -> list[str]:

@@ -7,11 +7,15 @@ import, straight SQL), and people whose external id changed (models/buckets.py d
 buckets when that change is flushed). Whether any is missing is one cheap comparison of two
 counts; only then does the anti-join run. Rows stream in chunks (PostgreSQL: a server-side
 cursor and COPY; SQLite: keyset pages and executemany), so memory stays flat whatever the size.
+
+Many missing buckets (a new rollout among a million people) are not written in a request:
+top_up(most=...) refuses with TooManyMissing before writing anything, and services/bucket_jobs.py
+writes them in a background job, a range of person ids per step (top_up_range).
 """
 from __future__ import annotations
 
 import weakref
-from typing import cast
+from typing import Optional, cast
 
 import mmh3
 import psycopg
@@ -35,38 +39,86 @@ def bucket(group_id: str, identifier: str) -> int:
     return mmh3.hash(f"{group_id}:{identifier}", 0, signed=False) % 100 + 1
 
 
-def _out_of_step(rollout_id: int) -> bool:
-    """Whether some person lacks a bucket of this rollout (or a bucket outlived its person on
-    SQLite, which enforces no foreign keys): the counts differ. Each stored bucket is a person's
-    (the key is person and rollout; the foreign key cascades), so equal counts mean everyone has one."""
+class TooManyMissing(Exception):
+    """More buckets are missing than a request may write (top_up's `most`): `missing` of them."""
+
+    def __init__(self, missing: int):
+        super().__init__(missing)
+        self.missing = missing
+
+
+def shortfall(rollout_id: int) -> int:
+    """How many people lack a bucket of this rollout, as the difference of two counts: each stored
+    bucket is a person's (the key is person and rollout; the foreign key cascades), so 0 means
+    everyone has one. (On SQLite, which enforces no foreign keys, a bucket may outlive its person:
+    then the difference is off by those, and any difference sends top_up to the anti-join.)"""
     people = select(func.count()).select_from(Person).scalar_subquery()
     stored = select(func.count()).select_from(Bucket).where(Bucket.rollout_id == rollout_id).scalar_subquery()
-    return bool(db.session.scalar(select(people != stored)))
+    return int(db.session.scalar(select(people - stored)) or 0)
 
 
-def top_up(rollout: Rollout) -> int:
+def top_up(rollout: Rollout, *, most: Optional[int] = None) -> int:
     """Store the buckets this rollout's people are missing, in the open transaction (the caller
-    commits); returns how many were written."""
+    commits); returns how many were written. With `most`, more than that many missing raise
+    TooManyMissing and nothing is written (a request leaves them to a job)."""
     if rollout.id is None:
         db.session.flush()
-    if _checked_in_this_transaction(rollout.id):
+    if checked(rollout):
         return 0  # a start checks once, for its guard, and then inserts
-    if not _out_of_step(rollout.id):
+    missing = shortfall(rollout.id)
+    if missing == 0:
         _remember(rollout.id)
         return 0
-    postgresql = db.session.get_bind().dialect.name == "postgresql"
-    if postgresql:
-        # a second top-up of the same rollout waits for the first, then finds nothing to write
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:space, :rollout)"),
-                           {"space": LOCK_SPACE, "rollout": rollout.id})
-    else:
-        db.session.execute(delete(Bucket).where(Bucket.rollout_id == rollout.id, ~exists().where(
-            Person.id == Bucket.person_id)).execution_options(synchronize_session=False))
-    written = _write_postgresql(rollout) if postgresql else _write_sqlite(rollout)
+    if most is not None and missing > most:
+        raise TooManyMissing(missing)
+    postgresql = _lock(rollout)
+    if not postgresql:
+        forget_orphans(rollout)
+    written = _write_postgresql(rollout, _missing(rollout.id)) if postgresql else _write_sqlite(rollout)
     if postgresql and written >= ANALYZE_AFTER:
-        db.session.execute(text("ANALYZE buckets"))
+        analyze()
     _remember(rollout.id)
     return written
+
+
+def top_up_range(rollout: Rollout, after: int, upto: Optional[int]) -> int:
+    """Store the missing buckets of the people whose id is above `after` and at most `upto` (None:
+    no end), in the open transaction; how many were written. A range done twice (a job's step
+    repeated after a takeover) writes nothing the second time: only the missing are selected."""
+    postgresql = _lock(rollout)
+    if postgresql:
+        query = _missing(rollout.id).where(Person.id > after)
+        return _write_postgresql(rollout, query if upto is None else query.where(Person.id <= upto))
+    return _write_sqlite(rollout, after=after, upto=upto)
+
+
+def forget_orphans(rollout: Rollout) -> None:
+    """SQLite: delete the buckets that outlived their person (PostgreSQL's foreign key cascades)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        db.session.execute(delete(Bucket).where(Bucket.rollout_id == rollout.id, ~exists().where(
+            Person.id == Bucket.person_id)).execution_options(synchronize_session=False))
+
+
+def analyze() -> None:
+    """PostgreSQL: refresh the statistics of the table after many rows were written."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE buckets"))
+
+
+def _lock(rollout: Rollout) -> bool:
+    """PostgreSQL (True): wait for any other top-up of this rollout to commit, and hold it off until
+    this transaction ends, so that the two never write the same bucket (the second one's anti-join,
+    run after the lock, finds the first one's rows)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return False
+    db.session.execute(text("SELECT pg_advisory_xact_lock(:space, :rollout)"),
+                       {"space": LOCK_SPACE, "rollout": rollout.id})
+    return True
+
+
+def checked(rollout: Rollout) -> bool:
+    """Whether this transaction has already seen (or made) the rollout's buckets complete."""
+    return rollout.id is not None and _checked_in_this_transaction(rollout.id)
 
 
 def _checked_in_this_transaction(rollout_id: int) -> bool:
@@ -91,9 +143,9 @@ def _missing(rollout_id: int) -> Select[int, str]:
         Bucket.person_id == Person.id, Bucket.rollout_id == rollout_id))
 
 
-def _write_postgresql(rollout: Rollout) -> int:
+def _write_postgresql(rollout: Rollout, missing: Select[int, str]) -> int:
     raw = cast(psycopg.Connection, db.session.connection().connection.driver_connection)
-    query = str(_missing(rollout.id).compile(db.session.get_bind(), compile_kwargs={"literal_binds": True}))
+    query = str(missing.compile(db.session.get_bind(), compile_kwargs={"literal_binds": True}))
     written = 0
     with raw.cursor(name="rollout_missing_buckets") as source:
         source.itersize = CHUNK
@@ -107,11 +159,11 @@ def _write_postgresql(rollout: Rollout) -> int:
     return written
 
 
-def _write_sqlite(rollout: Rollout) -> int:
-    written, after = 0, 0
+def _write_sqlite(rollout: Rollout, *, after: int = 0, upto: Optional[int] = None) -> int:
+    written = 0
     connection = db.session.connection()
-    while rows := db.session.execute(_missing(rollout.id).where(Person.id > after)
-                                     .order_by(Person.id).limit(CHUNK)).all():
+    missing = _missing(rollout.id) if upto is None else _missing(rollout.id).where(Person.id <= upto)
+    while rows := db.session.execute(missing.where(Person.id > after).order_by(Person.id).limit(CHUNK)).all():
         connection.exec_driver_sql(
             "INSERT OR IGNORE INTO buckets (person_id, rollout_id, value) VALUES (?, ?, ?)",
             [(person_id, rollout.id, bucket(rollout.key, external_id)) for person_id, external_id in rows])

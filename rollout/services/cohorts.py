@@ -37,7 +37,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from ..extensions import db, execute_dml
 from ..models import Bucket, Membership, Person, Unit, User, Wave
 from ..models.types import UTCDateTime, utcnow
-from . import buckets, paging
+from . import bucket_jobs, buckets, paging
 from .accounts import require_lead
 from .errors import FieldErrors
 from .people import ATTRIBUTE_KEY
@@ -205,7 +205,9 @@ def _excluded(wave: Wave) -> list[ColumnElement[bool]]:
 
 
 def _selection(wave: Wave) -> Subquery:
-    buckets.top_up(wave.rollout)
+    """The selection as a subquery, once the rollout's buckets are complete (bucket_jobs.ready:
+    BucketsPending while a job still stores them)."""
+    bucket_jobs.ready(wave.rollout)
     return _chosen(wave, _excluded(wave)).subquery("chosen")
 
 
@@ -242,7 +244,8 @@ def preview_count(wave: Wave) -> int:
 def fix_members(wave: Wave, progress: Optional[Callable[[int, int], None]] = None) -> int:
     """Fix the members of a starting wave, set-based, in the open transaction; returns how many.
     One INSERT ... SELECT; with `progress`, eleven (the people named, then ten bands of buckets),
-    calling progress(steps done, steps) after each (it may commit: the steps do not overlap)."""
+    calling progress(steps done, steps) after each (it may commit: the steps do not overlap).
+    The start's guard (takes_anyone) has completed the buckets in this transaction already."""
     buckets.top_up(wave.rollout)
     excluded = _excluded(wave)
     steps: list[dict[str, Any]] = [{}]

@@ -12,7 +12,9 @@ twice. A file with any problem fails the job and changes nothing. The second pas
 people in batches of WRITE_BATCH (person_writes.apply_upsert, set-based); each step's batches
 (STEP_SECONDS of them) are committed with the job's checkpoint, the records done: a runner that takes the job over after its runner died goes on
 after the last committed step, so every row is written once. The audit entry is written with
-the last batch. A check cut short starts again (it wrote nothing).
+the last batch. A check cut short starts again (it wrote nothing). Last, the people it added get
+their buckets in every rollout that may still take them (bucket_jobs.import_step), a range of ids
+of one rollout per step, so that a preview after a large import has nothing to write.
 """
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Job, JobState, Rollout, User
-from . import audit, jobs, rollouts
+from . import audit, bucket_jobs, jobs, rollouts
 from .accounts import can_view, require_people_manager
 from .errors import FieldErrors, ValidationFailed
 from .people import ATTRIBUTE_KEY, RESERVED, UpsertResult, apply_upsert, check_person
@@ -284,7 +286,13 @@ def _rollout_of(job: Job) -> Optional[Rollout]:
 
 
 def import_step(job: Job, scratch: dict[str, Any]) -> bool:
-    """One step of an import job (services.jobs): a part of the check, or one batch of people."""
+    """One step of an import job (services.jobs): a part of the check, one batch of people, or the
+    buckets of the people it added."""
+    if job.checkpoint.get("phase") == "buckets":
+        if not bucket_jobs.import_step(job):
+            return False
+        job.result = {key: value for key, value in job.result.items() if key != "phase"}
+        return True
     if job.checkpoint.get("phase") != "write":
         check = scratch.get("check")
         if check is None:
@@ -294,7 +302,9 @@ def import_step(job: Job, scratch: dict[str, Any]) -> bool:
         if check.finished:
             del scratch["check"]
             check.problems.raise_if_any(_("Nothing was imported: the file has errors."))
-            job.checkpoint = {"phase": "write", "records": 0, "created": 0, "updated": 0}
+            # the people it adds have higher ids than anyone now: theirs are the buckets to store last
+            job.checkpoint = {"phase": "write", "records": 0, "created": 0, "updated": 0,
+                              "before": bucket_jobs.last_person_id()}
             job.progress_total, job.progress_done = check.rows, 0
             job.result = {"phase": "write"}
         return False
@@ -323,7 +333,7 @@ def _write_batch(job: Job, scratch: dict[str, Any]) -> bool:
         result = apply_upsert(rows, actor, added_for=added_for)
         # a new dict each time: the JSON column sees a change by assignment only (and an autoflush
         # between two batches has made the previous dict the stored one)
-        checkpoint = {"phase": "write", "records": file.records_read, "created": checkpoint["created"] + result.created,
+        checkpoint = {**checkpoint, "records": file.records_read, "created": checkpoint["created"] + result.created,
                       "updated": checkpoint["updated"] + result.updated}
         job.checkpoint = checkpoint
         job.progress_done += len(rows)
@@ -337,7 +347,13 @@ def _write_batch(job: Job, scratch: dict[str, Any]) -> bool:
         details["for_rollout"] = job.params["for_rollout"]
     audit.record(actor, "people.import", details=details)
     job.result = {"created": checkpoint["created"], "updated": checkpoint["updated"], "rows": job.progress_done}
-    return True
+    if not checkpoint["created"]:
+        return True
+    job.checkpoint = bucket_jobs.after_import(checkpoint)
+    if not job.checkpoint["rollouts"]:
+        return True
+    job.result = {**job.result, "phase": "buckets"}
+    return False
 
 
 # --- shared with the JSON upsert -------------------------------------------------------------

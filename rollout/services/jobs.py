@@ -41,6 +41,7 @@ log = logging.getLogger("rollout.jobs")
 HANDLERS: dict[str, str] = {
     "import_people": "rollout.services.imports:import_step",
     "start_wave": "rollout.services.wave_start:start_step",
+    "store_buckets": "rollout.services.bucket_jobs:store_step",
 }
 PIECE = 256 * 1024  # bytes of an uploaded file per row of job_files
 LEASE_SECONDS = 60  # a runner that has not renewed its lease for this long is taken to be dead

@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..extensions import db
 from ..languages import LANGUAGES
 from ..models import ROLES, Rollout, RolloutRole, User, Wave
-from . import audit, buckets, lessons, questionnaires, settings
+from . import audit, bucket_jobs, lessons, questionnaires, settings
 from .accounts import require_lead, require_rollout_creator, require_view
 from .errors import FieldErrors, NotFound, ValidationFailed
 from .paging import page_of
@@ -80,7 +80,9 @@ def _validate(data: dict, problems: FieldErrors, *, rollout: Optional[Rollout] =
 
 
 def create_rollout(data: dict, actor: Optional[User]) -> Rollout:
-    """Admins and rollout creators may plan a rollout; its creator becomes its first lead."""
+    """Admins and rollout creators may plan a rollout; its creator becomes its first lead. Its
+    people's buckets are stored with it, or, when there are more than BUCKETS_SYNC_MAX people, by
+    a job committed with it (rollout.sorting_jobs; services/bucket_jobs.py)."""
     require_rollout_creator(actor)
     problems = FieldErrors()
     clean = _validate(data, problems)
@@ -93,7 +95,7 @@ def create_rollout(data: dict, actor: Optional[User]) -> Rollout:
     if actor is not None:
         db.session.add(RolloutRole(rollout_id=rollout.id, user_id=actor.id, role="lead"))
     questionnaires.current(rollout)  # the default questions, version 1
-    buckets.top_up(rollout)  # everyone's bucket, once; later people are added before a preview or start
+    bucket_jobs.fill(rollout, actor)  # everyone's bucket, once; later people are added before a preview or start
     audit.record(actor, "rollout.create", rollout=rollout, subject=rollout.key, details={**clean, "tags": tags})
     db.session.commit()
     return rollout
@@ -139,7 +141,9 @@ def list_rollouts(actor: User, page: int = 1, per_page: int = 50) -> tuple[list[
     query = select(Rollout)
     if not actor.is_admin:
         query = query.join(RolloutRole).where(RolloutRole.user_id == actor.id)
-    return page_of(query.options(selectinload(Rollout.tag_rows), selectinload(Rollout.waves))
+    # the jobs sorting people into buckets too: the API shows them (buckets_job), one query a page
+    return page_of(query.options(selectinload(Rollout.tag_rows), selectinload(Rollout.waves),
+                                 selectinload(Rollout.sorting_jobs))
                    .order_by(Rollout.created_at.desc(), Rollout.id.desc()), page, per_page)
 
 

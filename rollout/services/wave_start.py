@@ -19,9 +19,9 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Job, JobState, User, Wave
-from . import cohorts, jobs, waves
+from . import buckets, cohorts, jobs, waves
 from .accounts import require_lead
-from .errors import DomainError, GuardFailed
+from .errors import DomainError
 
 KIND = "start_wave"
 START_SYNC_MAX = 20_000  # people; a start that takes more runs as a job (config WAVE_START_SYNC_MAX)
@@ -54,8 +54,7 @@ def transition(wave: Wave, to: str, actor: Optional[User], *, decision: Optional
             return pending
         found = waves.blockers(wave, to)
         if found:
-            guard, message = found[0]
-            raise GuardFailed(guard, message, [{"guard": g, "message": m} for g, m in found])
+            raise waves.refusal(wave, found)
         count = cohorts.preview_count(wave)
         if count > sync_max():
             language = str(get_locale() or "sv")
@@ -72,6 +71,9 @@ def start_step(job: Job, _scratch: dict[str, Any]) -> bool:
         raise WaveGone(_("The wave no longer exists."))
     if not wave.has_started:
         actor = db.session.get(User, job.actor_id) if job.actor_id is not None else None
+        # in a job, any bucket still missing (people added since the lead asked) is written here,
+        # in the start's transaction, rather than refused as a request refuses many
+        buckets.top_up(wave.rollout)
         waves.transition(wave, "active", actor)  # commits the start, or raises GuardFailed
         job = db.session.get_one(Job, job.id)
     job.progress_total = job.progress_done = wave.members_count

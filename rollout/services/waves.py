@@ -22,7 +22,7 @@ from ..extensions import db
 from ..models import DECISIONS, WAVE_STATES, Decision, Rollout, User, Wave
 from ..models.types import utcnow
 from ..models.vocabularies import Verdict, WaveState, labelled
-from . import audit, cohorts, feedback, gates, lessons
+from . import audit, bucket_jobs, cohorts, feedback, gates, lessons
 from .accounts import require_lead
 from .errors import FieldErrors, GuardFailed, NotFound, ValidationFailed
 from .results import wave_results
@@ -230,9 +230,21 @@ def blockers(wave: Wave, to: str) -> list[tuple[str, str]]:
                 "%(num)s lesson for this wave is still open or planned: apply or defer it first (%(titles)s).",
                 "%(num)s lessons for this wave are still open or planned: apply or defer them first (%(titles)s).",
                 len(pending), titles="; ".join(lesson.title for lesson in pending[:5]))))
-        if not found and not cohorts.takes_anyone(wave):
+        sorting = None if found else bucket_jobs.sorting(wave.rollout)
+        if sorting is not None:
+            found.append(("buckets_pending", bucket_jobs.start_message(sorting)))
+        elif not found and not cohorts.takes_anyone(wave):
             found.append(("no_members", _("The selection takes nobody: no one would be in this wave.")))
     return found
+
+
+def refusal(wave: Wave, found: list[tuple[str, str]]) -> GuardFailed:
+    """The error of a move that the guards `found` stop; while the rollout's people are still being
+    sorted into buckets, one that names the job."""
+    guard, message = found[0]
+    if guard == "buckets_pending" and (job := bucket_jobs.pending(wave.rollout)) is not None:
+        return bucket_jobs.BucketsPending(job, bucket_jobs.start_message(job))
+    return GuardFailed(guard, message, [{"guard": g, "message": m} for g, m in found])
 
 
 def transition(wave: Wave, to: str, actor: Optional[User], *, decision: Optional[str] = None, rationale: str = "") -> Wave:
@@ -253,8 +265,7 @@ def _move(wave: Wave, to: str, actor: Optional[User], extra: Optional[dict] = No
     found = blockers(wave, to)
     if found:
         db.session.rollback()
-        guard, message = found[0]
-        raise GuardFailed(guard, message, [{"guard": g, "message": m} for g, m in found])
+        raise refusal(wave, found)
     came_from = wave.state
     now = utcnow()
     if to == "paused":

@@ -12,7 +12,8 @@ from ..services import jobs
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
 REFRESH_SECONDS = 3  # while the job runs, the page reloads itself this often
-KIND_LABELS = {"import_people": _l("Import of people"), "start_wave": _l("Start of a wave")}
+KIND_LABELS = {"import_people": _l("Import of people"), "start_wave": _l("Start of a wave"),
+               "store_buckets": _l("Sorting a rollout's people into buckets")}
 
 
 @bp.route("/<int:job_id>")

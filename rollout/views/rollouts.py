@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 
 from ..forms import ActionForm, RoleForm, RolloutEditForm, RolloutForm
 from ..languages import LANGUAGES
-from ..services import audit, chart_data, questionnaires, retention, rollouts, settings
+from ..services import audit, bucket_jobs, chart_data, questionnaires, retention, rollouts, settings
 from ..services.accounts import can_lead, require_lead, require_rollout_creator
 from ..services.errors import ValidationFailed
 from . import lessons as lesson_views
@@ -65,7 +65,9 @@ def show(key: str) -> ResponseReturnValue:
         glance = chart_data.describe(chart_data.gather(rollout, "satisfaction", str(get_locale()), current_user))
     suggested, viewable = lesson_views.suggestions_for(rollout, current_user)
     lead = can_lead(current_user, rollout)
-    return render_template("rollouts/show.html", rollout=rollout, waves=rollout.waves,
+    sorting = rollout.sorting_jobs[0] if rollout.sorting_jobs else None  # a large new rollout's buckets
+    return render_template("rollouts/show.html", rollout=rollout, waves=rollout.waves, sorting=sorting,
+                           sorting_message=bucket_jobs.message(sorting) if sorting else "",
                            team=rollouts.team(rollout), can_lead=lead, glance=glance,
                            suggestions=suggested, viewable=viewable, statuses=lesson_views.status_labels(),
                            retention_plan=retention.plan(rollout) if lead else None)

@@ -16,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from ..extensions import db
 from ..forms import ActionForm, DecisionForm, TransitionForm, WaveForm
 from ..models import Job, Person, Questionnaire, Rollout, User, Wave
-from ..services import cohorts, feedback, gates, notify, people, rollouts, wave_start, waves
+from ..services import bucket_jobs, cohorts, feedback, gates, notify, people, rollouts, wave_start, waves
 from ..services.accounts import can_lead, require_lead
 from ..services.errors import GuardFailed, ValidationFailed
 from .helpers import Pagination, apply_errors, ask_to_confirm, confirmed, page_arg
@@ -127,11 +127,15 @@ def show(key: str, number: int) -> ResponseReturnValue:
 
 def _wave_page(rollout: Rollout, wave: Wave, decision_form: DecisionForm | None = None, status: int = 200) -> ResponseReturnValue:
     """The wave page; after a refused decision, with the lead's choice and text kept and the
-    reason next to the field."""
+    reason next to the field. While the rollout's people are still sorted into buckets, the
+    job's progress stands in for the preview."""
     page, per_page = page_arg(), current_app.config["PER_PAGE"]
     lead = can_lead(current_user, rollout)
     people_page: list[cohorts.Candidate]
-    if not lead:  # reviewers read the wave's figures, not the directory: counts only
+    sorting = None if wave.has_started else bucket_jobs.sorting(rollout)
+    if sorting is not None:
+        people_page, total = [], 0
+    elif not lead:  # reviewers read the wave's figures, not the directory: counts only
         people_page, total = [], wave.members_count if wave.has_started else cohorts.preview_total(wave)
     elif wave.has_started:
         people_page, total = cohorts.members_for(wave, current_user, page, per_page)
@@ -142,6 +146,7 @@ def _wave_page(rollout: Rollout, wave: Wave, decision_form: DecisionForm | None 
     starting = wave_start.pending_start(wave) if lead and wave.state == "planned" else None
     return render_template("waves/show.html", rollout=rollout, wave=wave, people=people_page, total=total,
                            pager=Pagination(page, per_page, total), can_lead=lead, moves=moves, starting=starting,
+                           sorting=sorting, sorting_message=bucket_jobs.message(sorting) if sorting else "",
                            previous=waves.previous_wave(wave), form=TransitionForm(),
                            decision_form=decision_form or DecisionForm(formdata=None), feedback=_feedback_facts(wave),
                            answered=feedback.answered_among(wave, person_ids),

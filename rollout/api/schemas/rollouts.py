@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from flask import url_for
 
 from ...languages import LANGUAGES
+from ...models import Rollout
 from ...services import questionnaires
 from .base import Anything, Derived, Schema, Text, WholeNumber
 from .patterns import KEY, rollout_fields
@@ -35,6 +37,20 @@ class RolloutSchema(Schema):
     purged_at = ma.fields.DateTime(dump_only=True, allow_none=True)
     created_at = ma.fields.DateTime(dump_only=True)
     waves = Derived(lambda rollout: len(rollout.waves), doc=FIELDS["waves"], dump_only=True)
+    buckets_job = Derived(lambda rollout: _buckets_job(rollout), dump_only=True, doc={
+        "type": ["object", "null"], "readOnly": True, "required": ["id", "state", "url"],
+        "properties": {"id": {"type": "integer"}, "state": {"type": "string", "enum": ["queued", "running"]},
+                       "url": {"type": "string", "description": "poll it: /api/v1/jobs/{id}"}},
+        "description": "the background job still storing the buckets of the rollout's people (a rollout created "
+                       "among more than BUCKETS_SYNC_MAX, 20,000, people); until it is done a wave's preview "
+                       "and start answer 409 with the guard buckets_pending. null: every person has a bucket"})
+
+
+def _buckets_job(rollout: Rollout) -> dict | None:
+    job = rollout.sorting_jobs[0] if rollout.sorting_jobs else None
+    if job is None:
+        return None
+    return {"id": job.id, "state": job.state, "url": url_for("api.get_job", job_id=job.id)}
 
 
 class RolloutChangeSchema(RolloutSchema):
