@@ -181,3 +181,26 @@ def test_the_cli_exports_and_erases_asking_first(runner, ctx, lead):
     db.session.expire_all()
     assert count(Person, Person.external_id.in_(["p1", "p2"])) == 0 and count(Person) == 4
     assert count(AuditEvent, AuditEvent.action == "person.erase") == 2
+
+
+def test_a_person_erased_while_their_wave_started_leaves_no_membership_after_the_next_tick(ctx, lead):
+    """Memberships have no foreign keys (a start writes one row per member, unchecked row by row):
+    an erasure that ran while a wave was starting could not see the start's rows yet. Here a row
+    left so is made by hand; the next tick removes it and no other."""
+    from datetime import timedelta
+
+    from rollout.models.types import utcnow
+
+    builders.make_people(3)
+    wave = open_wave(lead, "win11-2027")
+    older = open_wave(lead, "older-2027")
+    members = count(Membership, Membership.wave_id == wave.id)
+    gone = (db.session.scalar(select(func.max(Person.id))) or 0) + 100
+    for started in (wave, older):
+        db.session.add(Membership(wave_id=started.id, person_id=gone, bucket=1))
+    older.started_at = utcnow() - privacy.ORPHANS_WITHIN - timedelta(minutes=5)  # long since started
+    db.session.commit()
+    reconcile.tick()
+    assert count(Membership, Membership.wave_id == wave.id) == members
+    assert count(Membership, Membership.person_id == gone) == 1  # only recent starts are looked at
+    assert count(Membership, Membership.wave_id == wave.id, Membership.person_id == gone) == 0

@@ -128,21 +128,28 @@ class Wave(Model):
 
 
 class Membership(Model):
-    """A person fixed into a wave when the wave started."""
+    """A person fixed into a wave when the wave started.
+
+    Keyed by (wave, person), with no foreign keys: a starting wave writes one row per member
+    (100,000 for a 10 % wave of a large agency), and PostgreSQL checks a foreign key row by row,
+    locking each person's row as it goes, so that a start rewrote a page of the directory for
+    nearly every member. What the keys promised holds by how the rows are written and removed:
+    cohorts.fix_members is the only writer, selecting from the people's buckets within the
+    transaction that starts (and so locks) the wave; privacy.forget_people deletes a person's
+    memberships with the person, as on SQLite, which enforces no foreign keys; and retention
+    sweeps any row whose person went while a wave was starting (`memberships_orphaned`)."""
 
     __tablename__ = "memberships"
-    __table_args__ = (UniqueConstraint("wave_id", "person_id"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # no index of its own: the unique (wave_id, person_id) index serves a wave's members
-    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"))
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    wave_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # a person's waves: erasure, and which waves already hold someone (`index` of its own)
+    person_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False, index=True)
     bucket: Mapped[int] = mapped_column(Integer)
     explicit: Mapped[bool] = mapped_column(Boolean, default=False)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    wave: Mapped[Wave] = relationship()
-    person: Mapped[Person] = relationship()
+    wave: Mapped[Wave] = relationship(primaryjoin="foreign(Membership.wave_id) == Wave.id", viewonly=True)
+    person: Mapped[Person] = relationship(primaryjoin="foreign(Membership.person_id) == Person.id", viewonly=True)
 
 
 class RolloutTag(Model):

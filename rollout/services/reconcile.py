@@ -21,7 +21,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Wave
 from ..models.types import utcnow
-from . import chart_cache, feedback, notify, retention, waves
+from . import chart_cache, feedback, notify, privacy, retention, waves
 from .errors import GuardFailed
 
 log = logging.getLogger(__name__)
@@ -79,5 +79,6 @@ def tick(now: Optional[datetime] = None) -> TickReport:
     delivery = notify.deliver_pending()
     report.sent, report.outbox, report.failed = delivery.sent, delivery.outbox, delivery.failed
     report.purged = retention.purge_due(now)
+    privacy.forget_orphaned_memberships(now)
     chart_cache.prune(now)
     return report
