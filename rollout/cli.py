@@ -16,7 +16,7 @@ cli = AppGroup("rollout", help="Rollout: accounts, tokens, people, the demo.")
 user_cli = AppGroup("user", help="Staff accounts.")
 token_cli = AppGroup("token", help="API tokens.")
 people_cli = AppGroup("people", help="People who can be in waves.")
-jobs_cli = AppGroup("jobs", help="Background jobs (large imports).")
+jobs_cli = AppGroup("jobs", help="Background jobs (large imports, very large wave starts).")
 cli.add_command(user_cli)
 cli.add_command(jobs_cli)
 cli.add_command(token_cli)
@@ -137,14 +137,28 @@ def run_jobs() -> None:
 
 
 @jobs_cli.command("list")
-@click.option("--limit", type=int, default=20, help="How many of the newest jobs.")
+@click.option("--limit", type=click.IntRange(1, 500), default=20, help="How many of the newest jobs.")
 def list_jobs(limit: int) -> None:
     """The newest background jobs: state, progress and outcome."""
     from .services import jobs
-    for job in jobs.list_jobs(limit):
+    items, _total = jobs.list_jobs(None, 1, limit)
+    for job in items:
         outcome = job.message or ", ".join(f"{k} {v}" for k, v in job.result.items())
-        click.echo(f"{job.id:>6}  {job.kind:<14} {job.state:<8} {job.progress_done}/{job.progress_total}  "
+        state = "cancelling" if job.cancelling else job.state
+        click.echo(f"{job.id:>6}  {job.kind:<14} {state:<10} {job.progress_done}/{job.progress_total}  "
                    f"{job.created_at:%Y-%m-%d %H:%M}  {outcome}")
+
+
+@jobs_cli.command("cancel")
+@click.argument("job_id", type=click.IntRange(1, 2**31 - 1))
+def cancel_job(job_id: int) -> None:
+    """Cancel a queued job now, or a running one before its next step (what earlier steps saved stays)."""
+    from .services import jobs
+    try:
+        job = jobs.cancel(jobs.get_job(job_id, None), None)
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"Job {job.id} cancelled." if job.finished else f"Job {job.id} stops before its next step.")
 
 
 @cli.command("tick")

@@ -53,6 +53,10 @@ class Config:
     MAX_CONTENT_LENGTH = 1024 * 1024
     IMPORT_MAX_CONTENT_LENGTH = 64 * 1024 * 1024
     PER_PAGE = 50
+    # finished background jobs (done, failed, cancelled) are deleted this many days after they
+    # finished, by the reconcile tick's retention run: a failed import lists its file's lines, with
+    # external ids and e-mail addresses (at least 1: a job's outcome stays visible for a day)
+    JOB_RETENTION_DAYS = 30
     # the reconcile tick of the scheduler, in seconds; 0 turns the in-process scheduler off
     SCHEDULER_INTERVAL = 60
     SCHEDULER_IN_PROCESS = False

@@ -489,8 +489,8 @@ JUNK_TESTED_ELSEWHERE = {
     ("POST", "/rollouts/{}/waves/{}/retro/themes"), ("PATCH", "/rollouts/{}/waves/{}/retro/themes/{}"),
     ("POST", "/rollouts/{}/lessons"), ("POST", "/rollouts/{}/lessons/carry"), ("PATCH", "/lessons/{}"),
 }
-# a dot vote takes no body; neither does a DELETE
-NO_BODY = {("POST", "/rollouts/{}/waves/{}/retro/cards/{}/votes")}
+# a dot vote takes no body, nor does cancelling a job; neither does a DELETE
+NO_BODY = {("POST", "/rollouts/{}/waves/{}/retro/cards/{}/votes"), ("POST", "/jobs/{}/cancel")}
 
 
 def test_the_junk_table_covers_every_post_and_patch_route(app):

@@ -167,3 +167,37 @@ def test_the_buckets_of_existing_rollouts_are_filled_by_the_migration(empty_data
             stored = dict(connection.execute(text("SELECT person_id, value FROM buckets WHERE rollout_id = 1")).all())
         assert stored == {i: bucket("old-2026", f"e{i}") for i in range(1, 4)}
         db.engine.dispose()
+
+
+def test_a_job_can_be_cancelled_after_0014_and_a_downgrade_keeps_it_as_failed(empty_database):
+    """0014_job_cancel: the state takes "cancelled" and a job has cancel_requested_at; going back, a
+    cancelled job becomes a failed one (the old schema has no word for it) and the others stay."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    def insert(connection, job_id: int, state: str) -> None:
+        connection.execute(text(
+            "INSERT INTO jobs (id, kind, state, progress_done, progress_total, params, checkpoint, result, errors, "
+            "message, attempts, created_at) VALUES (:id, 'import_people', :state, 0, 3, '{}', '{}', '{}', '[]', '', "
+            "0, CURRENT_TIMESTAMP)"), {"id": job_id, "state": state})
+
+    app = make_app(empty_database)
+    with app.app_context():
+        upgrade(revision="0013_membership_keys")
+        with db.engine.begin() as connection:
+            insert(connection, 1, "queued")
+        with pytest.raises(IntegrityError), db.engine.begin() as connection:
+            insert(connection, 2, "cancelled")
+        upgrade(revision="0014_job_cancel")
+        with db.engine.begin() as connection:
+            insert(connection, 2, "cancelled")
+            connection.execute(text("UPDATE jobs SET cancel_requested_at = CURRENT_TIMESTAMP WHERE id = 2"))
+        with pytest.raises(IntegrityError), db.engine.begin() as connection:
+            insert(connection, 3, "stopped")
+        downgrade(revision="0013_membership_keys")
+        assert "cancel_requested_at" not in {c["name"] for c in inspect(db.engine).get_columns("jobs")}
+        with db.engine.connect() as connection:
+            rows = connection.execute(text("SELECT id, state, message FROM jobs ORDER BY id")).all()
+        assert [tuple(row) for row in rows] == [(1, "queued", ""), (2, "failed", "Cancelled.")]
+        upgrade()
+        db.engine.dispose()

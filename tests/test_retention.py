@@ -344,3 +344,56 @@ def test_the_purge_forgets_the_people_named_in_selections_and_the_audit_log(ctx,
     details = json.dumps([e.details for e in db.session.scalars(select(AuditEvent))])
     assert "nm1" not in details and "nm2" not in details
     assert count(AuditEvent) == events + 2  # the two purges; nothing was deleted from the log
+
+
+# --- background jobs ------------------------------------------------------------------
+
+def test_finished_jobs_are_deleted_after_the_job_retention_days_and_unfinished_ones_stay(app, ctx, lead):
+    """A failed import's errors quote its lines (external ids, e-mail addresses): the tick deletes a
+    finished job JOB_RETENTION_DAYS (30) after it finished; a queued or running job stays, however old."""
+    from sqlalchemy import update
+
+    from rollout.models import Job, JobFile
+    from rollout.models.types import utcnow
+    from rollout.services import jobs
+
+    now = utcnow()
+    twice = b"external_id,name,email\nanna.a,Anna,anna@example.se\nanna.a,Anna A,anna.a@example.se\n"
+    failed = imports.start_import(twice, lead, at_once=True)
+    assert failed.state == "failed" and "anna.a" in json.dumps(failed.errors)
+    done = imports.start_import(CSV.encode(), lead, at_once=True)
+    cancelled = jobs.cancel(imports.start_import(CSV.encode(), lead, at_once=False), lead)
+    recent = imports.start_import(CSV.encode(), lead, at_once=True)
+    queued = imports.start_import(CSV.encode(), lead, at_once=False)
+    running = imports.start_import(CSV.encode(), lead, at_once=False)
+    jobs.claim("host:1:runner", job_id=running.id)
+    age = {failed.id: 31, done.id: 31, cancelled.id: 30, recent.id: 29}
+    for job_id, days in age.items():
+        db.session.execute(update(Job).where(Job.id == job_id).values(finished_at=now - timedelta(days=days, seconds=1)))
+    db.session.execute(update(Job).where(Job.id.in_([queued.id, running.id]))
+                       .values(created_at=now - timedelta(days=400)))
+    db.session.commit()
+    events = count(AuditEvent)
+    report = reconcile.tick(now)
+    assert report.jobs_deleted == 3
+    assert sorted(db.session.scalars(select(Job.id))) == sorted([recent.id, queued.id, running.id])
+    assert "anna.a" not in json.dumps([job.errors for job in db.session.scalars(select(Job))])
+    assert count(JobFile, JobFile.job_id == queued.id) > 0  # a queued job keeps its file for its runner
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "retention.jobs"))
+    assert event.details == {"jobs": 3, "days": 30} and count(AuditEvent) == events + 1
+    assert reconcile.tick(now).jobs_deleted == 0 and count(AuditEvent) == events + 1  # nothing twice
+    app.config["JOB_RETENTION_DAYS"] = 7  # a shorter period takes the recent one too
+    assert reconcile.tick(now).jobs_deleted == 1
+    assert sorted(db.session.scalars(select(Job.id))) == sorted([queued.id, running.id])
+
+
+def test_the_job_retention_days_come_from_the_environment_and_must_be_a_number(monkeypatch):
+    from rollout import create_app
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.example:5432/rollout")
+    monkeypatch.setenv("SECRET_KEY", "from-env")
+    assert create_app().config["JOB_RETENTION_DAYS"] == 30
+    monkeypatch.setenv("ROLLOUT_JOB_RETENTION_DAYS", "90")
+    assert create_app().config["JOB_RETENTION_DAYS"] == 90
+    monkeypatch.setenv("ROLLOUT_JOB_RETENTION_DAYS", "a month")
+    with pytest.raises(ValueError, match="ROLLOUT_JOB_RETENTION_DAYS"):
+        create_app()

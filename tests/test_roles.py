@@ -78,9 +78,10 @@ def build_world() -> dict:
     notify.deliver_pending()
     refs = [text.id for text in retro.wave_evidence(wave1, lead).texts]
     nobody = users["no_role"]
-    # a file the people manager imported for rollout A (who is not in its team: the system's import, theirs)
+    # a file the people manager imported for rollout A (who is not in its team: the system's import, theirs),
+    # still queued: those who may see it may cancel it
     job = imports.start_import(b"external_id,name,email\nbad id,X,x@example.se\n", None, source="ui",
-                               for_rollout="alpha")
+                               for_rollout="alpha", at_once=False)
     job.actor_id = users["people_manager"].id
     db.session.commit()
     return {

@@ -19,6 +19,7 @@ from rollout.models import (
     WAVE_STATES,
     CardKind,
     DecisionKind,
+    JobState,
     LessonStatus,
     NotificationKind,
     NotificationStatus,
@@ -38,6 +39,7 @@ CHECKED = {
     ("questions", "ck_questions_kind"): QuestionKind, ("problem_reports", "ck_problem_reports_severity"): Severity,
     ("problem_reports", "ck_problem_reports_status"): ProblemStatus, ("retro_cards", "ck_retro_cards_kind"): CardKind,
     ("lessons", "ck_lessons_status"): LessonStatus, ("notifications", "ck_notifications_status"): NotificationStatus,
+    ("jobs", "ck_jobs_state"): JobState,
 }
 
 

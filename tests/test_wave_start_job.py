@@ -123,3 +123,50 @@ def test_a_start_refused_when_its_turn_comes_fails_its_job_and_says_why(large, c
     db.session.expire_all()
     failed = db.session.get(Job, job.id)
     assert failed.state == "failed" and failed.message and members_of(wave.id) == 0
+
+
+def test_a_queued_start_cancelled_leaves_the_wave_planned_and_it_can_be_started_again(large, api, ctx, lead):
+    wave = planned(lead)
+    job_id = api.post("/rollouts/big-2027/waves/0/transitions", json={"to": "active"}).get_json()["id"]
+    cancelled = api.post(f"/jobs/{job_id}/cancel")
+    assert cancelled.status_code == 200 and cancelled.get_json()["state"] == "cancelled"
+    assert jobs.run_pending() == 0
+    db.session.expire_all()
+    assert db.session.get(Wave, wave.id).state == "planned" and members_of(wave.id) == 0
+    again = api.post("/rollouts/big-2027/waves/0/transitions", json={"to": "active"})
+    assert again.status_code == 202 and again.get_json()["id"] != job_id  # a new start, not the cancelled one
+    assert jobs.run_pending() == 1 and members_of(wave.id) == 12
+
+
+def test_a_running_start_cancelled_before_its_step_stops_and_the_page_says_the_wave_did_not_start(
+        large, client, auth, ctx, lead):
+    wave = planned(lead)
+    job = wave_start.transition(wave, "active", lead)
+    owner = jobs.runner_name()
+    assert jobs.claim(owner) == job.id
+    assert jobs.cancel(job, lead).cancelling
+    stopped = jobs.run_job(job.id, owner)
+    assert stopped.state == "cancelled" and stopped.result == {"started": False}
+    db.session.expire_all()
+    assert db.session.get(Wave, wave.id).state == "planned" and members_of(wave.id) == 0
+    auth.login()
+    client.get("/language/en")
+    html = client.get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert "the wave did not start; it is as it was, with no member fixed" in html
+    assert 'href="/rollouts/big-2027/waves/0"' in html
+
+
+def test_a_start_committed_before_its_runner_died_is_not_undone_by_a_cancel(large, ctx, lead):
+    wave = planned(lead)
+    job = wave_start.transition(wave, "active", lead)
+    from rollout.services import waves
+    waves.transition(wave, "active", lead)  # as the runner did just before it died
+    jobs.claim("host:1:dead")
+    jobs.cancel(job, lead)
+    db.session.execute(update(Job).where(Job.id == job.id).values(lease_expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    assert jobs.run_pending() == 1
+    db.session.expire_all()
+    stopped = db.session.get(Job, job.id)
+    assert stopped.state == "cancelled" and stopped.result["started"] is True and stopped.result["members"] == 12
+    assert db.session.get(Wave, wave.id).state == "active" and members_of(wave.id) == 12

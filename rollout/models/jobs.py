@@ -1,5 +1,6 @@
-"""Background jobs: long work (a large import, later a large wave's start) run outside any
-request, in steps that commit their progress, so that another runner can take a job over."""
+"""Background jobs: long work (a large import, a large wave's start) run outside any request, in
+steps that commit their progress, so that another runner can take a job over -- or stop it when
+someone cancels it."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,9 +8,11 @@ from enum import StrEnum
 from typing import Optional
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model
+from .accounts import User
+from .rollouts import Rollout
 from .types import JSONType, UTCDateTime, utcnow
 from .vocabularies import one_of
 
@@ -19,13 +22,19 @@ class JobState(StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+FINISHED = (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
 
 
 class Job(Model):
     """One piece of background work of a kind (services.jobs.HANDLERS), its progress and outcome.
 
     A runner holds a job while `lease_owner` is its own and `lease_expires_at` is in the future;
-    each step renews the lease and commits the checkpoint with the work it did."""
+    each step renews the lease and commits the checkpoint with the work it did. A running job whose
+    `cancel_requested_at` is set is stopped by its runner before the next step (what the steps
+    before committed stays); a queued one is cancelled at once."""
 
     __tablename__ = "jobs"
     __table_args__ = (
@@ -58,10 +67,19 @@ class Job(Model):
     started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
     heartbeat_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    cancel_requested_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+
+    actor: Mapped[Optional[User]] = relationship()
+    rollout: Mapped[Optional[Rollout]] = relationship()
 
     @property
     def finished(self) -> bool:
-        return self.state in (JobState.DONE, JobState.FAILED)
+        return self.state in FINISHED
+
+    @property
+    def cancelling(self) -> bool:
+        """Cancelled while it ran: its runner stops before its next step."""
+        return self.state == JobState.RUNNING and self.cancel_requested_at is not None
 
     @property
     def percent(self) -> int:

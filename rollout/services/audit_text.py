@@ -24,6 +24,7 @@ def _wave(event: AuditEvent) -> str:
 SENTENCES: dict[str, Callable[[AuditEvent], str]] = {
     "gate.rollout": lambda e: _("Changed the rollout's gate criteria"),
     "gate.wave": lambda e: _("Changed the gate criteria of wave %(n)s", n=_wave(e)),
+    "job.cancel": lambda e: _("Cancelled background job %(id)s", id=e.subject),
     "lesson.create": lambda e: _("Wrote a lesson"),
     "lesson.update": lambda e: _("Changed a lesson"),
     "lesson.delete": lambda e: _("Deleted a lesson"),
@@ -39,6 +40,7 @@ SENTENCES: dict[str, Callable[[AuditEvent], str]] = {
     "questionnaire.save": lambda e: _("Saved the questionnaire (%(version)s)", version=e.subject),
     "retention.texts": lambda e: _("Emptied the free texts, as the retention period says"),
     "retention.purge": lambda e: _("Deleted the rollout's personal data, as the retention period says"),
+    "retention.jobs": lambda e: _("Deleted finished background jobs, as their retention period says"),
     "retro.budget": lambda e: _("Set the number of votes per person"),
     "retro.card": lambda e: _("Added a card to the retrospective of wave %(n)s", n=_wave(e)),
     "retro.card_update": lambda e: _("Changed a card in the retrospective of wave %(n)s", n=_wave(e)),
@@ -87,7 +89,8 @@ LABELS = {
     "min_response_rate": _l("Minimum response rate"), "min_satisfied": _l("Minimum satisfied share"),
     "min_responses": _l("Minimum responses"), "max_open_blockers": _l("Open blockers at most"),
     "responses": _l("Responses"), "memberships": _l("Memberships"), "messages": _l("E-mails"),
-    "members": _l("Members"), "reports": _l("Problem reports"), "texts": _l("Free texts"), "problem_categories": _l("Problem categories"),
+    "members": _l("Members"), "job": _l("Background job"), "running": _l("Running when cancelled"),
+    "cancelled": _l("Cancelled"), "jobs": _l("Background jobs"), "days": _l("Days"), "reports": _l("Problem reports"), "texts": _l("Free texts"), "problem_categories": _l("Problem categories"),
 }
 
 
@@ -163,6 +166,10 @@ def value_text(value: Any, key: str = "") -> str:
     if key in ("from", "to"):
         from .waves import state_label
         return state_label(str(value))
+    if key == "kind":
+        from .jobs import KIND_LABELS  # a background job's kind (the only kind in the details)
+        if value in KIND_LABELS:
+            return str(KIND_LABELS[str(value)])
     if key == "decision":
         return {"go": _("go"), "no_go": _("no go"), "extend": _("extend")}.get(str(value), str(value))
     return str(value)

@@ -356,6 +356,24 @@ def _write_batch(job: Job, scratch: dict[str, Any]) -> bool:
     return False
 
 
+def import_stopped(job: Job) -> None:
+    """A cancelled import (services.jobs.STOPPED): the people its committed batches wrote stay, and
+    its result says how many (its audit entry too: they were imported); a check cut short wrote none."""
+    checkpoint = job.checkpoint or {}
+    if checkpoint.get("phase") != "write":
+        job.result = {"phase": "check", "checked": int((job.result or {}).get("checked", 0)), "rows": 0}
+        return
+    counts = {"created": int(checkpoint.get("created", 0)), "updated": int(checkpoint.get("updated", 0)),
+              "rows": job.progress_done}
+    job.result = {"phase": "write", **counts}
+    if job.progress_done:
+        actor = db.session.get(User, job.actor_id) if job.actor_id is not None else None
+        details = {"source": job.params.get("source", "csv"), **counts, "job": job.id, "cancelled": True}
+        if job.params.get("for_rollout"):
+            details["for_rollout"] = job.params["for_rollout"]
+        audit.record(actor, "people.import", details=details)
+
+
 # --- shared with the JSON upsert -------------------------------------------------------------
 
 def rollout_to_import_for(key: object, actor: Optional[User]) -> Optional[Rollout]:

@@ -12,6 +12,11 @@ Kinds: HANDLERS names the step function of each kind, "module:function"; a step 
 `step(job, scratch) -> bool` (True when the job is done), where `scratch` is what this runner
 keeps in memory between the steps of one job (empty after a takeover: the checkpoint is the
 truth). A step raises DomainError to fail the job with that message and its details.
+
+Cancelling: whoever may see a job may cancel it while it is queued or running. A queued job is
+cancelled at once (its file deleted); a running one gets `cancel_requested_at`, and its runner
+stops it before its next step: what the steps before committed stays, and the kind's STOPPED
+function (if any) says in `result` what that was. A finished job has nothing left to cancel.
 """
 from __future__ import annotations
 
@@ -27,14 +32,18 @@ from datetime import datetime, timedelta
 from typing import Any, Optional, Protocol
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, pgettext
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, insert, or_, select, update
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, delete, func, insert, or_, select, true, update
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db, execute_dml
 from ..models import Job, JobFile, JobState, Rollout, RolloutRole, User
 from ..models.types import utcnow
-from .errors import DomainError, NotFound
+from . import audit
+from .errors import DomainError, GuardFailed, NotFound
+from .paging import page_of
 
 log = logging.getLogger("rollout.jobs")
 
@@ -43,6 +52,14 @@ HANDLERS: dict[str, str] = {
     "start_wave": "rollout.services.wave_start:start_step",
     "store_buckets": "rollout.services.bucket_jobs:store_step",
 }
+# what a kind does when its runner stops it after a cancel: `stopped(job)` says in job.result what
+# the committed steps left (an import's people written so far), in the stopping transaction
+STOPPED: dict[str, str] = {
+    "import_people": "rollout.services.imports:import_stopped",
+    "start_wave": "rollout.services.wave_start:start_stopped",
+}
+KIND_LABELS = {"import_people": _l("Import of people"), "start_wave": _l("Start of a wave"),
+               "store_buckets": _l("Sorting a rollout's people into buckets")}
 PIECE = 256 * 1024  # bytes of an uploaded file per row of job_files
 LEASE_SECONDS = 60  # a runner that has not renewed its lease for this long is taken to be dead
 MAX_ATTEMPTS = 5  # a job taken over this many times is failed rather than tried forever
@@ -54,10 +71,27 @@ class Step(Protocol):
     def __call__(self, job: Job, scratch: dict[str, Any], /) -> bool: ...
 
 
+def _function(path: str) -> Any:
+    module, _sep, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
 def handler_for(kind: str) -> Step:
-    module, _sep, name = HANDLERS[kind].partition(":")
-    step: Step = getattr(importlib.import_module(module), name)
+    step: Step = _function(HANDLERS[kind])
     return step
+
+
+def kind_label(kind: str) -> str:
+    return str(KIND_LABELS.get(kind, kind))
+
+
+def state_label(job: Job) -> str:
+    """The job's state in words; a running job whose cancel its runner has yet to see is "cancelling"."""
+    if job.cancelling:
+        return pgettext("job state", "Cancelling")
+    return {JobState.QUEUED: pgettext("job state", "Waiting"), JobState.RUNNING: pgettext("job state", "Running"),
+            JobState.DONE: pgettext("job state", "Done"), JobState.FAILED: pgettext("job state", "Failed"),
+            JobState.CANCELLED: pgettext("job state", "Cancelled")}.get(JobState(job.state), job.state)
 
 
 def lease() -> timedelta:
@@ -190,6 +224,10 @@ def run_job(job_id: int, owner: str, *, max_steps: Optional[int] = None) -> Opti
             db.session.rollback()
             return None
         job = db.session.get_one(Job, job_id, populate_existing=True)
+        if job.cancel_requested_at is not None:  # cancelled while it ran: stop before this step
+            _stop(job)
+            db.session.commit()
+            return job
         if job.attempts > MAX_ATTEMPTS:
             db.session.rollback()
             return _fail(job_id, owner, _("The job was stopped after %(n)s attempts; start it again.",
@@ -214,6 +252,14 @@ def run_job(job_id: int, owner: str, *, max_steps: Optional[int] = None) -> Opti
     return db.session.get(Job, job_id)
 
 
+def _stop(job: Job) -> None:
+    """End a cancelled job, in the transaction whose renewal holds it: the kind says what stays."""
+    if job.kind in STOPPED:
+        with force_locale(job.params.get("language") or "sv"):
+            _function(STOPPED[job.kind])(job)
+    _finish(job, JobState.CANCELLED)
+
+
 def run_pending(owner: Optional[str] = None, *, max_jobs: Optional[int] = None,
                 until: Optional[datetime] = None) -> int:
     """Run queued jobs (and those whose runner died) one after another until there are none, or
@@ -229,17 +275,61 @@ def run_pending(owner: Optional[str] = None, *, max_jobs: Optional[int] = None,
     return count
 
 
+# --- cancelling ----------------------------------------------------------------------------
+
+def refuse_if_finished(job: Job) -> None:
+    """GuardFailed (409) for a job that is done, failed or cancelled: nothing is left to cancel."""
+    if job.finished:
+        raise GuardFailed("job_finished", _("This job has finished (%(state)s): there is nothing left to cancel.",
+                                            state=state_label(job).lower()))
+
+
+def cancel(job: Job, actor: Optional[User]) -> Job:
+    """Cancel `job` for `actor` (who may see it): a queued job is cancelled now and its file deleted;
+    a running one is marked, and its runner stops it before its next step (its file goes then: the
+    step under way still reads it). Each UPDATE names the state it changes, so a runner claiming the
+    job meanwhile makes the first one miss and the second one hit. Audited; GuardFailed (409) for a
+    job that has finished; asking again while a cancel is pending changes nothing."""
+    if not can_see(actor, job):
+        raise NotFound(_("No such job."))
+    job_id, now = job.id, utcnow()
+    queued = execute_dml(update(Job).where(Job.id == job_id, Job.state == JobState.QUEUED)
+                         .values(state=JobState.CANCELLED, cancel_requested_at=now, finished_at=now)
+                         .execution_options(synchronize_session=False))
+    if queued.rowcount == 1:
+        db.session.execute(delete(JobFile).where(JobFile.job_id == job_id))
+    else:
+        running = execute_dml(update(Job).where(Job.id == job_id, Job.state == JobState.RUNNING,
+                                                Job.cancel_requested_at.is_(None))
+                              .values(cancel_requested_at=now).execution_options(synchronize_session=False))
+        if running.rowcount != 1:
+            db.session.rollback()
+            job = db.session.get_one(Job, job_id, populate_existing=True)
+            refuse_if_finished(job)
+            return job  # its cancel was asked for already
+    job = db.session.get_one(Job, job_id, populate_existing=True)
+    audit.record(actor, "job.cancel", rollout=job.rollout, subject=str(job_id),
+                 details={"job": job_id, "kind": job.kind, "running": queued.rowcount != 1})
+    db.session.commit()
+    return job
+
+
 # --- reading -------------------------------------------------------------------------------
 
+def visible_to(viewer: Optional[User]) -> ColumnElement[bool]:
+    """Which jobs `viewer` may see, as SQL: the system and admins all; anyone else those they
+    started and those of the rollouts they lead."""
+    if viewer is None or viewer.is_admin:
+        return true()
+    led = select(RolloutRole.rollout_id).where(RolloutRole.user_id == viewer.id, RolloutRole.role == "lead")
+    return or_(Job.actor_id == viewer.id, Job.rollout_id.in_(led))
+
+
 def can_see(viewer: Optional[User], job: Job) -> bool:
-    """The system, admins and whoever started the job; for a rollout's job, its leads too."""
+    """visible_to for one job (the same rule: one place says who may see a job)."""
     if viewer is None or viewer.is_admin or (job.actor_id is not None and job.actor_id == viewer.id):
         return True
-    if job.rollout_id is None:
-        return False
-    return db.session.scalar(select(RolloutRole.id).where(
-        RolloutRole.rollout_id == job.rollout_id, RolloutRole.user_id == viewer.id,
-        RolloutRole.role == "lead")) is not None
+    return db.session.scalar(select(Job.id).where(Job.id == job.id, visible_to(viewer))) is not None
 
 
 def get_job(job_id: int, viewer: Optional[User]) -> Job:
@@ -249,6 +339,9 @@ def get_job(job_id: int, viewer: Optional[User]) -> Job:
     return job
 
 
-def list_jobs(limit: int = 50) -> list[Job]:
-    """The newest jobs first (for the command line)."""
-    return list(db.session.scalars(select(Job).order_by(Job.id.desc()).limit(limit)))
+def list_jobs(viewer: Optional[User], page: int = 1, per_page: int = 50) -> tuple[list[Job], int]:
+    """The jobs `viewer` may see, newest first, a page of them and how many in all: two queries
+    whatever the page holds (who started each and its rollout come with it)."""
+    query = (select(Job).where(visible_to(viewer)).options(joinedload(Job.actor), joinedload(Job.rollout))
+             .order_by(Job.id.desc()))
+    return page_of(query, page, per_page)

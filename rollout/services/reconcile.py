@@ -7,6 +7,7 @@ tick is caught up by the next, and a repeated tick does nothing twice.
 - waves collecting feedback get their invitations, one per member, exactly once
 - invitations, reminders and alerts waiting in the queue are delivered
 - personal data is purged when a rollout's retention runs out (rollout.services.retention)
+- finished background jobs are deleted after JOB_RETENTION_DAYS (rollout.services.retention)
 - the stored charts are pruned to the recently used (rollout.services.chart_cache)
 """
 from __future__ import annotations
@@ -39,6 +40,7 @@ class TickReport:
     failed: int = 0
     blocked: list[str] = field(default_factory=list)
     purged: list[str] = field(default_factory=list)  # "<key>:texts" / "<key>:all": retention purges done
+    jobs_deleted: int = 0  # finished background jobs past JOB_RETENTION_DAYS
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -80,5 +82,6 @@ def tick(now: Optional[datetime] = None) -> TickReport:
     report.sent, report.outbox, report.failed = delivery.sent, delivery.outbox, delivery.failed
     report.purged = retention.purge_due(now)
     privacy.forget_orphaned_memberships(now)
+    report.jobs_deleted = retention.delete_old_jobs(now)
     chart_cache.prune(now)
     return report

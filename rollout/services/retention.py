@@ -9,7 +9,11 @@ personal links, the e-mails of its waves, memberships, the person behind each re
 problem report (a random respondent key), and the people imported only for it. The waves'
 counters, every answer's number or option, decisions with their snapshots, lessons and the
 team's own retrospective cards stay. Each purge is one transaction and one audit event
-with its counts; a purge done is not done again."""
+with its counts; a purge done is not done again.
+
+Background jobs are not a rollout's: a finished job (done, failed, cancelled) is deleted
+JOB_RETENTION_DAYS (config) after it finished, for a failed import's errors quote the lines of
+its file -- external ids, e-mail addresses -- and a job's page is only there to follow the work."""
 from __future__ import annotations
 
 import logging
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple, Optional
 
+from flask import current_app
 from sqlalchemy import ColumnElement, Select, case, delete, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -25,6 +30,8 @@ from ..models import (
     Answer,
     AuditEvent,
     FeedbackLink,
+    Job,
+    JobFile,
     Membership,
     Notification,
     Person,
@@ -34,12 +41,14 @@ from ..models import (
     Rollout,
     Wave,
 )
+from ..models.jobs import FINISHED
 from ..models.types import utcnow
 from . import audit, settings
 from .privacy import CHUNK, ERASED, PSEUDONYM_PREFIX, forget_people, pseudonym
 
 log = logging.getLogger(__name__)
 TERMINAL = ("done", "cancelled")
+JOB_RETENTION_DAYS = 30  # config JOB_RETENTION_DAYS
 
 
 class Due(NamedTuple):
@@ -281,3 +290,29 @@ def purge_due(now: Optional[datetime] = None) -> list[str]:
             db.session.rollback()
             log.exception("retention: the purge of %s failed; the next tick tries again", key)
     return done
+
+
+def job_retention_days() -> int:
+    return max(int(current_app.config.get("JOB_RETENTION_DAYS", JOB_RETENTION_DAYS)), 1)
+
+
+def delete_old_jobs(now: Optional[datetime] = None) -> int:
+    """Delete the jobs that finished more than job_retention_days() ago, with their outcome and
+    errors (the reconcile tick calls this); queued and running jobs stay, whatever their age. One
+    transaction and, when it deleted any, one audit event with the count; the number deleted."""
+    days = job_retention_days()
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    old = (Job.state.in_(FINISHED), func.coalesce(Job.finished_at, Job.created_at) < cutoff)
+    options = {"synchronize_session": False}
+    try:
+        execute_dml(delete(JobFile).where(JobFile.job_id.in_(select(Job.id).where(*old)))
+                    .execution_options(**options))
+        deleted = execute_dml(delete(Job).where(*old).execution_options(**options)).rowcount
+        if deleted:
+            audit.record(None, "retention.jobs", details={"jobs": deleted, "days": days})
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("retention: deleting old background jobs failed; the next tick tries again")
+        return 0
+    return deleted

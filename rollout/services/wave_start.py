@@ -79,3 +79,16 @@ def start_step(job: Job, _scratch: dict[str, Any]) -> bool:
     job.progress_total = job.progress_done = wave.members_count
     job.result = {"members": wave.members_count, "wave": wave.number, "rollout": wave.rollout.key}
     return True
+
+
+def start_stopped(job: Job) -> None:
+    """A cancelled start (services.jobs.STOPPED): the start is one step, so a cancel seen before it
+    leaves the wave as it was; only a start committed just before its runner died has happened,
+    and the result says so."""
+    wave = db.session.get(Wave, int(job.params["wave_id"]))
+    if wave is not None and wave.has_started:
+        job.progress_total = job.progress_done = wave.members_count
+        job.result = {"members": wave.members_count, "wave": wave.number, "rollout": wave.rollout.key,
+                      "started": True}
+    else:
+        job.result = {"started": False}

@@ -106,7 +106,7 @@ TEAM_PAGES = ("/rollouts/win11-2027", "/rollouts/win11-2027/results", "/rollouts
               "/rollouts/win11-2027/questionnaire/", "/rollouts/win11-2027/audit", "/rollouts/etjanst-2026/lessons",
               "lesson", "/lessons", "/people/")
 ADMIN_PAGES = ("/admin/users", "user", "/admin/units", "/admin/outbox", "message", "/admin/audit",
-               "/admin/settings", "/people/import", "/people/new")
+               "/admin/settings", "/people/import", "/people/new", "/jobs/")
 WINDOWS = {"320 px": {"viewport": NARROW, "device_scale_factor": 1},
            "200 % zoom": {"viewport": {"width": 640, "height": 400}, "device_scale_factor": 2}}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from ...models import JobState
+from ...services.jobs import HANDLERS
 from .base import Derived, Schema
 
 STATES = [str(state) for state in JobState]
@@ -17,12 +18,12 @@ def _stamp(description: str) -> ma.fields.DateTime:
 
 
 class JobSchema(Schema):
-    """Poll it (GET /jobs/{id}) until `state` is done or failed."""
+    """Poll it (GET /jobs/{id}) until `state` is done, failed or cancelled."""
 
     json_schema = {"required": ["id", "kind", "state", "progress", "result", "errors", "message"]}
 
     id = ma.fields.Integer(dump_only=True)
-    kind = ma.fields.String(dump_only=True, metadata={"enum": ["import_people", "start_wave", "store_buckets"]})
+    kind = ma.fields.String(dump_only=True, metadata={"enum": list(HANDLERS)})
     state = ma.fields.String(dump_only=True, metadata={"enum": STATES})
     progress = Derived(lambda job: {"done": job.progress_done, "total": job.progress_total}, dump_only=True, doc={
         "type": "object", "required": ["done", "total"], "readOnly": True,
@@ -33,13 +34,20 @@ class JobSchema(Schema):
                        "those there were when it was queued"})
     result = Derived(lambda job: job.result or {}, dump_only=True, doc={
         "type": "object", "readOnly": True, "description": "a wave's start: members, wave and rollout when "
-        "done; an import: phase (check, write, then buckets: the new people's buckets in each rollout) while "
-        "it runs; created, updated and rows when done; a rollout's buckets: rollout and stored (buckets "
-        "written so far)"})
+        "done; started (false: the wave is as it was) when cancelled. An import: phase (check, write, then "
+        "buckets: the new people's buckets in each rollout) while it runs; created, updated and rows when done, "
+        "and when cancelled what was kept: rows saved before it stopped (0 when cancelled while checking), "
+        "created and updated. A rollout's buckets: rollout and stored (buckets written so far)"})
     errors = Derived(lambda job: job.errors or [], dump_only=True, doc={
         "type": "array", "readOnly": True, "items": PROBLEM,
         "description": "a failed import: every problem of the file (at most 1000), none stored"})
     message = ma.fields.String(dump_only=True, metadata={"description": "why a failed job failed"})
+    started_by = Derived(lambda job: job.actor.email if job.actor is not None else None, dump_only=True, doc={
+        "type": ["string", "null"], "readOnly": True, "description": "the e-mail address of who started it; "
+        "null for the system (the command line) or a deleted account"})
+    rollout = Derived(lambda job: job.rollout.key if job.rollout is not None else None, dump_only=True, doc={
+        "type": ["string", "null"], "readOnly": True, "description": "the key of the rollout it is for, if any"})
     created_at = _stamp("when it was queued")
     started_at = _stamp("when a runner first took it")
-    finished_at = _stamp("when it was done or failed")
+    finished_at = _stamp("when it was done, failed or cancelled")
+    cancel_requested_at = _stamp("when someone cancelled it (a running job stops before its next step)")

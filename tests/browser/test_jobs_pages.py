@@ -1,0 +1,93 @@
+"""The background jobs in a real browser: the list and a job's page -- axe-core in Swedish and
+English at 320 CSS pixels -- and a queued import cancelled with the keyboard, without JavaScript,
+through its confirmation."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from rollout.extensions import db
+from rollout.models import Job, User
+from rollout.services import imports, jobs
+
+from ..test_jobs import csv_of
+from .conftest import needs_chromium, overflow
+
+pytestmark = [pytest.mark.browser, needs_chromium]
+
+BAD = b"external_id,name,email\nj1,Anna,not-an-address\nj1,Anna Andersson,anna@example.se\n"
+
+
+@pytest.fixture
+def job_ids(live_server, lead_user):
+    """The lead's jobs: one done, one failed with its errors, one cancelled, one queued."""
+    with live_server.app.test_request_context():
+        lead = db.session.scalar(select(User).where(User.email == lead_user["email"]))
+        done = imports.start_import(csv_of(3), lead, at_once=True)
+        failed = imports.start_import(BAD, lead, at_once=True)
+        cancelled = jobs.cancel(imports.start_import(csv_of(20), lead, at_once=False), lead)
+        queued = imports.start_import(csv_of(30, start=100), lead, at_once=False)
+        return {"done": done.id, "failed": failed.id, "cancelled": cancelled.id, "queued": queued.id}
+
+
+def log_in(page, live, user: dict, language: str) -> None:
+    page.goto(live(f"/language/{language}"))
+    page.goto(live("/login"))
+    page.get_by_label("E-post" if language == "sv" else "E-mail address").fill(user["email"])
+    page.get_by_label("Lösenord" if language == "sv" else "Password").fill(user["password"])
+    page.get_by_role("button", name="Logga in" if language == "sv" else "Log in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+@pytest.mark.parametrize("language", ["en", "sv"])
+def test_the_jobs_pages_are_accessible_and_reflow(browser, live_server, lead_user, job_ids, check_a11y, language):
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    try:
+        page = context.new_page()
+        log_in(page, live_server, lead_user, language)
+        # a job still to run reloads itself (a meta refresh, which axe-core always flags: WCAG 2.2.1 is met by
+        # the link that stops it), so it is checked as the reader who stopped the updates sees it
+        paths = ["/jobs/", *(f"/jobs/{job_id}" for name, job_id in job_ids.items() if name != "queued"),
+                 f"/jobs/{job_ids['queued']}?updates=off"]
+        for path in paths:
+            page.goto(live_server(path))
+            expect(page.locator("html")).to_have_attribute("lang", language)
+            assert overflow(page) <= 0, f"{path} is {overflow(page)}px wider than a 320px screen"
+            check_a11y(page, f"{path} ({language})")
+        page.goto(live_server("/jobs/"))
+        table = page.get_by_role("table")
+        expect(table.get_by_role("row")).to_have_count(5)  # the header and four jobs
+        page.goto(live_server(f"/jobs/{job_ids['queued']}?updates=off"))
+        page.get_by_role("button", name="Avbryt jobbet…" if language == "sv" else "Cancel the job…").click()
+        assert overflow(page) <= 0, "the confirmation is wider than a 320px screen"
+        check_a11y(page, f"the confirmation to cancel a job ({language})")
+    finally:
+        context.close()
+
+
+def test_a_queued_import_is_cancelled_with_the_keyboard_without_javascript(page_without_js, live_server, lead_user,
+                                                                           job_ids):
+    page = page_without_js
+    log_in(page, live_server, lead_user, "en")
+    page.goto(live_server("/people/import"))
+    page.get_by_role("link", name="Earlier imports and other background jobs").click()
+    expect(page).to_have_url(live_server("/jobs/"))
+    page.get_by_role("link", name=f"Import of people {job_ids['queued']}").click()
+    expect(page.get_by_role("heading", level=2)).to_have_text("Waiting to start…")
+    expect(page.locator('meta[http-equiv="refresh"]')).to_have_count(1)
+    page.get_by_role("link", name="Stop updating this page").focus()
+    page.keyboard.press("Enter")  # a reload every 3 seconds would take the focus back to the top
+    expect(page.locator('meta[http-equiv="refresh"]')).to_have_count(0)
+    page.get_by_role("button", name="Cancel the job…").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Cancel job {job_ids['queued']}: Import of people?")
+    expect(page.get_by_text("it is cancelled at once and nothing of it is done")).to_be_visible()
+    page.get_by_role("button", name="Yes, cancel the job").focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(live_server(f"/jobs/{job_ids['queued']}"))
+    expect(page.get_by_role("heading", level=2)).to_have_text("Cancelled")
+    expect(page.get_by_text("nothing was imported")).to_be_visible()
+    with live_server.app.app_context():
+        assert db.session.get(Job, job_ids["queued"]).state == "cancelled"
+        db.session.remove()
