@@ -203,12 +203,12 @@ def test_the_pages_show_the_progress_instead_of_the_preview(large, client, auth,
             db.session.expire_all()
             assert db.session.scalar(select(Wave.state).where(Wave.rollout_id == rollout.id)) == "planned"
             job_page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
-            assert f'lang="{language}"' in job_page and 'http-equiv="refresh"' in job_page
+            assert f'lang="{language}"' in job_page and 'data-refresh="3"' in job_page
             assert f'href="/rollouts/{key}"' in job_page
             with client.application.test_request_context():
                 jobs.run_pending()
             job_page = client.get(f"/jobs/{job.id}").get_data(as_text=True).replace("\u00a0", " ")
-            assert done_text in job_page and 'http-equiv="refresh"' not in job_page
+            assert done_text in job_page and 'data-refresh' not in job_page
             wave_page = client.get(f"/rollouts/{key}/waves/0").get_data(as_text=True)
             assert "<table>" in wave_page and f'href="/jobs/{job.id}"' not in wave_page
 

@@ -1,6 +1,7 @@
 """Background jobs: the list of those the viewer may see, and a job's page -- its progress while it
-runs (the page reloads itself, no JavaScript needed), then its outcome and, for a file that could
-not be imported, every line's error -- with a confirmed cancel while it is queued or running."""
+runs (static/job.js updates it in place; without JavaScript, "Update now"), then its outcome and,
+for a file that could not be imported, every line's error -- with a confirmed cancel while it is
+queued or running."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -18,7 +19,7 @@ from .helpers import Pagination, ask_to_confirm, confirmed, page_arg
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
-REFRESH_SECONDS = 3  # while the job runs, the page reloads itself this often
+REFRESH_SECONDS = 3  # while the job runs, its page (with JavaScript) updates itself this often
 
 
 @bp.route("/")
@@ -36,7 +37,7 @@ def index() -> ResponseReturnValue:
 @login_required
 def show(job_id: int) -> ResponseReturnValue:
     job = jobs.get_job(job_id, current_user)
-    # ?updates=off: the reader stops the reloading (WCAG 2.2.1), to read or reach the cancel button at leisure
+    # ?updates=off: the reader stops the updates (WCAG 2.2.2: pause what moves by itself)
     paused = request.args.get("updates") == "off"
     return render_template("jobs/show.html", job=job, kind_label=jobs.kind_label(job.kind),
                            job_state=jobs.state_label, form=ActionForm(), every=REFRESH_SECONDS,

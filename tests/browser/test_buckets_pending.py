@@ -1,7 +1,6 @@
 """While a large rollout's people are still being sorted into buckets, its page and its wave's
 page (the notice in place of the preview) work at 320 px and pass axe-core; so does the job's page
-once it is done. (While it runs, the job page's self-refresh is what axe's meta-refresh rule
-reports, for every kind of job alike: a matter of the job page, not of this one.)"""
+once it is done (tests/browser/test_jobs_pages.py checks a job's page while it runs)."""
 from __future__ import annotations
 
 import pytest
