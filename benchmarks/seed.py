@@ -91,7 +91,6 @@ def responses(wave, count: int) -> None:
             f"SELECT id, wave_id, '{code}', {option or 'NULL'}, {number} FROM responses WHERE wave_id = :wave"),
             {"wave": wave.id})
     tallies.rebuild(wave.id)  # what a submit keeps current, counted once for the rows written here
-    wave.responses_count = count
     wave.members_count = max(wave.members_count, count)
     db.session.commit()
     if db.engine.dialect.name == "postgresql":

@@ -57,7 +57,7 @@ def run_to_done(wave: Wave, actor: Optional[User] = None, decision: str = "go") 
 def bulk_responses(wave: Wave, count: int) -> None:
     """`count` responses (satisfaction 1-5 in turn, yes on day one, 0-3 hours lost) written straight
     to the tables, for tests and benchmarks of large waves; the submit path has its own tests."""
-    from sqlalchemy import insert
+    from sqlalchemy import func, insert, select
 
     from rollout.extensions import db
     from rollout.models import Answer, Response
@@ -72,8 +72,8 @@ def bulk_responses(wave: Wave, count: int) -> None:
                 for i, rid in enumerate(ids)]
     db.session.execute(insert(Answer), answers)
     tallies.rebuild(wave.id)  # the results read the tallies, which rows written here must keep right
-    wave.responses_count = count
-    wave.members_count = max(wave.members_count, count)
+    answered = db.session.scalar(select(func.count()).select_from(Response).where(Response.wave_id == wave.id))
+    wave.members_count = max(wave.members_count, answered or 0)
     db.session.commit()
 
 

@@ -59,10 +59,11 @@ def test_upgrading_a_database_with_data_keeps_it_and_fills_the_new_columns(empty
         with db.engine.connect() as connection:
             rollout = connection.execute(text(
                 "SELECT anonymity_k, reminder_days, problem_categories FROM rollouts")).one()
-            wave = connection.execute(text("SELECT responses_count, questionnaire_id FROM waves")).one()
+            wave = connection.execute(text("SELECT questionnaire_id FROM waves")).one()
         assert (rollout[0], rollout[1]) == (5, 2) and rollout[2] in ([], "[]")
-        assert tuple(wave) == (0, None)
-        from rollout.models import Rollout
+        assert tuple(wave) == (None,)
+        from rollout.models import Rollout, Wave
+        assert db.session.get(Wave, 1).responses_count == 0
         from rollout.services import questionnaires
         old = db.session.get(Rollout, 1)
         assert questionnaires.categories(old)  # an old rollout gets the default categories
@@ -200,4 +201,49 @@ def test_a_job_can_be_cancelled_after_0014_and_a_downgrade_keeps_it_as_failed(em
             rows = connection.execute(text("SELECT id, state, message FROM jobs ORDER BY id")).all()
         assert [tuple(row) for row in rows] == [(1, "queued", ""), (2, "failed", "Cancelled.")]
         upgrade()
+        db.engine.dispose()
+
+
+def test_the_tallies_take_shards_and_the_response_counts_and_give_them_back(empty_database):
+    """0015_tally_shards: a wave's response count moves from its row into its tallies (code ''),
+    the sums into shard 0; going back, the shards are added up and the count returns."""
+    from sqlalchemy import text
+
+    app = make_app(empty_database)
+    with app.app_context():
+        upgrade(revision="0001_foundation")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO rollouts (id, key, name, description, anonymous, created_at) "
+                "VALUES (1, 'old-2026', 'Old', '', false, CURRENT_TIMESTAMP)"))
+            connection.execute(text(
+                "INSERT INTO waves (id, rollout_id, number, name, state, selection, feedback_days, auto_advance, "
+                "members_count, decision_rationale, created_at) "
+                "VALUES (1, 1, 0, 'Pilot', 'feedback', '{}', 7, false, 4, '', CURRENT_TIMESTAMP)"))
+        upgrade(revision="0014_job_cancel")
+        with db.engine.begin() as connection:
+            connection.execute(text("UPDATE waves SET responses_count = 3"))
+            connection.execute(text(
+                "INSERT INTO answer_tallies (wave_id, code, item, count, n, total, squares, high, promoters, "
+                "detractors) VALUES (1, 'satisfaction', '', 3, 3, 12, 50, 2, 0, 3), "
+                "(1, 'satisfaction', '4', 2, 0, 0, 0, 0, 0, 0)"))
+        upgrade(revision="0015_tally_shards")
+        from rollout.models import Wave
+        from rollout.services import tallies
+        assert db.session.get(Wave, 1).responses_count == 3
+        questions, distribution = tallies.of_wave(1)
+        assert questions["satisfaction"].answered == 3 and questions["satisfaction"].total == 12
+        assert distribution == {"satisfaction": {"4": 2}}
+        with db.engine.begin() as connection:  # a second shard, as submits at once would leave
+            connection.execute(text(
+                "INSERT INTO answer_tallies (wave_id, code, item, shard, count, n, total, squares, high, "
+                "promoters, detractors) VALUES (1, 'satisfaction', '', 5, 1, 1, 5, 25, 1, 0, 1), "
+                "(1, '', '', 5, 1, 0, 0, 0, 0, 0, 0)"))
+        db.session.remove()
+        downgrade(revision="0014_job_cancel")
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT responses_count FROM waves")).scalar() == 4
+            rows = connection.execute(text("SELECT code, item, count, n, total FROM answer_tallies "
+                                           "ORDER BY code, item")).all()
+        assert [tuple(r) for r in rows] == [("satisfaction", "", 4, 4, 17.0), ("satisfaction", "4", 2, 0, 0.0)]
         db.engine.dispose()

@@ -144,11 +144,15 @@ def check(wave: Wave) -> dict:
 
 
 def stored_tallies(wave: Wave) -> dict:
-    """The wave's tally rows, leaving out those all zero (what an edit leaves of an item given no more)."""
-    rows = db.session.scalars(select(AnswerTally).where(AnswerTally.wave_id == wave.id))
-    return {(r.code, r.item): {"count": r.count, "n": r.n, "total": r.total, "squares": r.squares, "high": r.high,
-                               "promoters": r.promoters, "detractors": r.detractors}
-            for r in rows if r.count or r.n}
+    """The wave's tally rows, their shards added up, leaving out those all zero (what an edit
+    leaves of an item given no more)."""
+    sums: dict = {}
+    for r in db.session.scalars(select(AnswerTally).where(AnswerTally.wave_id == wave.id)):
+        row = sums.setdefault((r.code, r.item), dict.fromkeys(
+            ("count", "n", "total", "squares", "high", "promoters", "detractors"), 0))
+        for name in row:
+            row[name] += getattr(r, name)
+    return {key: row for key, row in sums.items() if row["count"] or row["n"]}
 
 
 # --- the results from the tallies are the results from the answers -------------------------------
@@ -333,3 +337,21 @@ def test_the_migration_counts_the_answers_stored_before_it(unmigrated):
         db.session.remove()
         db.engine.dispose()
 
+
+
+def test_submits_spread_over_the_shards_and_the_results_add_them_up(ctx, lead):
+    """Each sum is kept in SHARDS rows, a response's in the one of its id, so that submits at once
+    lock different rows; the wave's count and its results are the shards added up."""
+    _rollout, wave = every_kind_wave(lead, 12)
+    links = tokens(wave)
+    for i, token in enumerate(links[:10]):
+        feedback.submit(token, answers_of(i))
+    feedback.submit(links[3], answers_of(7))  # an edit stays in its response's shard
+    db.session.expire_all()
+    wave = db.session.get_one(Wave, wave.id)
+    shards = db.session.scalars(select(AnswerTally.shard).where(
+        AnswerTally.wave_id == wave.id, AnswerTally.code == tallies.RESPONSES, AnswerTally.item == "")).all()
+    assert len(shards) == min(10, tallies.SHARDS), "ten responses in as many shards as there are"
+    assert wave.responses_count == 10 and results.wave_results(wave).responded == 10
+    assert min(db.session.scalars(select(AnswerTally.count).where(AnswerTally.wave_id == wave.id))) >= 0
+    check(wave)

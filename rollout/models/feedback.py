@@ -5,11 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+)
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from ..extensions import Model
 from .people import Person
+from .rollouts import Wave
 from .types import JSONType, UTCDateTime, utcnow
 from .vocabularies import ProblemStatus, QuestionKind, Severity, one_of
 
@@ -138,13 +152,18 @@ class AnswerTally(Model):
     The row with `item` "" is the question's own: `count` is how many responses answered it, and
     n, total, squares, high, promoters and detractors sum its numbers (rating, nps, number,
     yes_no's 1 and 0). Any other `item` is an option (yes_no, choice, multi) or a scale value
-    (rating, nps, as "4") and `count` how often it was given (option values are never empty)."""
+    (rating, nps, as "4") and `count` how often it was given (option values are never empty).
+    The row with `code` "" counts the wave's responses (`Wave.responses_count`).
+
+    Each sum is kept in services.tallies.SHARDS rows (`shard`), a response's in the one of its id:
+    submits at once mostly lock different rows. Readers add the shards up."""
 
     __tablename__ = "answer_tallies"
 
     wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), primary_key=True)
     code: Mapped[str] = mapped_column(String(50), primary_key=True)
     item: Mapped[str] = mapped_column(String(100), primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False, default=0)
     count: Mapped[int] = mapped_column(Integer, default=0)
     n: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[float] = mapped_column(Float, default=0.0)
@@ -174,3 +193,11 @@ class ProblemReport(Model):
     note: Mapped[str] = mapped_column(Text, default="")
 
     person: Mapped[Optional[Person]] = relationship()
+
+
+# how many have answered a wave: the shards of its response count (the tally of code "") added up,
+# read with the wave in the same statement
+Wave.responses_count = column_property(
+    select(func.coalesce(func.sum(AnswerTally.count), 0))
+    .where(AnswerTally.wave_id == Wave.id, AnswerTally.code == "", AnswerTally.item == "")
+    .correlate_except(AnswerTally).scalar_subquery())

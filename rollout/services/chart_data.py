@@ -90,12 +90,14 @@ def _answer_counts(waves: list[Wave], code: str, kind: Optional[str] = None) -> 
     if kind is not None:
         wave_ids = (select(Wave.id).join(Question, Question.questionnaire_id == Wave.questionnaire_id)
                     .where(Wave.id.in_(wave_ids), Question.code == code, Question.kind == kind).scalar_subquery())
-    # the tallies kept with the answers (services/tallies): a few rows per wave, however many answered
+    # the tallies kept with the answers (services/tallies), their shards added up: a few rows per
+    # wave, however many answered
+    total = func.sum(AnswerTally.count)
     for wave_id, item, count in db.session.execute(
-            select(AnswerTally.wave_id, AnswerTally.item, AnswerTally.count)
-            .where(AnswerTally.wave_id.in_(wave_ids), AnswerTally.code == code, AnswerTally.item != "",
-                   AnswerTally.count > 0)):
-        counts.setdefault(wave_id, {})[item] = count
+            select(AnswerTally.wave_id, AnswerTally.item, total)
+            .where(AnswerTally.wave_id.in_(wave_ids), AnswerTally.code == code, AnswerTally.item != "")
+            .group_by(AnswerTally.wave_id, AnswerTally.item).having(total > 0)):
+        counts.setdefault(wave_id, {})[item] = int(count)
     return counts
 
 

@@ -249,8 +249,8 @@ def _closed_reason(wave: Wave) -> str:
 
 
 _RETURNED = (RESPONSES.c.id, RESPONSES.c.submitted_at, RESPONSES.c.updated_at)
-# PostgreSQL: a new response, its answers, its tallies and the wave's count in one statement,
-# the shared rows (tallies, then the wave) last; nothing at all when the response is there
+# PostgreSQL: a new response, its answers, and its tallies with the wave's count (in the shard of
+# its id) in one statement, the shared rows last; nothing at all when the response is there
 _PG_NEW_RESPONSE = text(f"""
 WITH stored AS (
     INSERT INTO responses (wave_id, questionnaire_id, respondent_key, person_id, language, submitted_at,
@@ -264,8 +264,8 @@ WITH stored AS (
     FROM stored CROSS JOIN unnest(CAST(:answer_code AS VARCHAR[]), CAST(:answer_number AS FLOAT8[]),
                                   CAST(:answer_option AS VARCHAR[]), CAST(:answer_text AS TEXT[]))
          AS u(code, number, option, text)
-), tallied AS ({tallies.PG_UPSERT.format(guard="WHERE EXISTS (SELECT 1 FROM stored)")}
-), counted AS ({tallies.PG_COUNT_AFTER_TALLIES.format(condition="EXISTS (SELECT 1 FROM stored)")}
+), tallied AS ({tallies.PG_UPSERT.format(shard=f"(SELECT CAST(id % {tallies.SHARDS} AS SMALLINT) FROM stored)",
+                                          guard="WHERE EXISTS (SELECT 1 FROM stored)")}
 )
 SELECT id, submitted_at, updated_at FROM stored
 """).bindparams(bindparam("now", type_=UTCDateTime)).columns(
@@ -286,7 +286,7 @@ def _new_response(v: Visit, key: str, language: str, now: datetime, given: list[
     if _postgres():
         answers = {f"answer_{name}": [getattr(row, name) for row in given] for name in AnswerRow._fields}
         answers["answer_number"] = [None if x is None else float(x) for x in answers["answer_number"]]
-        arrays = tallies.pg_arrays(tallies.tally_rows(kinds, [], given))
+        arrays = tallies.pg_arrays(tallies.tally_rows(kinds, [], given, new_response=True))
         stored = db.session.execute(_PG_NEW_RESPONSE, {**values, "now": now, **answers, **arrays}).first()
         return stored, stored is not None
     return db.session.execute(
@@ -301,9 +301,9 @@ def submit(link: Union[str, Visit], answers: object, language: str = "sv") -> Re
 
     The response row first (inserted; for an edit updated, which locks it, so that two edits of
     one response take turns), then its answers (the old ones deleted, the new in one
-    executemany), and last, just before the commit, the rows every submit of the wave writes:
-    its tallies, then its response count, in that order, held locked as briefly as can be. On
-    PostgreSQL a new response is all that in one statement."""
+    executemany), and last, just before the commit, the rows submits of the wave share: its
+    tallies and its response count, in the response's shard of them, held locked as briefly as
+    can be. On PostgreSQL a new response is all that in one statement."""
     v = link if isinstance(link, Visit) else visit(link, with_answers=False)
     if not v.can_answer:
         raise FeedbackClosed(_closed_reason(v.wave))
@@ -341,7 +341,7 @@ def submit(link: Union[str, Visit], answers: object, language: str = "sv") -> Re
             db.session.execute(insert(ANSWERS), [{"response_id": stored.id, "wave_id": wave_id, **row._asdict()}
                                                  for row in given])
         # the rows every submit of the wave shares, last (tallies by code and item, then the wave)
-        tallies.record(wave_id, kinds, removed, given, new_response=not edited)
+        tallies.record(wave_id, stored.id, kinds, removed, given, new_response=not edited)
     receipt = Receipt(stored.id, v.wave.number, v.rollout.key, stored.submitted_at, stored.updated_at,
                       _shaped(questions, given), edited)
     db.session.commit()
