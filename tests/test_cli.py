@@ -75,7 +75,7 @@ def test_the_demo_is_a_realistic_rollout(runner, ctx):
     opened = db.session.query(FeedbackLink).filter(FeedbackLink.wave_id == waves[0].id,
                                                    FeedbackLink.last_opened_at.is_not(None)).count()
     assert opened == waves[0].responses_count  # who answered had opened the link ("answered" beside "not opened")
-    assert db.session.query(Membership).join(Wave).filter(Wave.rollout_id == rollout.id).count() \
+    assert db.session.query(Membership).join(Wave, Wave.id == Membership.wave_id).filter(Wave.rollout_id == rollout.id).count() \
         == waves[0].members_count
     assert retro.board(waves[0], None).cards_total >= 3  # the team has started the pilot's retrospective
     assert db.session.query(Lesson).filter_by(rollout_id=rollout.id).count() == 0  # nothing holds wave 1 back

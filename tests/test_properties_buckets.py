@@ -192,7 +192,7 @@ def test_later_waves_take_the_next_buckets_and_started_waves_keep_their_members(
         return  # a wave that takes nobody cannot start (tests/test_cohorts.py)
     waves.transition(pilot, "active", lead)
     _import(later, unit)
-    members = set(db.session.scalars(select(Person.external_id).join(Membership).where(
+    members = set(db.session.scalars(select(Person.external_id).join(Membership, Membership.person_id == Person.id).where(
         Membership.wave_id == pilot.id)))
     assert members == in_pilot and pilot.members_count == len(in_pilot)
     # people added after the pilot started go to the next wave if their bucket fits it, never the pilot
