@@ -44,6 +44,32 @@ def overflow(page) -> int:
     return page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
 
 
+class InFlight:
+    """A WSGI app counting the requests it is serving, so that a test can wait until none is."""
+
+    def __init__(self, app):
+        self.app, self.count, self.idle = app, 0, threading.Condition()
+
+    def __call__(self, environ, start_response):
+        with self.idle:
+            self.count += 1
+        try:
+            result = self.app(environ, start_response)
+            try:
+                return list(result)  # the body is produced here, inside the count
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+        finally:
+            with self.idle:
+                self.count -= 1
+                self.idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> None:
+        with self.idle:
+            self.idle.wait_for(lambda: self.count == 0, timeout=timeout)
+
+
 @dataclass
 class LiveServer:
     app: Flask
@@ -60,7 +86,8 @@ def live_server(database_url, tmp_path):
     app.instance_path = str(tmp_path / "instance")
     with app.app_context():
         db.create_all()  # creates only what is missing
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    in_flight = InFlight(app.wsgi_app)
+    server = make_server("127.0.0.1", 0, in_flight, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
@@ -69,6 +96,9 @@ def live_server(database_url, tmp_path):
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+        # a request the page started (a chart image, a job page's update) may still be running in its
+        # own thread: emptying the tables under it would deadlock with it
+        in_flight.wait_idle(timeout=15)
         wipe(app)
         with app.app_context():
             db.session.remove()
