@@ -15,7 +15,7 @@ from typing import Any, Optional, Union
 
 from flask_babel import gettext as _
 from sqlalchemy import Integer, Row, bindparam, column, delete, exists, insert, select, text, update
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm import joinedload, lazyload, load_only
 
 from ...extensions import db
 from ...languages import DEFAULT_LANGUAGE, LANGUAGES
@@ -79,16 +79,29 @@ class Visit:
         return self.wave.state in REPORTING_STATES
 
 
+# what a submit reads of the link's wave, rollout and person: the hot path loads only these (the
+# rollout's and the wave's JSON settings, texts and the wave's response count stay in the database)
+SUBMIT_COLUMNS = [
+    load_only(Wave.id, Wave.rollout_id, Wave.number, Wave.state, Wave.questionnaire_id, Wave.feedback_opened_at,
+              Wave.feedback_closes_at, raiseload=False),
+    load_only(Rollout.id, Rollout.key, Rollout.anonymous, raiseload=False),
+    load_only(Person.id, raiseload=False),
+]
+
+
 def visit(token: str, *, with_answers: bool = True) -> Visit:
     """What a personal link opens: one person's form for one wave, nothing else. One query for
     the link with its wave, rollout and person, and (`with_answers`) one for the person's
     response with its answers; a submit, which replaces them, goes without."""
     if not token or len(token) > 100:
         raise LinkNotValid(_("This link does not work."))
+    options = [lazyload(Person.unit)]  # no page shows it
+    if not with_answers:
+        options += SUBMIT_COLUMNS  # a submit reads a few columns of each; any other is read if asked for
     found = db.session.execute(
         select(FeedbackLink, Wave, Rollout, Person)
         .join(Wave, Wave.id == FeedbackLink.wave_id).join(Rollout, Rollout.id == Wave.rollout_id)
-        .join(Person, Person.id == FeedbackLink.person_id).options(lazyload(Person.unit))  # no page shows it
+        .join(Person, Person.id == FeedbackLink.person_id).options(*options)
         .where(FeedbackLink.token_hash == token_hash(token))).first()
     if found is None:
         raise LinkNotValid(_("This link does not work."))
