@@ -58,6 +58,8 @@ def test_the_jobs_pages_are_accessible_and_reflow(browser, live_server, lead_use
         expect(table.get_by_role("row")).to_have_count(5)  # the header and four jobs
         page.goto(live_server(f"/jobs/{job_ids['queued']}?updates=off"))
         page.get_by_role("button", name="Avbryt jobbet…" if language == "sv" else "Cancel the job…").click()
+        yes = "Ja, avbryt jobbet" if language == "sv" else "Yes, cancel the job"
+        expect(page.get_by_role("button", name=yes)).to_be_visible()  # the confirmation has loaded
         assert overflow(page) <= 0, "the confirmation is wider than a 320px screen"
         check_a11y(page, f"the confirmation to cancel a job ({language})")
     finally:
