@@ -25,6 +25,21 @@ def empty_database(database_url, tmp_path):
         yield url
 
 
+def an_old_rollout_with_a_wave(state: str = "planned", members: int = 0) -> None:
+    """Rollout 1 with its wave 1, as the first schema (0001_foundation) stored them."""
+    from sqlalchemy import text
+
+    with db.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO rollouts (id, key, name, description, anonymous, created_at) "
+            "VALUES (1, 'old-2026', 'Old', '', false, CURRENT_TIMESTAMP)"))
+        connection.execute(text(
+            "INSERT INTO waves (id, rollout_id, number, name, state, selection, feedback_days, auto_advance, "
+            "members_count, decision_rationale, created_at) "
+            "VALUES (1, 1, 0, 'Pilot', :state, '{}', 7, false, :members, '', CURRENT_TIMESTAMP)"),
+            {"state": state, "members": members})
+
+
 def test_upgrade_matches_the_models_and_downgrade_removes_everything(empty_database):
     app = make_app(empty_database)
     with app.app_context():
@@ -47,14 +62,7 @@ def test_upgrading_a_database_with_data_keeps_it_and_fills_the_new_columns(empty
     app = make_app(empty_database)
     with app.app_context():
         upgrade(revision="0001_foundation")
-        with db.engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO rollouts (id, key, name, description, anonymous, created_at) "
-                "VALUES (1, 'old-2026', 'Old', '', false, CURRENT_TIMESTAMP)"))
-            connection.execute(text(
-                "INSERT INTO waves (id, rollout_id, number, name, state, selection, feedback_days, auto_advance, "
-                "members_count, decision_rationale, created_at) "
-                "VALUES (1, 1, 0, 'Pilot', 'planned', '{}', 7, false, 0, '', CURRENT_TIMESTAMP)"))
+        an_old_rollout_with_a_wave()
         upgrade()
         with db.engine.connect() as connection:
             rollout = connection.execute(text(
@@ -212,14 +220,7 @@ def test_the_tallies_take_shards_and_the_response_counts_and_give_them_back(empt
     app = make_app(empty_database)
     with app.app_context():
         upgrade(revision="0001_foundation")
-        with db.engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO rollouts (id, key, name, description, anonymous, created_at) "
-                "VALUES (1, 'old-2026', 'Old', '', false, CURRENT_TIMESTAMP)"))
-            connection.execute(text(
-                "INSERT INTO waves (id, rollout_id, number, name, state, selection, feedback_days, auto_advance, "
-                "members_count, decision_rationale, created_at) "
-                "VALUES (1, 1, 0, 'Pilot', 'feedback', '{}', 7, false, 4, '', CURRENT_TIMESTAMP)"))
+        an_old_rollout_with_a_wave(state="feedback", members=4)
         upgrade(revision="0014_job_cancel")
         with db.engine.begin() as connection:
             connection.execute(text("UPDATE waves SET responses_count = 3"))
