@@ -15,10 +15,12 @@ $(VENV)/.installed: $(BIN)/activate setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,dev]'
 	touch $@
 
+# the compiled catalogs (*.mo) are committed, so that `pip install .` carries them; `make
+# translations` rebuilds them, and tests/test_translations.py fails when they lag the .po files
 compile-translations: $(VENV)/.installed
 	@$(BIN)/pybabel -q compile -d rollout/translations
 
-setup: $(VENV)/.installed compile-translations
+setup: $(VENV)/.installed
 
 # `PORT=8080 make run`, `HOST=0.0.0.0 make run`: the links the demo prints and the e-mails hold
 # follow, unless ROLLOUT_PUBLIC_URL says otherwise (e.g. behind a proxy)
@@ -51,7 +53,7 @@ load: setup
 	LOAD_USERS=$(LOAD_USERS) LOAD_SECONDS=$(LOAD_SECONDS) $(BIN)/python -m benchmarks.load
 
 # the README's screenshots, taken anew from the demo with Chromium
-screenshots: setup compile-translations
+screenshots: setup
 	$(BIN)/python benchmarks/screenshots.py
 
 # ruff, then mypy (setup.cfg's [mypy] names the files and how strictly each part is typed)

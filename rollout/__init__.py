@@ -1,6 +1,7 @@
 """Rollout: staged pilot rollouts with feedback that carries forward."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 from flask import Flask, g, request, session
@@ -10,10 +11,14 @@ from . import config as settings
 from .extensions import babel, csrf, db, login_manager, migrate
 from .languages import LANGUAGES
 
+# Alembic's revisions (Flask-Migrate), shipped inside the package like the templates
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
 
 def create_app(config: Optional[dict] = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True, template_folder="../templates",
-                static_folder="static")
+    # templates/, static/, migrations/ and translations/ are inside the package, so an installed
+    # copy finds them wherever it runs from
+    app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(settings.Config)
     settings.load_environment(app)
     if config:
@@ -49,14 +54,12 @@ def select_locale() -> str:
 
 
 def register_extensions(app: Flask) -> None:
-    from pathlib import Path
-
     from . import models  # noqa: F401  (the models must be known to Alembic and create_all)
     from .models.search import include_name
     from .models.types import render_item
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+    migrate.init_app(app, db, directory=str(MIGRATIONS),
                      render_as_batch=True, compare_type=True, render_item=render_item,
                      include_name=include_name)
     csrf.init_app(app)

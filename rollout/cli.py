@@ -212,3 +212,18 @@ def _print_logins() -> None:
         click.echo("Personal feedback links of pilot participants (no login needed):")
         for name, url in links:
             click.echo(f"  {name:<22} {url}")
+
+
+def main() -> None:
+    """`rollout ...`, the command an installed copy has (setup.cfg's console script): Flask's own
+    commands (`rollout db upgrade`, `rollout run`, `rollout routes`) and the ones above without the
+    `flask --app wsgi rollout` in front, on the app the environment configures."""
+    from flask.cli import FlaskGroup
+
+    from . import create_app
+
+    group = FlaskGroup(name="rollout", help="Rollout: the database, accounts, tokens, people, jobs, the demo.",
+                       create_app=lambda: create_app())
+    for name, command in cli.commands.items():
+        group.add_command(command, name)
+    group.main(prog_name="rollout")

@@ -18,7 +18,7 @@ from .helpers import text_of as words_of
 PUBLIC_URL = "https://rollout.kommun.example"
 DIGG_FORM = ("https://www.digg.se/analys-och-uppfoljning/lagen-om-tillganglighet-till-digital-offentlig-service-"
              "dos-lagen/anmal-bristande-tillganglighet")
-EMAIL_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
+EMAIL_TEMPLATES = Path(__file__).resolve().parent.parent / "rollout" / "templates" / "email"
 GOOD = {"q_satisfaction": "4", "q_worked_day_one": "yes", "q_information": "3", "q_went_well": "",
         "q_could_be_better": "", "q_celebrate": "", "q_hours_lost": ""}
 

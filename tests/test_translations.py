@@ -13,13 +13,12 @@ then translate the new entries in rollout/translations/sv/LC_MESSAGES/messages.p
 """
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 from babel.messages.frontend import CommandLineInterface
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,22 +54,34 @@ def _label(message) -> str:
     return " / ".join(repr(form) for form in _forms(message.id))
 
 
+def _messages(catalog) -> dict:
+    """What a catalog translates: id -> string, for what a page would show changed (an empty or
+    unchanged string shows the English as it is)."""
+    return {tuple(_forms(message.id)): tuple(_forms(message.string)) for message in catalog
+            if message.id and not message.fuzzy and any(_forms(message.string))
+            and _forms(message.string) != _forms(message.id)}
+
+
 @pytest.fixture(scope="session")
 def compiled_catalogs():
-    """Compile a catalog when its .mo is missing or older than its .po (*.mo are not in git)."""
+    """The compiled catalogs (*.mo) are committed, so that `pip install .` carries them."""
     for locale in LOCALES:
-        po = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
-        mo = po.with_suffix(".mo")
-        if not po.exists():
-            pytest.fail(f"{po.relative_to(ROOT)} is missing")
-        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
-            continue
-        catalog = _read_po(po, locale)
-        partial = mo.with_name(f".{mo.name}.{os.getpid()}.tmp")
-        with open(partial, "wb") as handle:
-            write_mo(handle, catalog)
-        os.replace(partial, mo)
+        if not (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.mo").exists():
+            pytest.fail(f"{locale}/LC_MESSAGES/messages.mo is missing: run `make translations`", pytrace=False)
     return TRANSLATIONS
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_committed_catalogs_are_compiled_from_the_po_files(compiled_catalogs, locale):
+    """A .po changed without `make translations` would leave the installed package with the old
+    texts: the .mo must say exactly what its .po says."""
+    po = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
+    with open(po.with_suffix(".mo"), "rb") as handle:
+        compiled = _messages(read_mo(handle))
+    written = _messages(_read_po(po, locale))
+    stale = sorted(set(written.items()) ^ set(compiled.items()), key=str)[:10]
+    assert compiled == written, (f"{locale}'s messages.mo lags its messages.po (run `make translations` and commit "
+                                 f"the .mo): {stale}")
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +89,7 @@ def extracted(tmp_path_factory):
     """The messages in the code now, extracted with the options of `make extract-messages`."""
     pot = tmp_path_factory.mktemp("i18n") / "messages.pot"
     with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(ROOT)  # run from the project root, as make does, so paths read rollout/..., templates/...
+        patch.chdir(ROOT)  # run from the project root, as make does, so paths read rollout/..., rollout/templates/...
         CommandLineInterface().run([
             "pybabel", "-q", "extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-o", str(pot), ".",
         ])
@@ -97,7 +108,7 @@ def swedish():
 def test_extraction_sees_python_templates_and_plurals(extracted):
     files = {file for m in extracted for file, _ in m.locations}
     assert any(f.startswith("rollout/") for f in files), files
-    assert any(f.startswith("templates/") for f in files), files
+    assert any(f.startswith("rollout/templates/") for f in files), files
     assert any(".venv" in f for f in files) is False
     assert any(m.pluralizable for m in extracted)
 

@@ -28,7 +28,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..languages import LANGUAGES, NATIVE_NAMES
-from ..models import DecisionKind, QuestionKind, Role
+from ..models import DecisionKind, QuestionKind
 from ..models.vocabularies import labelled
 from ..services import accounts, cohorts, gates, people, rollouts, settings, waves
 from ..services.feedback import MAX_TEXT, STATUS_LABELS
@@ -148,8 +148,8 @@ class RolloutEditForm(RolloutForm):
 
 class RoleForm(FlaskForm):
     email = EmailField(_l("User's e-mail address"), validators=[DataRequired(_l("Enter an e-mail address."))])
-    role = RadioField(_l("Role"), choices=[SelectChoice(role, label) for role, label in labelled(
-        Role, {"lead": _l("Lead"), "reviewer": _l("Reviewer")}).items()], default="reviewer")
+    role = RadioField(_l("Role"), choices=[SelectChoice(role, label) for role, label in rollouts.ROLE_LABELS.items()],
+                      default="reviewer")
 
 
 class WaveForm(FlaskForm):

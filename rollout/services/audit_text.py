@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import formatting
-from ..languages import LANGUAGES
+from ..languages import LANGUAGES, NATIVE_NAMES
 from ..models import AuditEvent
 
 
@@ -90,7 +90,7 @@ LABELS = {
     "min_responses": _l("Minimum responses"), "max_open_blockers": _l("Open blockers at most"),
     "responses": _l("Responses"), "memberships": _l("Memberships"), "messages": _l("E-mails"),
     "members": _l("Members"), "job": _l("Background job"), "running": _l("Running when cancelled"),
-    "cancelled": _l("Cancelled"), "jobs": _l("Background jobs"), "days": _l("Days"), "reports": _l("Problem reports"), "texts": _l("Free texts"), "problem_categories": _l("Problem categories"),
+    "cancelled": _l("Cancelled"), "language": _l("Language"), "jobs": _l("Background jobs"), "days": _l("Days"), "reports": _l("Problem reports"), "texts": _l("Free texts"), "problem_categories": _l("Problem categories"),
 }
 
 
@@ -167,9 +167,17 @@ def value_text(value: Any, key: str = "") -> str:
         from .waves import state_label
         return state_label(str(value))
     if key == "kind":
-        from .jobs import KIND_LABELS  # a background job's kind (the only kind in the details)
-        if value in KIND_LABELS:
-            return str(KIND_LABELS[str(value)])
+        from .jobs import KIND_LABELS as JOB_KINDS  # a background job's kind, or a retrospective card's
+        from .retro import KIND_LABELS as CARD_KINDS
+        for kinds in (JOB_KINDS, CARD_KINDS):
+            if value in kinds:
+                return str(kinds[str(value)])
+    if key == "role":
+        from .rollouts import ROLE_LABELS
+        if value in ROLE_LABELS:
+            return str(ROLE_LABELS[str(value)])
+    if key == "language" and value in NATIVE_NAMES:
+        return NATIVE_NAMES[str(value)]
     if key == "decision":
         return {"go": _("go"), "no_go": _("no go"), "extend": _("extend")}.get(str(value), str(value))
     return str(value)

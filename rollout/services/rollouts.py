@@ -11,7 +11,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..languages import LANGUAGES
-from ..models import ROLES, Rollout, RolloutRole, User, Wave
+from ..models import ROLES, Role, Rollout, RolloutRole, User, Wave
+from ..models.vocabularies import labelled
 from . import audit, bucket_jobs, lessons, questionnaires, settings
 from .accounts import require_lead, require_rollout_creator, require_view
 from .errors import FieldErrors, NotFound, ValidationFailed
@@ -24,6 +25,8 @@ KEY = re.compile(rf"^[a-z0-9](?:[a-z0-9-]{{0,{MAX_KEY - 2}}}[a-z0-9])?$")
 # a reminder this many days before the feedback window closes; the smallest group results show
 REMINDER_DAYS = Limit(0, 30, _l("Give a number of days from 0 to 30."))
 ANONYMITY_K = Limit(2, 50, _l("Give a whole number from 2 to 50."))
+# a role in a rollout's team, in words (the form, the audit log)
+ROLE_LABELS = labelled(Role, {"lead": _l("Lead"), "reviewer": _l("Reviewer")})
 
 
 def _validate(data: dict, problems: FieldErrors, *, rollout: Optional[Rollout] = None) -> dict:
