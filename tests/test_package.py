@@ -37,19 +37,75 @@ def run(command: list, **options) -> subprocess.CompletedProcess:
     return done
 
 
+def deployment_block() -> str:
+    """The README's deployment commands, the first `sh` block of its "Deploy it" section."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Deploy it"):]
+    return re.search(r"```sh\n(.*?)```", section, re.S).group(1)
+
+
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> Path:
-    """A fresh virtual environment with the wheel installed, as `pip install` from an index would."""
+def wheel(tmp_path_factory) -> Path:
+    """The wheel `python -m build --wheel` makes from a copy of the checkout."""
     work = tmp_path_factory.mktemp("package")
     source = work / "source"
     shutil.copytree(ROOT, source, ignore=NOT_SOURCE)
     run([sys.executable, "-m", "build", "--wheel", "--outdir", work / "dist", source])
     wheels = list((work / "dist").glob("rollout-*.whl"))
     assert len(wheels) == 1, wheels
-    venv = work / "venv"
-    run([sys.executable, "-m", "venv", venv])
-    run([venv / "bin" / "pip", "install", "--quiet", "--disable-pip-version-check", wheels[0]])
-    return venv
+    return wheels[0]
+
+
+@pytest.fixture(scope="module")
+def deployed(wheel, tmp_path_factory):
+    """The README's deployment block run by bash as it stands: its paths, wheel and database
+    swapped for this machine's, the two servers (gunicorn, the scheduler) left running in the
+    background. Yields the virtual environment, the address gunicorn serves, and the scheduler's log."""
+    block = deployment_block()
+    named = re.search(r"rollout-[\w.]+-py3-none-any\.whl", block)
+    assert named and named.group(0) == wheel.name, f"the README installs {named and named.group(0)}, the build makes {wheel.name}"
+    work = tmp_path_factory.mktemp("deployed")
+    venv, far, logs = work / "opt-rollout", work / "elsewhere", work / "logs"
+    far.mkdir()
+    logs.mkdir()
+    (far / wheel.name).write_bytes(wheel.read_bytes())  # copied to the host, as the README says
+    port = free_port()
+    with database(work) as url:
+        lines = []
+        for line in block.splitlines():
+            line = line.replace("/opt/rollout", str(venv))
+            line = re.sub(r"^export DATABASE_URL=\S+", f"export DATABASE_URL='{url}'", line)
+            server = re.match(r"^(gunicorn|rollout scheduler)\b", line)
+            if server:  # a server: in the background, its output in a log, its pid kept
+                command = line.split("  #")[0]
+                name = server.group(1).split()[-1]
+                line = f"{command} > {logs / name}.log 2>&1 & echo $! >> {logs / 'pids'}"
+            lines.append(line)
+        script = "set -euo pipefail\n" + "\n".join(lines) + "\n"
+        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(work), "LANG": "C.UTF-8",
+               "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "2",
+               "ROLLOUT_SCHEDULER_INTERVAL": "1"}
+        # `user create` asks for the password twice; without a terminal (a new session) it reads stdin
+        done = subprocess.run(["bash", "-c", script], cwd=far, env=env, input="a long password 1\n" * 2,
+                              capture_output=True, text=True, timeout=600, start_new_session=True)
+        pids = [int(pid) for pid in (logs / "pids").read_text().split()] if (logs / "pids").exists() else []
+        try:
+            assert done.returncode == 0, f"{script}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+            assert len(pids) == 2, "gunicorn and the scheduler were started"
+            yield {"venv": venv, "base": f"http://127.0.0.1:{port}", "logs": logs, "url": url, "output": done}
+        finally:
+            for pid in pids:
+                try:
+                    os.kill(pid, 15)
+                except ProcessLookupError:
+                    pass
+            for pid in pids:
+                for _ in range(300):
+                    try:
+                        os.kill(pid, 0)
+                    except ProcessLookupError:
+                        break
+                    time.sleep(0.1)
 
 
 @contextmanager
@@ -92,19 +148,50 @@ def headings(page: str) -> list[str]:
     return [re.sub(r"<[^>]+>", "", h) for h in re.findall(r"<h[12]\b[^>]*>.*?</h[12]>", page, re.S)]
 
 
-def test_the_installed_wheel_upgrades_a_database_loads_the_demo_and_serves_both_languages(installed, tmp_path):
+def serving(base: str, logs: Path | None = None) -> "Browser":
+    browser = Browser(base)
+    for _ in range(300):
+        try:
+            browser.get("/login")
+            return browser
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("gunicorn did not answer" + (f": {(logs / 'gunicorn.log').read_text()[-2000:]}" if logs else ""))
+
+
+def test_the_readmes_deployment_installs_upgrades_serves_and_ticks(deployed):
+    venv = deployed["venv"]
+    where = run([venv / "bin" / "python", "-c", "import rollout; print(rollout.__file__)"], cwd="/").stdout
+    assert where.strip().startswith(str(venv)), f"the installed copy is imported, not the checkout: {where}"
+    upgraded = deployed["output"].stderr + deployed["output"].stdout
+    assert "0001_foundation" in upgraded and "0015_tally_shards" in upgraded  # the revisions came with the package
+    assert "Created administrator it-chef@kommun.se" in deployed["output"].stdout
+
+    browser = serving(deployed["base"], deployed["logs"])
+    _status, login = browser.get("/login")
+    assert '<html lang="sv">' in login and "<h1>Logga in</h1>" in login and "Lösenord" in login
+    assert browser.get("/static/style.css")[0] == 200
+    assert browser.log_in("it-chef@kommun.se", "a long password 1").endswith("/rollouts/")
+    status, page = browser.get("/rollouts/")
+    assert status == 200 and "Utrullningar" in headings(page), headings(page)
+
+    scheduler_log = deployed["logs"] / "scheduler.log"
+    for _ in range(300):
+        if "scheduler started" in scheduler_log.read_text():
+            break
+        time.sleep(0.1)
+    assert "scheduler started" in scheduler_log.read_text(), scheduler_log.read_text()[-2000:]
+
+
+def test_the_installed_copy_loads_the_demo_and_serves_it_in_swedish_and_english(deployed, tmp_path):
     far = tmp_path / "elsewhere"  # no source, no templates, no migrations anywhere near
     far.mkdir()
-    bin_ = installed / "bin"
+    bin_ = deployed["venv"] / "bin"
     with database(tmp_path) as url:
         env = {"PATH": f"{bin_}:/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8",
                "DATABASE_URL": url, "SECRET_KEY": "installed-package-test",
                "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "2"}
-        where = run([bin_ / "python", "-c", "import rollout; print(rollout.__file__)"], cwd=far, env=env).stdout
-        assert where.strip().startswith(str(installed)), f"the installed copy is imported, not the checkout: {where}"
-
-        upgraded = run([bin_ / "rollout", "db", "upgrade"], cwd=far, env=env)
-        assert "0001_foundation" in upgraded.stderr + upgraded.stdout  # the revisions came with the package
+        run([bin_ / "rollout", "db", "upgrade"], cwd=far, env=env)
         head = run([bin_ / "rollout", "db", "current"], cwd=far, env=env).stdout
         assert "(head)" in head, head
         loaded = run([bin_ / "rollout", "demo"], cwd=far, env=env).stdout
@@ -113,22 +200,9 @@ def test_the_installed_wheel_upgrades_a_database_loads_the_demo_and_serves_both_
         port = free_port()
         server = subprocess.Popen(
             [bin_ / "gunicorn", "-c", "python:rollout.gunicorn_conf", "--bind", f"127.0.0.1:{port}",
-             "rollout:create_app()"], cwd=far, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             "rollout:create_app()"], cwd=far, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            browser = Browser(f"http://127.0.0.1:{port}")
-            for _ in range(300):
-                try:
-                    status, login = browser.get("/login")
-                    break
-                except OSError:
-                    assert server.poll() is None, server.stdout.read() if server.stdout else "gunicorn stopped"
-                    time.sleep(0.1)
-            else:
-                raise AssertionError("gunicorn did not answer")
-
-            assert status == 200
-            assert '<html lang="sv">' in login and "<h1>Logga in</h1>" in login and "Lösenord" in login
-            assert browser.get("/static/style.css")[0] == 200
+            browser = serving(f"http://127.0.0.1:{port}")
             assert browser.log_in("lead@example.se", DEMO_PASSWORD).endswith("/rollouts/")
             status, swedish = browser.get("/rollouts/win11-2027")
             assert status == 200 and '<html lang="sv">' in swedish
