@@ -222,8 +222,12 @@ def main() -> None:
 
     from . import create_app
 
-    group = FlaskGroup(name="rollout", help="Rollout: the database, accounts, tokens, people, jobs, the demo.",
-                       create_app=lambda: create_app())
+    class Commands(FlaskGroup):
+        def list_commands(self, ctx: click.Context) -> list[str]:  # the app's `rollout` group is these
+            return [name for name in super().list_commands(ctx) if name != "rollout"]
+
+    group = Commands(name="rollout", help="Rollout: the database, accounts, tokens, people, jobs, the demo.",
+                     create_app=lambda: create_app())
     for name, command in cli.commands.items():
         group.add_command(command, name)
     group.main(prog_name="rollout")
