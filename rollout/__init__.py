@@ -55,7 +55,7 @@ def select_locale() -> str:
 
 def register_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (the models must be known to Alembic and create_all)
-    from .models.search import include_name
+    from .models import include_name
     from .models.types import render_item
 
     db.init_app(app)

@@ -121,3 +121,32 @@ def test_people_imported_after_the_rollout_get_their_bucket_before_a_preview(ctx
     builders.make_people(5, prefix="n")
     assert {c.external_id for c in cohorts.preview(wave)} == {f"p{i}" for i in range(1, 11)} | {
         f"n{i}" for i in range(1, 6)}
+
+
+def test_people_added_and_removed_by_straight_sql_are_seen_by_the_next_preview(ctx, lead):
+    """Whether a bucket is missing is two counts (on PostgreSQL kept by triggers): a person written
+    by SQL outside the app, and one deleted so, are counted, and the preview takes the new one."""
+    from sqlalchemy import delete, func, insert
+
+    from rollout.models import Wave
+    people.upsert_people(builders.person_rows(4, unit="Setunit A", prefix="sql"), None)
+    rollout = builders.make_rollout("sql-2027", lead)
+    wave = builders.make_wave(rollout, lead, units=["Setunit A"])
+    db.session.commit()
+    assert buckets.shortfall(rollout.id) == 0 and cohorts.preview_count(wave) == 4
+    unit_id = db.session.scalar(select(Person.unit_id).where(Person.external_id == "sql1"))
+    db.session.execute(insert(Person).values(external_id="sql-new", name="Ny", email="ny@example.se", unit_id=unit_id,
+                                             language="sv", attributes={}, search_text="", created_at=utcnow(),
+                                             updated_at=utcnow()))
+    gone = db.session.scalar(select(Person.id).where(Person.external_id == "sql2"))
+    if db.engine.dialect.name != "postgresql":  # SQLite enforces no foreign keys: the SQL deletes what cascades
+        db.session.execute(delete(Bucket).where(Bucket.person_id == gone))
+    db.session.execute(delete(Person).where(Person.id == gone))
+    db.session.commit()
+    assert buckets.shortfall(rollout.id) == 1  # the new one lacks a bucket; the one gone is not counted
+    wave = db.session.get(Wave, wave.id)
+    assert cohorts.preview_count(wave) == 4  # sql1, sql3, sql4 and the new one
+    db.session.commit()
+    assert buckets.shortfall(rollout.id) == 0
+    stored = db.session.scalar(select(func.count()).select_from(Bucket).where(Bucket.rollout_id == rollout.id))
+    assert stored == 4

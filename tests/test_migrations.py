@@ -9,7 +9,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
 from rollout.extensions import db
-from rollout.models.search import include_name
+from rollout.models import include_name
 from rollout.models.types import render_item
 
 from .conftest import fresh_postgres_database, make_app
@@ -247,4 +247,41 @@ def test_the_tallies_take_shards_and_the_response_counts_and_give_them_back(empt
             rows = connection.execute(text("SELECT code, item, count, n, total FROM answer_tallies "
                                            "ORDER BY code, item")).all()
         assert [tuple(r) for r in rows] == [("satisfaction", "", 4, 4, 17.0), ("satisfaction", "4", 2, 0, 0.0)]
+        db.engine.dispose()
+
+
+def test_the_buckets_counted_by_0016_are_those_stored_and_follow_every_change(empty_database):
+    """PostgreSQL: the counts start from what the table holds and follow inserts, deletes (a
+    cascade too) and a TRUNCATE by any path; SQLite has none (it counts the rows)."""
+    from sqlalchemy import text
+    app = make_app(empty_database)
+    with app.app_context():
+        upgrade(revision="0001_foundation")
+        an_old_rollout_with_a_wave()
+        upgrade(revision="0015_tally_shards")
+        with db.engine.begin() as connection:
+            for i in range(1, 4):
+                connection.execute(text(
+                    "INSERT INTO people (id, external_id, name, email, language, attributes, search_text, created_at, "
+                    "updated_at) VALUES (:i, :e, 'P', 'p@example.se', 'sv', '{}', '', CURRENT_TIMESTAMP, "
+                    "CURRENT_TIMESTAMP)"), {"i": i, "e": f"p{i}"})
+            connection.execute(text("INSERT INTO buckets (person_id, rollout_id, value) VALUES (1, 1, 5), (2, 1, 50)"))
+        upgrade()
+        postgres = db.engine.dialect.name == "postgresql"
+        tables = set(inspect(db.engine).get_table_names())
+        assert ("row_counts" in tables) == postgres
+        if postgres:
+            def kept():
+                with db.engine.connect() as connection:
+                    return dict(connection.execute(text("SELECT key, n FROM row_counts")).all())
+            assert kept() == {"buckets/1": 2}
+            with db.engine.begin() as connection:
+                connection.execute(text("INSERT INTO buckets (person_id, rollout_id, value) VALUES (3, 1, 7)"))
+                connection.execute(text("DELETE FROM people WHERE id = 1"))  # its bucket goes by the cascade
+            assert kept() == {"buckets/1": 2}
+            with db.engine.begin() as connection:
+                connection.execute(text("TRUNCATE buckets"))
+            assert kept() == {}
+        downgrade(revision="0015_tally_shards")
+        assert "row_counts" not in set(inspect(db.engine).get_table_names())
         db.engine.dispose()

@@ -1,20 +1,22 @@
 """The models, one module per aggregate."""
-from . import search  # noqa: E402,F401  (the full-text search objects of the lessons table)
+# DDL beside the models: the full-text search objects of the lessons table, and (PostgreSQL) the
+# buckets counted by triggers
+from . import counts, search  # noqa: E402,F401
 from .accounts import ROLES, ApiToken, RolloutRole, User
 from .audit import AuditEvent
 from .buckets import BUCKETS_KIND, Bucket
 from .charts import CachedChart
 from .feedback import (
-                       PROBLEM_STATUSES,
-                       QUESTION_KINDS,
-                       SEVERITIES,
-                       Answer,
-                       AnswerTally,
-                       FeedbackLink,
-                       ProblemReport,
-                       Question,
-                       Questionnaire,
-                       Response,
+    PROBLEM_STATUSES,
+    QUESTION_KINDS,
+    SEVERITIES,
+    Answer,
+    AnswerTally,
+    FeedbackLink,
+    ProblemReport,
+    Question,
+    Questionnaire,
+    Response,
 )
 from .gates import Decision
 from .jobs import Job, JobFile, JobState
@@ -26,18 +28,24 @@ from .rollouts import DECISIONS, WAVE_STATES, Membership, Rollout, RolloutTag, W
 from .settings import Setting
 from .throttle import SignInThrottle
 from .vocabularies import (
-                       CardKind,
-                       DecisionKind,
-                       LessonStatus,
-                       NotificationKind,
-                       NotificationStatus,
-                       ProblemStatus,
-                       QuestionKind,
-                       Role,
-                       Severity,
-                       Verdict,
-                       WaveState,
+    CardKind,
+    DecisionKind,
+    LessonStatus,
+    NotificationKind,
+    NotificationStatus,
+    ProblemStatus,
+    QuestionKind,
+    Role,
+    Severity,
+    Verdict,
+    WaveState,
 )
+
+
+def include_name(*name: object) -> bool:
+    """Alembic: what the models describe; the DDL-only objects (search, counts) are left out."""
+    return search.include_name(*name) and counts.include_name(*name)  # type: ignore[arg-type]
+
 
 __all__ = [
     "ROLES", "ApiToken", "RolloutRole", "User", "AuditEvent", "Bucket", "Person", "Unit",

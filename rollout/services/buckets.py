@@ -5,7 +5,7 @@ A rollout's buckets are written when it is created, and topped up before every p
 start for the people who have none: people added since by any path (the form, the API, an
 import, straight SQL), and people whose external id changed (models/buckets.py drops their
 buckets when that change is flushed). Whether any is missing is one cheap comparison of two
-counts; only then does the anti-join run. Rows stream in chunks (PostgreSQL: a server-side
+counts (on PostgreSQL the buckets' kept by triggers, models/counts.py); only then does the anti-join run. Rows stream in chunks (PostgreSQL: a server-side
 cursor and COPY; SQLite: keyset pages and executemany), so memory stays flat whatever the size.
 
 Many missing buckets (a new rollout among a million people) are not written in a request:
@@ -23,7 +23,7 @@ from sqlalchemy import Select, delete, exists, func, select, text
 from sqlalchemy.orm import SessionTransaction
 
 from ..extensions import db
-from ..models import Bucket, Person, Rollout
+from ..models import Bucket, Person, Rollout, counts
 
 CHUNK = 20_000
 # after writing this many rows, PostgreSQL's statistics of the table are refreshed at once, so
@@ -50,8 +50,14 @@ class TooManyMissing(Exception):
 def shortfall(rollout_id: int) -> int:
     """How many people lack a bucket of this rollout, as the difference of two counts: each stored
     bucket is a person's (the key is person and rollout; the foreign key cascades), so 0 means
-    everyone has one. (On SQLite, which enforces no foreign keys, a bucket may outlive its person:
-    then the difference is off by those, and any difference sends top_up to the anti-join.)"""
+    everyone has one. PostgreSQL keeps the count of buckets by triggers (models/counts.py) and
+    counts the people by their key's index. SQLite counts the rows; as it enforces no foreign keys, a bucket may outlive its
+    person there: then the difference is off by those, and any difference sends top_up to the
+    anti-join."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        kept = text(f"SELECT (SELECT count(*) FROM people) "
+                    f"- COALESCE((SELECT n FROM {counts.TABLE} WHERE key = :stored), 0)")
+        return int(db.session.scalar(kept, {"stored": counts.buckets_key(rollout_id)}) or 0)
     people = select(func.count()).select_from(Person).scalar_subquery()
     stored = select(func.count()).select_from(Bucket).where(Bucket.rollout_id == rollout_id).scalar_subquery()
     return int(db.session.scalar(select(people - stored)) or 0)
