@@ -2,9 +2,10 @@
 gunicorn (gunicorn.conf.py) on PostgreSQL on loopback, then a check that every acknowledged
 submission is stored with its final answers; once steady, once with SIGKILL sent to a worker.
 
-    make load                                   200 participants, 60 s per round
+    make load                                   200 participants, 60 s per round, a mean 2 s pause
+                                                before each request (run.DEFAULT_THINK says why)
     LOAD_USERS=20 LOAD_SECONDS=10 make load     a quick check
-    LOAD_WORKERS=4 LOAD_THINK=2 make load       4 workers; a mean 2 s pause before each request
+    LOAD_WORKERS=4 LOAD_THINK=0 make load       4 workers; no pause: a stress test
     LOAD_ROUNDS=steady make load                one round only
 
 Further knobs: LOAD_PEOPLE (members per round, default 10 per participant), LOAD_TIMEOUT

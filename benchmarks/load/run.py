@@ -21,13 +21,23 @@ P95_GOAL = 1.0  # seconds, for every kind of request
 ROUNDS = ("steady", "worker killed")
 
 
+# A participant reads the form before sending it and the thanks page before editing: by default
+# each waits a mean 2 s (exponential) before every request, far quicker than a person, so 200 of
+# them send about 100 requests a second. Without any pause, 200 clients keep 200 requests in
+# flight whatever the server does, so by Little's law p95 stays above 200 / (requests a
+# second): under 1 s would need more than 200 a second, more than the bare Flask + SQLAlchemy
+# insert endpoint of `make bench` figure 1 serves on this machine. LOAD_THINK=0 runs that
+# stress test.
+DEFAULT_THINK = 2.0
+
+
 @dataclass(frozen=True)
 class Settings:
     users: int = 200
     seconds: float = 60.0
     people: int = 0  # members per round's wave; 0: 10 per participant
     workers: int | None = None  # None: what gunicorn.conf.py chooses (WEB_CONCURRENCY)
-    think: float = 0.0  # a participant's mean pause between requests, in seconds
+    think: float = 0.0  # a participant's mean pause between requests, in seconds (make load: DEFAULT_THINK)
     timeout: float = 60.0  # a request without an answer after this long counts as an error
     warm_up: float = 3.0  # seconds of link openings before each round, not counted: every worker has loaded its templates
     rounds: tuple[str, ...] = ROUNDS
@@ -50,7 +60,7 @@ class Settings:
         if unknown:
             raise SystemExit(f"LOAD_ROUNDS: no round {', '.join(unknown)} ({', '.join(ROUNDS)})")
         return cls(users=int(number("LOAD_USERS", 200)), seconds=number("LOAD_SECONDS", 60),
-                   people=int(number("LOAD_PEOPLE", 0)), workers=workers, think=number("LOAD_THINK", 0),
+                   people=int(number("LOAD_PEOPLE", 0)), workers=workers, think=number("LOAD_THINK", DEFAULT_THINK),
                    timeout=number("LOAD_TIMEOUT", 60), rounds=rounds)
 
 
