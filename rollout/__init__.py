@@ -8,7 +8,7 @@ from flask import Flask, g, request, session
 from flask_login import current_user
 
 from . import config as settings
-from .extensions import babel, csrf, db, login_manager, migrate
+from .extensions import babel, csrf, db, login_manager, migrate, use_wal_on_sqlite
 from .languages import LANGUAGES
 
 # Alembic's revisions (Flask-Migrate), shipped inside the package like the templates
@@ -59,6 +59,9 @@ def register_extensions(app: Flask) -> None:
     from .models.types import render_item
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            use_wal_on_sqlite(engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS),
                      render_as_batch=True, compare_type=True, render_item=render_item,
                      include_name=include_name)

@@ -214,6 +214,65 @@ def _print_logins() -> None:
             click.echo(f"  {name:<22} {url}")
 
 
+# --- backup and restore (services/backup.py) ---------------------------------------------
+
+def _size(count: int) -> str:
+    value, unit = float(count), "bytes"
+    for larger in ("kB", "MB", "GB"):
+        if round(value, 1) < 1000:
+            break
+        value, unit = value / 1000, larger
+    return f"{count} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+
+
+@cli.command("backup")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+def backup_command(file: Path, force: bool) -> None:
+    """Copy the database into FILE while the app serves: SQLite's online backup, or pg_dump's
+    custom format on PostgreSQL."""
+    from .extensions import db
+    from .services import backup
+    try:
+        result = backup.backup(db.engine.url, file, force=force)
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"Backed up the database to {result.path} ({_size(result.size)}): {result.contents.describe()}; "
+               f"schema revision {result.contents.revision}.")
+    click.echo("The backup holds no SECRET_KEY: keep the instance's secret with it, or personal links "
+               "stop working on the restored instance.")
+
+
+@cli.command("restore")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace whatever the database holds (asks first).")
+@click.option("--yes", is_flag=True, help="With --force: do not ask for confirmation.")
+def restore_command(file: Path, force: bool, yes: bool) -> None:
+    """Restore a backup FILE made by `rollout backup` into the configured database, which must hold
+    no rollouts, users or people (unless --force)."""
+    from .extensions import db
+    from .services import backup
+    url = db.engine.url  # as the engine uses it: Flask-SQLAlchemy makes an SQLite path absolute
+    migrations = Path(current_app.extensions["migrate"].directory)
+    try:
+        backup.schema_state(backup.check_backup(file, url).revision, migrations)
+        present = backup.database_contents(url)
+        if force and present.has_app_data and not yes:
+            click.echo(f"The database {url.render_as_string(hide_password=True)} holds {present.describe()}.")
+            click.confirm("Replace all of it with the backup? This cannot be undone", abort=True)
+        db.engine.dispose()  # this process's own connections hold nothing open during the restore
+        result = backup.restore(url, file, migrations, force=force)
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"Restored {file} into {url.render_as_string(hide_password=True)}: {result.contents.describe()}.")
+    if result.schema == "current":
+        click.echo(f"The schema is this version's ({result.head}): nothing to upgrade.")
+    else:
+        click.echo(f"The backup's schema is at revision {result.contents.revision}, older than this version's "
+                   f"{result.head}: run `rollout db upgrade` (in a checkout: `flask --app wsgi db upgrade`) to bring it up to date.")
+    click.echo("Personal links and anonymous answers need the SECRET_KEY of the instance the backup came from.")
+
+
 def main() -> None:
     """`rollout ...`, the command an installed copy has (setup.cfg's console script): Flask's own
     commands (`rollout db upgrade`, `rollout run`, `rollout routes`) and the ones above without the
