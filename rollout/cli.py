@@ -273,6 +273,77 @@ def restore_command(file: Path, force: bool, yes: bool) -> None:
     click.echo("Personal links and anonymous answers need the SECRET_KEY of the instance the backup came from.")
 
 
+# --- a rollout's archive: export from one instance, import into another --------------------
+
+@cli.command("export")
+@click.argument("key")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+def export_rollout(key: str, file: str) -> None:
+    """Write the whole rollout as an archive (JSON) to FILE ("-": standard output): everything
+    `rollout import` needs, its people records and every wave's responses included."""
+    import json
+
+    from flask_babel import force_locale
+
+    from .services import exports, rollouts
+    with force_locale("en"):
+        try:
+            data = exports.rollout_json(rollouts.get_rollout(key, None), None)
+        except DomainError as error:
+            _fail(error)
+    with click.open_file(file, "w", encoding="utf-8") as out:
+        json.dump(data, out, ensure_ascii=False, indent=1)
+        out.write("\n")
+    if file != "-":
+        click.echo(f"Exported rollout {key}: {len(data['waves'])} wave(s) to {file}.", err=True)
+
+
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not a JSON value")
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("--key", "new_key", help="Import the rollout under this key (its own is taken here).")
+def import_rollout(file: str, new_key: str | None) -> None:
+    """Import a rollout archive made by `rollout export` (all or nothing)."""
+    import json
+
+    from flask_babel import force_locale
+
+    from .services import rollout_import
+    with click.open_file(file, "r", encoding="utf-8") as source:
+        try:
+            data = json.load(source, parse_constant=_not_json)
+        except ValueError as error:
+            _fail(ValidationFailed(f"{file} is not a JSON document: {error}"))
+    with force_locale("en"):
+        try:
+            result = rollout_import.import_rollout(data, None, new_key)
+        except DomainError as error:
+            details = error.details if isinstance(error.details, list) else []
+            if any(isinstance(item, dict) and item.get("field") == "key" for item in details):
+                details.append({"field": "", "message": "Use --key NEW to import it under another key."})
+            _fail(error)
+    counts = result.counts
+    click.echo(f"Imported rollout {result.rollout.key}: {counts['waves']} wave(s), {counts['members']} member(s), "
+               f"{counts['responses']} response(s), {counts['problems']} problem report(s), "
+               f"{counts['decisions']} decision(s), {counts['themes']} theme(s), {counts['cards']} card(s), "
+               f"{counts['votes']} vote(s), {counts['lessons']} lesson(s).")
+    click.echo(f"People: {result.people_created} created, {result.people_matched} already here.")
+    for email in result.accounts_created:
+        click.echo(f"Account created without a password: {email} (set one with `rollout user set-password {email}`).")
+    for wave in result.collecting:
+        when = "with the next tick" if wave.state == "feedback" else "once it collects feedback again"
+        click.echo(f"Wave {wave.number} ({wave.state}): {wave.links} member(s) get a new personal link by e-mail "
+                   f"{when}; their old links do not work here.")
+    if result.buckets_job is not None:
+        click.echo(f"The people are sorted into the rollout's buckets by job {result.buckets_job} "
+                   "(`rollout jobs run`).")
+    for note in result.notes:
+        click.echo(f"Note: {note}")
+
+
 def main() -> None:
     """`rollout ...`, the command an installed copy has (setup.cfg's console script): Flask's own
     commands (`rollout db upgrade`, `rollout run`, `rollout routes`) and the ones above without the

@@ -64,6 +64,20 @@ def create_user(email: str, name: str, password: str, *, is_admin: bool = False,
     return user
 
 
+# the stored "hash" of an account without a password: no password ever matches it (werkzeug's
+# check_password_hash finds no method in it), until `rollout user set-password` gives one
+NO_PASSWORD = "!"
+
+
+def add_account_without_password(email: str, name: str, actor: Optional[User]) -> User:
+    """An account that cannot sign in with a password yet (an archive's import names it), in the
+    open transaction, audited; the caller has checked the address and the name."""
+    user = User(email=normalise_email(email), name=name.strip(), password_hash=NO_PASSWORD, language="sv")
+    db.session.add(user)
+    audit.record(actor, "user.create", subject=user.email, details={"password": False, "source": "import"})
+    return user
+
+
 def hash_password(password: str) -> str:
     """The stored form of a password, made with the app's PASSWORD_HASH_METHOD."""
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])

@@ -53,6 +53,7 @@ SENTENCES: dict[str, Callable[[AuditEvent], str]] = {
     "role.remove": lambda e: _("Removed %(who)s from the team", who=e.subject),
     "rollout.create": lambda e: _("Created the rollout %(key)s", key=e.subject),
     "rollout.update": lambda e: _("Changed the rollout's settings"),
+    "rollout.import": lambda e: _("Imported the rollout %(key)s from an archive", key=e.subject),
     "settings.retention": lambda e: _("Changed the organisation's retention periods"),
     "signin.paused": lambda e: _("Paused signing in after failed attempts (%(key)s)", key=e.subject),
     "token.create": lambda e: _("Created an API token for %(who)s", who=e.subject),
@@ -91,6 +92,9 @@ LABELS = {
     "responses": _l("Responses"), "memberships": _l("Memberships"), "messages": _l("E-mails"),
     "members": _l("Members"), "job": _l("Background job"), "running": _l("Running when cancelled"),
     "cancelled": _l("Cancelled"), "language": _l("Language"), "jobs": _l("Background jobs"), "days": _l("Days"), "reports": _l("Problem reports"), "texts": _l("Free texts"), "problem_categories": _l("Problem categories"),
+    "waves": _l("Waves"), "problems": _l("Problem reports"), "decisions": _l("Decisions"), "themes": _l("Themes"),
+    "votes": _l("Votes"), "lessons": _l("Lessons"), "people_created": _l("People added"),
+    "accounts_created": _l("Accounts added"), "password": _l("Has a password"),
 }
 
 

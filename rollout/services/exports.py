@@ -16,11 +16,10 @@ from sqlalchemy import select
 from .. import formatting
 from ..extensions import db
 from ..languages import LANGUAGES
-from ..models import Answer, Person, ProblemReport, Questionnaire, Response, Rollout, User, Wave
-from . import compare, gates, lessons, questionnaires, retro
+from ..models import Answer, Person, Questionnaire, Response, Rollout, User, Wave
+from . import archive_export, compare, lessons, retro
 from . import waves as wave_service
 from .accounts import require_view
-from .cohorts import members
 from .results import answers_hidden, wave_results
 
 CHUNK = 500
@@ -148,55 +147,9 @@ def _answers(response_ids: list[int], decimal: str,
 def rollout_json(rollout: Rollout, actor: Optional[User]) -> dict:
     """The whole rollout: settings, questionnaire versions, waves with their selection,
     members (external ids), results, gate, decisions, problem reports and retrospective
-    (themes and cards), and the rollout's lessons."""
-    require_view(actor, rollout)
-    versions = list(db.session.scalars(select(Questionnaire).where(Questionnaire.rollout_id == rollout.id)
-                                       .order_by(Questionnaire.version)))
-    waves = []
-    for wave in rollout.waves:
-        people, _ = members(wave, per_page=1_000_000)
-        decisions = wave_service.decisions(wave)
-        problems = list(db.session.scalars(select(ProblemReport).where(ProblemReport.wave_id == wave.id)
-                                           .order_by(ProblemReport.id)))
-        results = wave_results(wave, actor)
-        waves.append({
-            "number": wave.number, "name": wave.name, "state": wave.state,
-            "selection": {**(wave.selection or {}), "percentage": wave.percentage},
-            "planned_start": _iso(wave.planned_start), "planned_end": _iso(wave.planned_end),
-            "started_at": _iso(wave.started_at), "feedback_opened_at": _iso(wave.feedback_opened_at),
-            "feedback_closes_at": _iso(wave.feedback_closes_at), "closed_at": _iso(wave.closed_at),
-            "done_at": _iso(wave.done_at),
-            "questionnaire_version": next((q.version for q in versions if q.id == wave.questionnaire_id), None),
-            "members": [p.external_id for p in people],
-            "results": results.as_dict(),
-            "gate": gates.evaluate(wave, results).as_dict(),
-            "decisions": [wave_service.decision_as_dict(d) for d in decisions],
-            "problems": [{"id": p.id, "category": p.category, "severity": p.severity, "status": p.status,
-                          "description": p.description, "created_at": _iso(p.created_at)} for p in problems],
-            "retrospective": _retro_data(wave, actor),
-        })
-    return {
-        "key": rollout.key, "name": rollout.name, "description": rollout.description,
-        "anonymous": rollout.anonymous, "anonymity_k": rollout.anonymity_k, "reminder_days": rollout.reminder_days,
-        "gate": gates.rollout_criteria(rollout),
-        "problem_categories": questionnaires.categories(rollout),
-        "questionnaires": [questionnaires.as_data(q) for q in versions],
-        "tags": rollout.tags, "vote_budget": rollout.vote_budget,
-        "waves": waves,
-        "lessons": [lessons.as_dict(lesson) for lesson in lessons.for_rollout(rollout, actor, per_page=1_000_000)[0]],
-    }
-
-
-def _retro_data(wave: Wave, actor: Optional[User]) -> dict:
-    """A wave's themes (by votes) and cards, as the board shows them."""
-    board = retro.board(wave, actor)
-    return {"themes": [retro.theme_dict(view) for view in board.themes],
-            "cards": [retro.card_dict(card) for view in board.themes for card in view.cards]
-            + [retro.card_dict(card) for cards in board.loose.values() for card in cards]}
-
-
-def _iso(value: Optional[date]) -> Optional[str]:
-    return value.isoformat() if value else None
+    (themes and cards), and the rollout's lessons; and with them the versioned archive that
+    `rollout import` reads into another instance (services/archive_export.py)."""
+    return archive_export.rollout_archive(rollout, actor)
 
 
 # --- a wave's retrospective as Markdown ----------------------------------------------

@@ -115,7 +115,13 @@ def _number(value: object, field: str, problems: FieldErrors) -> Optional[float]
     return number
 
 
-def _clean_all(items: object, problems: FieldErrors, rollout: Rollout) -> list[dict]:
+def clean_questions(items: object, problems: FieldErrors) -> list[dict]:
+    """One version's questions checked and cleaned, for a rollout still to be made (an archive's
+    import): codes unique, kinds, prompts, options and limits (paths "questions.<i>....")."""
+    return _clean_all(items, problems, None)
+
+
+def _clean_all(items: object, problems: FieldErrors, rollout: Optional[Rollout]) -> list[dict]:
     if not isinstance(items, list) or not items:
         problems.add("questions", _("Give at least one question."))
         return []
@@ -124,7 +130,7 @@ def _clean_all(items: object, problems: FieldErrors, rollout: Rollout) -> list[d
         return []
     earlier_kinds = dict(db.session.execute(
         select(Question.code, Question.kind).join(Questionnaire)
-        .where(Questionnaire.rollout_id == rollout.id)).all()) if rollout.id else {}
+        .where(Questionnaire.rollout_id == rollout.id)).all()) if rollout is not None and rollout.id else {}
     clean, codes = [], set()
     for index, item in enumerate(items):
         where = f"questions.{index}"

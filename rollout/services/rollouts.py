@@ -82,6 +82,12 @@ def _validate(data: dict, problems: FieldErrors, *, rollout: Optional[Rollout] =
             "text_retention_days": text_retention_days}
 
 
+def check_new_settings(data: dict, problems: FieldErrors) -> dict:
+    """A new rollout's settings checked and cleaned as create_rollout checks them (the key free,
+    name, anonymity, categories, vote budget, tags, retention), what is wrong noted in `problems`."""
+    return _validate(data, problems)
+
+
 def create_rollout(data: dict, actor: Optional[User]) -> Rollout:
     """Admins and rollout creators may plan a rollout; its creator becomes its first lead. Its
     people's buckets are stored with it, or, when there are more than BUCKETS_SYNC_MAX people, by

@@ -17,6 +17,7 @@ from .links import (
     DoneLesson,
     SaidAndDone,
     answered_among,
+    create_links,
     invitations_missing,
     link_url,
     links_can_be_sent,
@@ -58,7 +59,7 @@ from .responses import (
 
 __all__ = [
     "keyed_hash", "respondent_key",
-    "REMINDER_AFTER", "DoneLesson", "answered_among", "links_can_be_sent", "links_of", "SaidAndDone", "invitations_missing", "link_url", "new_link", "open_feedback",
+    "REMINDER_AFTER", "DoneLesson", "answered_among", "create_links", "links_can_be_sent", "links_of", "SaidAndDone", "invitations_missing", "link_url", "new_link", "open_feedback",
     "queue_invitations", "queue_reminders", "reminders_due", "revoke_link", "said_and_done",
     "SEVERITY_LABELS", "STATUS_LABELS", "get_problem", "list_problems", "open_blockers", "reporters_of", "report_problem",
     "triage",

@@ -47,6 +47,12 @@ def open_feedback(wave: Wave) -> int:
     if wave.questionnaire_id is None:
         wave.questionnaire_id = questionnaires.current(rollout).id
     wave.feedback_closes_at = now + timedelta(days=wave.feedback_days)
+    return create_links(wave, now)
+
+
+def create_links(wave: Wave, now: datetime) -> int:
+    """A new personal link for each member of the wave who has none, a batch per statement, in the
+    open transaction; how many. (The tick sends the invitations of a wave collecting feedback.)"""
     has_link = exists().where(FeedbackLink.wave_id == wave.id, FeedbackLink.person_id == Membership.person_id)
     member_ids = list(db.session.scalars(select(Membership.person_id).where(Membership.wave_id == wave.id, ~has_link)
                                          .order_by(Membership.person_id)))
