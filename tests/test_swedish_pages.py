@@ -11,14 +11,13 @@ in test_lang_every_page.py."""
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 from pprint import pformat
 
 import pytest
 from babel.messages.pofile import read_po
 
-from .test_lang_every_page import VOID, pages, swedish_world  # noqa: F401 (a fixture)
+from .test_lang_every_page import VOID, Passages, pages, swedish_world  # noqa: F401 (a fixture)
 from .test_roles import PASSWORD
 
 SV_PO = Path(__file__).resolve().parent.parent / "rollout" / "translations" / "sv" / "LC_MESSAGES" / "messages.po"
@@ -53,13 +52,9 @@ def english_interface_texts() -> dict[str, re.Pattern]:
     return found
 
 
-class Heard(HTMLParser):
-    """What a person reads or hears on the page, each piece with the language it is marked with."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.stack: list[tuple[str, str | None]] = []
-        self.pieces: list[tuple[str, str | None]] = []
+class Heard(Passages):
+    """What a person reads or hears on the page, each piece with the language it is marked with:
+    the texts of <body> and <title>, and what a screen reader reads from attributes."""
 
     def _lang(self, own: str | None = None) -> str | None:
         return own or next((lang for _tag, lang in reversed(self.stack) if lang), None)
@@ -74,12 +69,6 @@ class Heard(HTMLParser):
             self.pieces.append((attributes["value"], lang))
         if tag not in VOID:
             self.stack.append((tag, attributes.get("lang")))
-
-    def handle_endtag(self, tag):
-        for i in range(len(self.stack) - 1, -1, -1):
-            if self.stack[i][0] == tag:
-                del self.stack[i:]
-                break
 
     def handle_data(self, data):
         tags = [tag for tag, _lang in self.stack]
