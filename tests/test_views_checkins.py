@@ -30,7 +30,7 @@ def test_the_lead_adds_a_check_in_from_the_wave_page_prefilled_with_the_defaults
     checkin = db.session.scalars(select(CheckIn)).one()
     assert checkin.day == 1 and [q["code"] for q in checkin.questions] == ["going", "in_the_way"]
     page = text_of(logged_in.get("/rollouts/win11-2027/waves/0").get_data(as_text=True))
-    assert "Day 1" in page and "planned" in page
+    assert "Day 1" in page and "not sent yet" in page
 
 
 def test_bad_input_is_shown_next_to_its_field_and_nothing_is_saved(logged_in, lead):
@@ -127,3 +127,35 @@ def test_a_reviewer_sees_the_trend_but_no_form_and_no_flag(client, auth, lead):
     auth.login("rev@example.se")
     page = client.get("/rollouts/win11-2027/waves/0").get_data(as_text=True)
     assert 'id="checkins-title"' in page and "Add a check-in" not in page and 'id="checkin-flag"' not in page
+
+
+def test_the_check_in_pages_in_swedish_show_no_english_interface_text(client, auth, lead):
+    from .test_swedish_pages import english_interface_texts, english_on
+    _rollout, wave = active_wave(lead)
+    checkins.add_checkin(wave, {"day": 1}, lead)
+    checkins.add_checkin(wave, {"day": 3}, lead)
+    checkins.add_checkin(wave, {"day": 9}, lead)
+    reconcile.tick(later(1))
+    answer_all(wave, [5, 4, 4, 5, 5], ["", "Skrivaren"])
+    reconcile.tick(later(3))
+    answer_all(wave, [2, 1, 2, 1])
+    token = tokens(wave)["winp1"]
+    texts = english_interface_texts()
+    written = ("Person winp1", "Rollout win11-2027", "Skrivaren", "Lena Lead", "Wave 0")  # names people gave
+    participant = {path: client.get(path).get_data(as_text=True)
+                   for path in (f"/f/{token}", f"/f/{token}/checkin/thanks")}
+    assert "Hur går det?" in participant[f"/f/{token}"]
+    bad = client.post(f"/f/{token}/checkin", data={"checkin-q_going": "9"})
+    assert bad.status_code == 422
+    participant["post"] = bad.get_data(as_text=True)
+    auth.login()
+    pages = {path: client.get(path).get_data(as_text=True)
+             for path in ("/rollouts/win11-2027/waves/0", "/rollouts/win11-2027/audit")}
+    edit = checkins.list_checkins(wave)[2]
+    pages["edit"] = client.get(f"/rollouts/win11-2027/waves/0/checkins/{edit.id}/edit").get_data(as_text=True)
+    pages["confirm"] = client.post(f"/rollouts/win11-2027/waves/0/checkins/{edit.id}/delete").get_data(as_text=True)
+    assert "Avstämningar" in pages["/rollouts/win11-2027/waves/0"]
+    waves.transition(wave, "feedback", lead)
+    pages["results"] = client.get("/rollouts/win11-2027/waves/0/results").get_data(as_text=True)
+    wrong = {path: found for path, html in {**participant, **pages}.items() if (found := english_on(html, texts, written))}
+    assert wrong == {}

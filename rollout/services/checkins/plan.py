@@ -23,7 +23,7 @@ EDITABLE_STATES = ("planned", "active", "paused")
 # a sent check-in takes answers while its wave runs (until feedback closes)
 OPEN_STATES = ("active", "feedback")
 
-STATE_LABELS = {"planned": _l("planned"), "open": _l("open"), "closed": _l("closed")}
+STATE_LABELS = {"planned": _l("not sent yet"), "open": _l("sent, open for answers"), "closed": _l("sent, closed")}
 
 
 def default_questions() -> list[dict[str, Any]]:
