@@ -280,3 +280,34 @@ def test_a_small_dip_is_not_called_a_fall_but_an_open_blocker_is_flagged(lead):
                                                     "description": "Inget fungerar"})
     flag = checkins.wave_trend(wave, lead).flag
     assert flag.open_blockers == 1 and flag.raised
+
+
+# --- personal data ----------------------------------------------------------------------------
+
+def test_erasing_a_person_takes_their_check_in_texts_and_link(lead):
+    from rollout.models import CheckInAnswer
+    from rollout.services import privacy
+    _rollout, wave = sent_checkin(lead)
+    checkins.answer(feedback.visit(tokens(wave)["winp1"]), None, {"going": 2, "in_the_way": "Min chef"})
+    person = db.session.scalar(select(Person).where(Person.external_id == "winp1"))
+    manager = builders.make_user("hr@example.se", "Petra People", people_manager=True)
+    privacy.erase_person(person, manager)
+    response = db.session.query(CheckInResponse).one()
+    assert response.person_id is None
+    assert [a.text for a in db.session.query(CheckInAnswer).filter(CheckInAnswer.text.is_not(None))] == [""]
+    assert checkins.wave_trend(wave, lead).items[0].mean_of("going").value == 2  # the count stays
+
+
+def test_the_retention_purges_take_the_check_ins_texts_and_links(lead):
+    from rollout.models import CheckInAnswer
+    from rollout.services import retention
+    rollout, wave = sent_checkin(lead)
+    checkins.answer(feedback.visit(tokens(wave)["winp1"]), None, {"going": 4, "in_the_way": "Skrivaren"})
+    texts = retention.purge_texts(rollout, utcnow())
+    assert texts["checkin_texts"] == 1
+    everything = retention.purge_personal_data(rollout, utcnow())
+    db.session.commit()
+    assert everything["checkin_responses"] == 1
+    response = db.session.query(CheckInResponse).one()
+    assert response.person_id is None and response.respondent_key.startswith("pseudonym:")
+    assert db.session.query(CheckInAnswer).filter(CheckInAnswer.text != "").count() == 0

@@ -118,3 +118,38 @@ def test_a_lead_adds_check_ins_the_tick_sends_them_participants_answer_and_the_t
     figure.scroll_into_view_if_needed()  # the image loads lazily
     page.wait_for_function("() => document.querySelector('figure#chart-checkins-0 img').naturalWidth > 0")
     check_a11y(page, "the wave page with the check-ins' trend")
+
+
+def test_a_participant_answers_and_changes_a_check_in_without_javascript_above_the_questionnaire(
+        page_without_js: Page, live_server, live_mailbox, active_wave):
+    # (no axe here: it runs as a script, and scripts do not run on this page; the other test checks these pages)
+    page = page_without_js
+    with live_server.app.test_request_context():
+        from rollout.extensions import db
+        from rollout.models import Wave
+        from rollout.services import checkins
+        wave = db.session.get(Wave, active_wave)
+        checkins.add_checkin(wave, {"day": 0}, None)
+        waves.transition(wave, "feedback", None)
+    tick(live_server, 0)
+    link = latest_link(live_mailbox, "p1@example.se")
+    page.goto(link)
+    box = page.get_by_role("region", name="En kort avstämning")
+    expect(box).to_be_visible()
+    # the check-in stands above the wave's questionnaire
+    html = page.content()  # (no page.evaluate: scripts do not run here)
+    assert html.index('class="checkin"') < html.index('name="q_satisfaction"')
+    box.get_by_role("button", name="Skicka avstämningen").click()  # the required rating is missing
+    expect(page.get_by_role("alert").filter(has_text="Det finns ett problem")).to_be_visible()
+    page.get_by_role("group", name=re.compile("^Hur går det")).get_by_text("3", exact=True).click()
+    page.get_by_role("button", name="Skicka avstämningen").click()
+    expect(page.get_by_role("heading", level=1, name="Tack för att du svarade på avstämningen")).to_be_visible()
+    page.get_by_role("link", name="Tillbaka till din sida").click()
+    box = page.get_by_role("region", name="En kort avstämning")
+    expect(box.get_by_role("radio", name="3", exact=True)).to_be_checked()
+    box.get_by_role("radio", name="4", exact=True).check()
+    box.get_by_role("button", name="Skicka den ändrade avstämningen").click()
+    expect(page.get_by_role("heading", level=1, name="Tack för att du svarade på avstämningen")).to_be_visible()
+    with live_server.app.test_request_context():
+        from rollout.services import feedback
+        assert checkins.open_checkin(feedback.visit(link.rsplit("/", 1)[1])).answers == {"going": 4}
