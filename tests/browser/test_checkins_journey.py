@@ -62,6 +62,12 @@ def answer(browser, link: str, rating: str, text: str, check_a11y, *, keyboard: 
         check_a11y(page, "the participant's page with an open check-in")
         going = box.get_by_role("group", name=re.compile("^Hur går det"))
         if keyboard:
+            # nothing chosen: the required rating says so, next to it and in the summary
+            box.get_by_role("button", name="Skicka avstämningen").click()
+            expect(page.get_by_role("alert").filter(has_text="Det finns ett problem")).to_be_visible()
+            check_a11y(page, "the check-in with an error")
+            box = page.get_by_role("region", name="En kort avstämning")
+            going = box.get_by_role("group", name=re.compile("^Hur går det"))
             going.get_by_role("radio", name="1", exact=True).focus()
             page.keyboard.press("Space")
             for _ in range(int(rating) - 1):
