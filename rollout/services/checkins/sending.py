@@ -4,7 +4,6 @@ member with a live personal link, exactly once per check-in and person (the queu
 is active, feedback has not opened) gets one first, made as feedback links are made."""
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,9 +11,9 @@ from sqlalchemy import String, cast, exists, literal, select, update
 
 from ...extensions import db
 from ...models import CheckIn, FeedbackLink, Membership, Person, Wave
-from .. import bulk_insert, notify
-from ..feedback.keys import link_token, token_hash
-from ..feedback.links import BATCH
+from .. import notify
+from ..feedback.keys import link_token
+from ..feedback.links import BATCH, create_links
 from .plan import OPEN_STATES, questions_of
 
 
@@ -39,25 +38,6 @@ def due(now: datetime) -> list[CheckIn]:
     return found
 
 
-def _missing_links(wave: Wave, now: datetime) -> int:
-    """A personal link for each member who has none, as feedback links are made; a tick at the same
-    time makes each once (ON CONFLICT on wave and person). In the open transaction."""
-    has_link = exists().where(FeedbackLink.wave_id == wave.id, FeedbackLink.person_id == Membership.person_id)
-    member_ids = list(db.session.scalars(select(Membership.person_id).where(Membership.wave_id == wave.id, ~has_link)
-                                         .order_by(Membership.person_id)))
-    table = db.metadata.tables[FeedbackLink.__tablename__]
-    added = 0
-    for start in range(0, len(member_ids), BATCH):
-        rows = []
-        for person_id in member_ids[start:start + BATCH]:
-            nonce = secrets.token_hex(16)
-            rows.append(dict(person_id=person_id, nonce=nonce,
-                             token_hash=token_hash(link_token(wave.id, person_id, nonce))))
-        added += bulk_insert.insert_rows(table, rows, ("person_id", "nonce", "token_hash"),
-                                         same=dict(wave_id=wave.id, created_at=now), unique="wave_id, person_id")
-    return added
-
-
 class _Member:
     def __init__(self, person_id: int, name: str) -> None:
         self.id, self.name = person_id, name
@@ -70,7 +50,7 @@ def send(checkin: CheckIn, now: datetime) -> int:
     """Queue the check-in's message to every member with a live link, BATCH a commit, and mark it
     sent; how many messages were added (a second tick adds none)."""
     wave = checkin.wave
-    _missing_links(wave, now)
+    create_links(wave, now)
     db.session.commit()
     questions = questions_of(checkin)
     message = notify.WaveMessage("checkin", wave=wave, rollout=wave.rollout, checkin=checkin,
