@@ -99,8 +99,10 @@ def register_blueprints(app: Flask) -> None:
     from .views import (
         admin,
         auth,
+        checkins,
         exports,
         feedback,
+        feedback_checkins,  # noqa: F401  (the participant's check-in routes join the feedback blueprint)
         jobs,
         lessons,
         main,
@@ -115,8 +117,8 @@ def register_blueprints(app: Flask) -> None:
         waves,
     )
 
-    for module in (auth, main, public, people, rollouts, waves, questionnaire, problems, feedback, results, exports, retro,
-                   lessons, admin, privacy, jobs):
+    for module in (auth, main, public, people, rollouts, waves, checkins, questionnaire, problems, feedback, results,
+                   exports, retro, lessons, admin, privacy, jobs):
         app.register_blueprint(module.bp)
     csrf.exempt(api)
     from .api.spec import init_app as init_api

@@ -10,13 +10,15 @@ also plan rollouts), a rollout creator, a people manager and an admin.
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from rollout.extensions import db
 from rollout.models import ApiToken, Notification, RolloutRole, User
-from rollout.services import accounts, feedback, imports, lessons, notify, retro, rollouts, waves
+from rollout.models.types import utcnow
+from rollout.services import accounts, checkins, feedback, imports, lessons, notify, retro, rollouts, waves
 
 from . import builders
 from .conftest import wipe
@@ -63,9 +65,11 @@ def build_world() -> dict:
     lessons.update_lesson(lesson, {"status": "planned"}, lead)
     lessons.update_lesson(lesson, {"status": "applied"}, lead)
     waves.decide(pilot, "go", "Piloten gick bra", lead)
+    checkin = checkins.add_checkin(wave1, {"day": 0}, lead)
     for state in ("active", "feedback"):
         waves.transition(wave1, state, lead)
     feedback.queue_invitations(wave1)
+    checkins.send_due(utcnow() + timedelta(minutes=1))  # wave 1's check-in goes out (links exist already)
     links = builders.wave_tokens(wave1)
     feedback.submit(links["r1"], {"satisfaction": 4, "worked_day_one": "yes", "went_well": "Snabb installation"})
     report = feedback.report_problem(links["r2"], {"category": "printing", "severity": "major",
@@ -95,7 +99,7 @@ def build_world() -> dict:
             "role_id": db.session.scalar(select(RolloutRole.id).where(RolloutRole.rollout_id == alpha.id,
                                                                       RolloutRole.role == "reviewer")),
             "message_id": db.session.scalar(select(Notification.id).order_by(Notification.id).limit(1)),
-            "job_id": job.id, "name": "satisfaction", "fmt": "svg", "code": "en", "filename": "style.css",
+            "job_id": job.id, "checkin_id": checkin.id, "name": "satisfaction", "fmt": "svg", "code": "en", "filename": "style.css",
         },
     }
 

@@ -3,6 +3,7 @@ the blueprint in .common when imported here)."""
 from __future__ import annotations
 
 from . import (  # noqa: F401  (routes register themselves)
+    checkins,
     feedback,
     health,
     jobs,

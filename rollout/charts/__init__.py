@@ -25,6 +25,7 @@ The modules, one per family of charts:
 - lesson_counts: `lessons`, raised, applied and verified per wave;
 - schedule: `timeline`, planned and actual dates;
 - answers: `distribution`, how one question was answered;
+- pulse: `checkins`, a wave's check-ins as a trend of mean answers with intervals;
 
 and what they share: common (figure, rc settings, colours, the lock, `Chart`,
 `render`, `fingerprint`), drawing (axes, legends, ticks, input checks) and
@@ -36,6 +37,7 @@ from .answers import distribution
 from .common import CHART_VERSION, FORMATS, MEDIA_TYPES, Chart, Table, fingerprint, render
 from .lesson_counts import lessons
 from .problem_reports import problems
+from .pulse import PulsePoint, checkins
 from .schedule import TimelineRow, timeline
 from .shares import WaveShare, response_rate, satisfaction
 from .texts import DEFAULT_LABELS, Labels, Withheld
@@ -47,10 +49,12 @@ __all__ = [
     "MEDIA_TYPES",
     "Chart",
     "Labels",
+    "PulsePoint",
     "Table",
     "TimelineRow",
     "WaveShare",
     "Withheld",
+    "checkins",
     "distribution",
     "fingerprint",
     "lessons",

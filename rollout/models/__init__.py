@@ -6,6 +6,7 @@ from .accounts import ROLES, ApiToken, RolloutRole, User
 from .audit import AuditEvent
 from .buckets import BUCKETS_KIND, Bucket
 from .charts import CachedChart
+from .checkins import CheckIn, CheckInAnswer, CheckInResponse
 from .feedback import (
     PROBLEM_STATUSES,
     QUESTION_KINDS,
@@ -52,7 +53,7 @@ __all__ = [
     "DECISIONS", "WAVE_STATES", "Membership", "Rollout", "Wave", "PROBLEM_STATUSES", "QUESTION_KINDS", "SEVERITIES",
     "Answer", "AnswerTally", "FeedbackLink", "ProblemReport", "Question", "Questionnaire", "Response", "Notification", "Decision",
     "LESSON_STATUSES", "Lesson", "LessonTag", "CARD_KINDS", "RetroCard", "RetroTheme", "RetroVote", "RolloutTag", "Setting",
-    "SignInThrottle", "CachedChart", "Job", "JobFile", "JobState", "BUCKETS_KIND",
+    "SignInThrottle", "CachedChart", "CheckIn", "CheckInAnswer", "CheckInResponse", "Job", "JobFile", "JobState", "BUCKETS_KIND",
     "CardKind", "DecisionKind", "LessonStatus", "NotificationKind", "NotificationStatus", "ProblemStatus",
     "QuestionKind", "Role", "Severity", "Verdict", "WaveState",
 ]

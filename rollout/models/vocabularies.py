@@ -91,6 +91,7 @@ class NotificationKind(StrEnum):
     NEW_LINK = "new_link"
     BLOCKER = "blocker"
     LESSON_OWNER = "lesson_owner"
+    CHECKIN = "checkin"
 
 
 class NotificationStatus(StrEnum):

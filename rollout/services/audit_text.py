@@ -22,6 +22,9 @@ def _wave(event: AuditEvent) -> str:
 
 
 SENTENCES: dict[str, Callable[[AuditEvent], str]] = {
+    "checkin.add": lambda e: _("Planned a check-in in wave %(n)s", n=_wave(e)),
+    "checkin.update": lambda e: _("Changed a check-in in wave %(n)s", n=_wave(e)),
+    "checkin.delete": lambda e: _("Deleted a check-in in wave %(n)s", n=_wave(e)),
     "gate.rollout": lambda e: _("Changed the rollout's gate criteria"),
     "gate.wave": lambda e: _("Changed the gate criteria of wave %(n)s", n=_wave(e)),
     "job.cancel": lambda e: _("Cancelled background job %(id)s", id=e.subject),
@@ -92,7 +95,8 @@ LABELS = {
     "responses": _l("Responses"), "memberships": _l("Memberships"), "messages": _l("E-mails"),
     "members": _l("Members"), "job": _l("Background job"), "running": _l("Running when cancelled"),
     "cancelled": _l("Cancelled"), "language": _l("Language"), "jobs": _l("Background jobs"), "days": _l("Days"), "reports": _l("Problem reports"), "texts": _l("Free texts"), "problem_categories": _l("Problem categories"),
-    "waves": _l("Waves"), "problems": _l("Problem reports"), "decisions": _l("Decisions"), "themes": _l("Themes"),
+    "checkin_day": _l("Day of the check-in"), "checkin_texts": _l("Free texts of check-ins"),
+    "checkin_responses": _l("Check-in responses"), "waves": _l("Waves"), "problems": _l("Problem reports"), "decisions": _l("Decisions"), "themes": _l("Themes"),
     "votes": _l("Votes"), "lessons": _l("Lessons"), "people_created": _l("People added"),
     "accounts_created": _l("Accounts added"), "password": _l("Has a password"),
 }

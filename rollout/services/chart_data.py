@@ -25,7 +25,7 @@ from sqlalchemy import bindparam, func, select
 from .. import charts
 from ..extensions import db
 from ..models import AnswerTally, ProblemReport, Question, Questionnaire, Rollout, User, Wave
-from . import chart_translations, gates, lessons, questionnaires
+from . import chart_translations, checkins, gates, lessons, questionnaires
 from .accounts import require_view
 from .errors import NotFound
 from .results import SATISFIED_FROM, answers_hidden, per_100
@@ -36,6 +36,7 @@ NAMES = ("satisfaction", "response-rate", "problems", "lessons", "timeline")
 CHARTED_KINDS = ("rating", "nps", "choice", "multi", "yes_no")
 SATISFACTION = "satisfaction"  # the question whose rating the satisfaction chart shows
 LOCAL = ZoneInfo("Europe/Stockholm")
+CHECKINS = "checkins-"  # "checkins-<wave number>": the trend of a wave's check-ins
 
 
 @dataclass
@@ -131,8 +132,10 @@ def gather(rollout: Rollout, name: str, language: str, actor: Optional[User],
            today: Optional[date] = None) -> ChartData:
     """The data of chart `name`, read for it alone."""
     require_view(actor, rollout)
-    if name not in NAMES and not name.startswith("question-"):
+    if name not in NAMES and not name.startswith(("question-", CHECKINS)):
         raise NotFound(_("There is no such chart."))
+    if name.startswith(CHECKINS):
+        return _checkins(rollout, name, language, actor)
     labels = chart_translations.labels(name.replace("-", "_") if not name.startswith("question-") else "distribution")
     waves = list(rollout.waves)
     names = [_wave_label(w.number) for w in waves]
@@ -210,6 +213,35 @@ def gather(rollout: Rollout, name: str, language: str, actor: Optional[User],
     labels = {**labels, "title": question.prompt(language)}
     return data((names, option_labels, per_option), {"labels": labels, "withheld": withheld_per_wave},
                 charts.distribution)
+
+
+def checkin_points(trend: checkins.Trend, rollout: Rollout) -> tuple[list[charts.PulsePoint], tuple[float, float]]:
+    """The chart's points: each sent check-in's mean of the trended question, in day order."""
+    points = []
+    scale = (1.0, 5.0)
+    for item in trend.sent:
+        label = _("Day %(day)s", day=item.checkin.day)
+        question = next((q for q in item.questions if q.code == trend.code), None)
+        if question is not None and question.kind == "nps":
+            scale = (0.0, 10.0)
+        if item.hidden:
+            points.append(charts.PulsePoint(label, item.responses, None, withheld=charts.Withheld(
+                "hidden", answered=item.responses, k=rollout.anonymity_k)))
+            continue
+        mean = question.mean if question is not None else None
+        points.append(charts.PulsePoint(label, mean.n if mean else 0, mean.value if mean else None,
+                                        mean.low if mean else None, mean.high if mean else None))
+    return points, scale
+
+
+def _checkins(rollout: Rollout, name: str, language: str, actor: Optional[User]) -> ChartData:
+    number = name[len(CHECKINS):]
+    wave = next((w for w in rollout.waves if str(w.number) == number), None)
+    if wave is None:
+        raise NotFound(_("There is no such chart."))
+    points, scale = checkin_points(checkins.wave_trend(wave, actor), rollout)
+    return ChartData(rollout.id, name, language, (points, scale), {"labels": chart_translations.labels("checkins")},
+                     charts.checkins)
 
 
 def _keys(question: Question) -> list[str]:

@@ -36,7 +36,7 @@ BATCH = 200  # messages claimed and sent over one SMTP connection
 OUTBOX_BATCH = 1000  # messages moved to the outbox by one UPDATE (no mail server)
 MARK_EVERY = 50  # sent messages recorded by one UPDATE and commit: a crash sends at most these again
 # once delivered the link in these is not kept at rest: it is the participant's credential
-CREDENTIAL_KINDS = ("invitation", "reminder", "new_link")
+CREDENTIAL_KINDS = ("invitation", "reminder", "new_link", "checkin")
 
 
 @dataclass
@@ -144,7 +144,7 @@ def kind_labels() -> dict[str, str]:
     """Every kind of message, with its name: the one list the outbox and its filter use."""
     return labelled(NotificationKind, {"invitation": _("Invitation"), "reminder": _("Reminder"),
                                        "new_link": _("New link"), "blocker": _("Blocker alert"),
-                                       "lesson_owner": _("Lesson to own")})
+                                       "lesson_owner": _("Lesson to own"), "checkin": _("Check-in")})
 
 
 def queue(kind: str, key: str, to_address: str, language: str, template: str, *,

@@ -25,6 +25,8 @@ from ..models import (
     Answer,
     AuditEvent,
     Bucket,
+    CheckInAnswer,
+    CheckInResponse,
     FeedbackLink,
     Membership,
     Notification,
@@ -188,6 +190,22 @@ def _alerts_about(report_ids: list[int]) -> int:
     return erased
 
 
+def _erase_checkin_answers(person: Person) -> int:
+    """The person's check-in answers (linked to them only where the rollout is not anonymous): their
+    free texts emptied, the responses no longer theirs. How many texts were emptied."""
+    ids = list(db.session.scalars(select(CheckInResponse.id).where(CheckInResponse.person_id == person.id)))
+    texts = 0
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        texts += execute_dml(
+            update(CheckInAnswer).where(CheckInAnswer.response_id.in_(chunk), CheckInAnswer.text.is_not(None),
+                                        CheckInAnswer.text != "")
+            .values(text="").execution_options(synchronize_session=False)).rowcount
+        db.session.execute(update(CheckInResponse), [{"id": i, "person_id": None, "respondent_key": pseudonym()}
+                                                     for i in chunk])
+    return texts
+
+
 def _count(model: type[Model], *where: ColumnElement[bool]) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
@@ -221,6 +239,7 @@ def erase_person(person: Person, actor: Optional[User]) -> dict[str, int]:
             .values(text="").execution_options(synchronize_session=False)).rowcount
         db.session.execute(update(Response), [{"id": i, "person_id": None, "respondent_key": pseudonym()}
                                               for i in chunk])
+    texts += _erase_checkin_answers(person)
     reports = execute_dml(
         update(ProblemReport).where(ProblemReport.person_id == person.id)
         .values(person_id=None, description=ERASED).execution_options(synchronize_session=False)).rowcount
@@ -247,7 +266,7 @@ def forget_people(person_ids: Iterable[int]) -> dict[str, int]:
             delete(FeedbackLink).where(FeedbackLink.person_id.in_(chunk)).execution_options(**options)).rowcount
         counts["emails"] += execute_dml(
             delete(Notification).where(Notification.person_id.in_(chunk)).execution_options(**options)).rowcount
-        for model in (Response, ProblemReport):
+        for model in (Response, ProblemReport, CheckInResponse):
             db.session.execute(update(model).where(model.person_id.in_(chunk)).values(person_id=None)
                                .execution_options(**options))
         counts["people"] += execute_dml(

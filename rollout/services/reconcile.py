@@ -5,6 +5,7 @@ tick is caught up by the next, and a repeated tick does nothing twice.
 - feedback windows close when they run out
 - reminders go to non-responders in the last `reminder_days` of the window, a day after the invitation at the earliest
 - waves collecting feedback get their invitations, one per member, exactly once
+- check-ins whose day has come go to the wave's members, once per check-in and person (services.checkins)
 - invitations, reminders and alerts waiting in the queue are delivered
 - personal data is purged when a rollout's retention runs out (rollout.services.retention)
 - finished background jobs are deleted after JOB_RETENTION_DAYS (rollout.services.retention)
@@ -22,7 +23,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Wave
 from ..models.types import utcnow
-from . import chart_cache, feedback, notify, privacy, retention, waves
+from . import chart_cache, checkins, feedback, notify, privacy, retention, waves
 from .errors import GuardFailed
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class TickReport:
     closed: list[str] = field(default_factory=list)
     invitations: int = 0
     reminders: int = 0
+    checkins: int = 0  # check-in messages queued
     sent: int = 0
     outbox: int = 0
     failed: int = 0
@@ -78,6 +80,7 @@ def tick(now: Optional[datetime] = None) -> TickReport:
         if feedback.reminders_due(wave, now):
             report.reminders += feedback.queue_reminders(wave)
             db.session.commit()
+    report.checkins = checkins.send_due(now)
     delivery = notify.deliver_pending()
     report.sent, report.outbox, report.failed = delivery.sent, delivery.outbox, delivery.failed
     report.purged = retention.purge_due(now)

@@ -29,6 +29,9 @@ from ..extensions import Model, db, execute_dml
 from ..models import (
     Answer,
     AuditEvent,
+    CheckIn,
+    CheckInAnswer,
+    CheckInResponse,
     FeedbackLink,
     Job,
     JobFile,
@@ -145,6 +148,10 @@ def _waves(rollout: Rollout) -> Select[int]:
     return select(Wave.id).where(Wave.rollout_id == rollout.id)
 
 
+def _checkins(waves: Select[int]) -> Select[int]:
+    return select(CheckIn.id).where(CheckIn.wave_id.in_(waves))
+
+
 def _count(model: type[Model], *where: ColumnElement[bool]) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
@@ -198,6 +205,10 @@ def purge_texts(rollout: Rollout, now: datetime) -> dict[str, int]:
             update(RetroCard).where(RetroCard.wave_id.in_(waves), RetroCard.source == "participant",
                                     RetroCard.text != ERASED)
             .values(text=ERASED).execution_options(**options)).rowcount,
+        "checkin_texts": execute_dml(
+            update(CheckInAnswer).where(CheckInAnswer.checkin_id.in_(_checkins(waves)),
+                                        CheckInAnswer.text.is_not(None), CheckInAnswer.text != "")
+            .values(text="").execution_options(**options)).rowcount,
         "alerts": execute_dml(
             update(Notification).where(Notification.wave_id.in_(waves), Notification.kind == "blocker",
                                        or_(Notification.body_text != "", Notification.body_html != ""))
@@ -230,6 +241,14 @@ def purge_personal_data(rollout: Rollout, now: datetime) -> dict[str, int]:
         db.session.execute(update(Response), [{"id": i, "person_id": None, "respondent_key": pseudonym()}
                                               for i in responses[start:start + CHUNK]])
     counts["responses"] = len(responses)
+    # the check-ins' responses keep their answers for the counts, linked to nobody
+    checkin_responses = list(db.session.scalars(select(CheckInResponse.id).where(
+        CheckInResponse.checkin_id.in_(_checkins(waves)),
+        ~CheckInResponse.respondent_key.startswith(PSEUDONYM_PREFIX, autoescape=True))))
+    for start in range(0, len(checkin_responses), CHUNK):
+        db.session.execute(update(CheckInResponse), [{"id": i, "person_id": None, "respondent_key": pseudonym()}
+                                                     for i in checkin_responses[start:start + CHUNK]])
+    counts["checkin_responses"] = len(checkin_responses)
     counts["people"] = forget_people(people)["people"]
     counts["named"] = _forget_names(rollout)
     rollout.purged_at = now

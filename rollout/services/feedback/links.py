@@ -52,7 +52,8 @@ def open_feedback(wave: Wave) -> int:
 
 def create_links(wave: Wave, now: datetime) -> int:
     """A new personal link for each member of the wave who has none, a batch per statement, in the
-    open transaction; how many. (The tick sends the invitations of a wave collecting feedback.)"""
+    open transaction; how many. (The tick sends the invitations of a wave collecting feedback, and
+    makes the links of a check-in's members: a tick at the same time makes each link once.)"""
     has_link = exists().where(FeedbackLink.wave_id == wave.id, FeedbackLink.person_id == Membership.person_id)
     member_ids = list(db.session.scalars(select(Membership.person_id).where(Membership.wave_id == wave.id, ~has_link)
                                          .order_by(Membership.person_id)))
@@ -62,7 +63,8 @@ def create_links(wave: Wave, now: datetime) -> int:
         for person_id in member_ids[start:start + BATCH]:
             nonce = secrets.token_hex(16)
             rows.append(dict(person_id=person_id, nonce=nonce, token_hash=token_hash(link_token(wave.id, person_id, nonce))))
-        bulk_insert.insert_rows(table, rows, ("person_id", "nonce", "token_hash"), same=dict(wave_id=wave.id, created_at=now))
+        bulk_insert.insert_rows(table, rows, ("person_id", "nonce", "token_hash"), same=dict(wave_id=wave.id, created_at=now),
+                                unique="wave_id, person_id")
     return len(member_ids)
 
 

@@ -364,3 +364,9 @@ def submit(link: Union[str, Visit], answers: object, language: str = "sv") -> Re
 def has_response(wave: Wave, person_id: int) -> bool:
     return bool(db.session.scalar(select(exists().where(Response.wave_id == wave.id,
                                                         Response.respondent_key == respondent_key(wave.id, person_id)))))
+
+
+def shaped_answers(questions: Iterable[Question], rows: Iterable[AnswerRow]) -> dict:
+    """Stored answers of any form built from questions (the questionnaire's, a check-in's) shaped
+    as they were given: {code: value}."""
+    return _shaped(questions, rows)
