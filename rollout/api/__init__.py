@@ -14,6 +14,7 @@ from . import (  # noqa: F401  (routes register themselves)
     rollouts,
     spec,
     waves,
+    wins,
 )
 from .common import api
 

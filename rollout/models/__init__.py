@@ -39,7 +39,9 @@ from .vocabularies import (
     Severity,
     Verdict,
     WaveState,
+    WinSource,
 )
+from .wins import WIN_SOURCES, ShareConsent, Win
 
 
 def include_name(*name: object) -> bool:
@@ -55,4 +57,5 @@ __all__ = [
     "SignInThrottle", "CachedChart", "Job", "JobFile", "JobState", "BUCKETS_KIND",
     "CardKind", "DecisionKind", "LessonStatus", "NotificationKind", "NotificationStatus", "ProblemStatus",
     "QuestionKind", "Role", "Severity", "Verdict", "WaveState",
+    "WIN_SOURCES", "ShareConsent", "Win", "WinSource",
 ]
