@@ -107,6 +107,8 @@ def test_the_lead_marks_a_win_on_the_results_page_sees_it_on_the_wins_page_and_w
     marked = client.post(f"/rollouts/{rollout.key}/wins/mark", data={
         "wave": "0", "source": "answer", "ref": ref, "next": f"/rollouts/{rollout.key}/waves/0/results"})
     assert marked.status_code == 302 and marked.headers["Location"].endswith("/waves/0/results")
+    overview = text_of(client.get(f"/rollouts/{rollout.key}/results"))
+    assert "What went well" in overview and CAKE in overview and "(the pilot)" in overview
     page = text_of(client.get(f"/rollouts/{rollout.key}/wins/"))
     assert CAKE in page and "The pilot" in page and "1 win" in page
     assert "Lena" not in re.search(r'<ul class="wins">.*?</ul>', page, re.S).group(0)  # never who wrote it

@@ -36,6 +36,12 @@ def wins_candidates(wave: Wave) -> list:
     return wins.candidates(wave, current_user, str(get_locale()))
 
 
+@bp.app_template_global("wins_latest")
+def wins_latest(rollout: Any, limit: int = 5) -> list:
+    """The rollout's latest wins, for its results page."""
+    return wins.for_rollout(rollout, current_user, per_page=limit)[0]
+
+
 @bp.app_template_global("wins_of_wave")
 def wins_of_wave(wave: Wave) -> list:
     return wins.for_wave(wave)
