@@ -138,6 +138,24 @@ def test_the_lead_marks_a_win_on_the_results_page_sees_it_on_the_wins_page_and_w
     assert "Shared a win of wave 0 with later waves" in log and "Withdrew a win of wave 0" in log
 
 
+def test_the_wins_page_offers_what_may_be_shared_with_a_title_and_keeps_bad_input_out(client, auth, lead, english):
+    rollout, pilot, _wave1, _tokens = pilot_with_celebrations(lead)
+    auth.login()
+    page = text_of(client.get(f"/rollouts/{rollout.key}/wins/?wave=0"))
+    offered = page.split("Share a win")[1]
+    assert CAKE in offered and SECRET not in offered and "Short title (optional)" in offered
+    ref = ref_of(pilot, lead, CAKE)
+    long = client.post(f"/rollouts/{rollout.key}/wins/mark", data={"wave": "0", "source": "answer", "ref": ref,
+                                                                   "title": "x" * 121}, follow_redirects=True)
+    assert "The win could not be saved." in text_of(long) and db.session.scalar(select(Win.id)) is None
+    client.post(f"/rollouts/{rollout.key}/wins/mark", data={"wave": "0", "source": "answer", "ref": ref,
+                                                            "title": "  Fika   on day one "})
+    page = text_of(client.get(f"/rollouts/{rollout.key}/wins/"))
+    assert "Fika on day one" in page and CAKE not in page.split("Share a win")[1]
+    assert client.post(f"/rollouts/{rollout.key}/wins/mark", data={"wave": "7", "source": "card", "ref": "1"}
+                       ).status_code == 404
+
+
 def test_celebrate_cards_are_wins_without_consent_other_cards_are_not(ctx, lead):
     _rollout, pilot, _wave1, _tokens = pilot_with_celebrations(lead)
     waves.transition(pilot, "review", lead)

@@ -88,7 +88,10 @@ def mark(key: str) -> ResponseReturnValue:
         else:
             wins.mark_answer(wave, ref, current_user, title)
     except DomainError as error:
-        flash(error.message, "error")
+        # a title too long, say, with the reason: the page it goes back to has no field for it
+        details = [item["message"] for item in error.details if isinstance(item, dict) and "message" in item] \
+            if isinstance(error.details, list) else []
+        flash(" ".join([error.message, *details]), "error")
         return redirect(back)
     flash(_("Shared as a win: the participants of later waves will see it."), "success")
     return redirect(back)
