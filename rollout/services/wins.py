@@ -225,8 +225,8 @@ def candidates(wave: Wave, actor: Optional[User], language: str = "sv") -> list[
                                & (ShareConsent.code == Answer.code))
         rows = [row for row in db.session.execute(query.limit(MAX_CANDIDATES * 5))
                 if (row.response_id, row.code) not in marked_answers]
-        # in the order of the opaque references: a position says nothing of who wrote it or when
-        rows.sort(key=lambda row: (0 if row.code in SHAREABLE_CODES else 1, row.code, answer_ref(row.id)))
+        # in the order of their words: a position says nothing of who wrote it or when
+        rows.sort(key=lambda row: (0 if row.code in SHAREABLE_CODES else 1, row.code, row.text or "", answer_ref(row.id)))
         found += [Candidate("answer", answer_ref(row.id), wave.number, row.text or "", prompts.get(row.code, row.code))
                   for row in rows[:MAX_CANDIDATES]]
     marked_cards = set(db.session.scalars(select(Win.card_id).where(

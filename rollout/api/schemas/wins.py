@@ -40,7 +40,8 @@ class NewWinSchema(Schema):
     evidence.texts, with its wave) or a "celebrate" / "went well" card (its id)."""
 
     json_schema = {"required": ["source", "id"], "anyOf": [
-        {"properties": {"source": {"const": "answer"}, "id": {"type": "string"}}, "required": ["wave"]},
+        {"properties": {"source": {"const": "answer"}, "id": {"type": "string"}, "wave": {"type": "integer"}},
+         "required": ["wave"]},
         {"properties": {"source": {"const": "card"}, "id": {"type": "integer"}}}]}
 
     source = Text(doc={"type": "string", "enum": list(WIN_SOURCES)})
