@@ -2,7 +2,7 @@
 participants' consent to share an answer
 
 Revision ID: 0018_wins
-Revises: 0016_row_counts
+Revises: 0017_checkins
 Create Date: 2026-12-06 22:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0018_wins'
-down_revision = '0016_row_counts'
+down_revision = '0017_checkins'
 branch_labels = None
 depends_on = None
 
