@@ -115,10 +115,11 @@ def register_blueprints(app: Flask) -> None:
         retro,
         rollouts,
         waves,
+        wins,
     )
 
     for module in (auth, main, public, people, rollouts, waves, checkins, questionnaire, problems, feedback, results,
-                   exports, retro, lessons, admin, privacy, jobs):
+                   exports, retro, lessons, admin, privacy, jobs, wins):
         app.register_blueprint(module.bp)
     csrf.exempt(api)
     from .api.spec import init_app as init_api

@@ -2,6 +2,8 @@
 has an access class (or one per method); each class says what every kind of caller gets."""
 from __future__ import annotations
 
+from typing import Any
+
 CALLERS = ("anonymous", "participant", "no_role", "reviewer_b", "reviewer_a", "lead_a", "creator",
            "people_manager", "admin")
 SIGNED_IN = ("no_role", "reviewer_b", "reviewer_a", "lead_a", "creator", "people_manager", "admin")
@@ -188,10 +190,17 @@ ACCESS: dict[str, str | dict[str, str]] = {
     "api.create_lesson": "team_a",
     "api.carry": "team_a",
     "api.suggestions": "team_a",
+    # wins: the team shares them with later waves
+    "wins.index": "team_a",
+    "wins.mark": "team_a",
+    "wins.withdraw": "team_a",
+    "api.list_wins": "team_a",
+    "api.mark_win": "team_a",
+    "api.withdraw_win": "team_a",
 }
 
 # valid bodies, so that a refused write would really have changed something
-BODIES: dict[tuple[str, str], dict] = {
+BODIES: dict[tuple[str, str], Any] = {
     ("api.upsert_people", "POST"): {"people": [{"external_id": "n1", "name": "N", "email": "n@example.se"}]},
     ("api.create_rollout", "POST"): {"key": "new-2027", "name": "New"},
     ("api.update_rollout", "PATCH"): {"name": "Renamed"},
@@ -215,11 +224,12 @@ BODIES: dict[tuple[str, str], dict] = {
     ("api.update_checkin", "PATCH"): {"day": 6},
     ("api.answer_checkin", "POST"): {"answers": {"going": 4}},
     ("api.report_problem", "POST"): {"category": "printing", "severity": "minor", "description": "Skrivaren"},
+    ("api.mark_win", "POST"): lambda world: {"source": "card", "id": world["args"]["celebrate_card"]},
 }
 RAW: dict[tuple[str, str], tuple[str, bytes]] = {
     ("api.import_people", "POST"): ("text/csv", b"external_id,name,email,unit\nn1,Ny,n1@example.se,Pilot\n"),
 }
-FORMS: dict[tuple[str, str], dict] = {
+FORMS: dict[tuple[str, str], Any] = {
     ("people.edit", "POST"): {"external_id": "r1", "name": "Ändrad", "email": "r1@example.se", "unit": "Rest",
                               "language": "sv", "attributes": ""},
     ("people.import_csv", "POST"): {"file": b"external_id,name,email,unit\nn1,Ny,n1@example.se,Pilot\n"},
@@ -239,6 +249,8 @@ FORMS: dict[tuple[str, str], dict] = {
     ("admin.toggle_active", "POST"): {"confirmed": "1"},
     ("rollouts.remove_member", "POST"): {"confirmed": "1"},
     ("jobs.cancel", "POST"): {"confirmed": "1"},
+    ("wins.withdraw", "POST"): {"confirmed": "1"},
+    ("wins.mark", "POST"): lambda world: {"wave": "1", "source": "card", "ref": str(world["args"]["celebrate_card"])},
     ("retro.add_card", "POST"): {"kind": "went_well", "text": "Bra"},
     ("retro.edit_card", "POST"): {"kind": "better", "text": "Ändrad"},
     ("retro.rename_theme", "POST"): {"title": "Nytt namn"},

@@ -115,7 +115,7 @@ def test_erasure_through_the_api_deletes_the_person_and_keeps_the_counts(api, le
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "person.erase"))
     assert event.subject == "p1"
     assert event.details == {"responses": 1, "texts": 1, "problem_reports": 1, "cards": 1, "alerts": 1,
-                             "memberships": 2, "links": 2, "emails": 2}
+                             "memberships": 2, "links": 2, "emails": 2, "wins": 0}
 
 
 def test_only_people_managers_may_export_or_erase(client, ctx, lead):

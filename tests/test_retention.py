@@ -229,7 +229,8 @@ def test_after_the_free_text_date_the_texts_go_and_the_numbers_stay(ctx, lead):
     # the rest is still there until its own date
     assert count(FeedbackLink) == 5 and count(Response, Response.person_id.is_not(None)) == 5
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "retention.texts"))
-    assert event.details == {"texts": 5, "problem_descriptions": 1, "cards": 1, "checkin_texts": 0, "alerts": 0}
+    assert event.details == {"texts": 5, "problem_descriptions": 1, "cards": 1, "checkin_texts": 0, "alerts": 0,
+                             "wins": 0}
     assert event.rollout_id == rollout.id and event.actor_id is None
     assert reconcile.tick(done_at(pilot) + timedelta(days=9)).purged == []
 

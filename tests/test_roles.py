@@ -18,7 +18,7 @@ from sqlalchemy import select
 from rollout.extensions import db
 from rollout.models import ApiToken, Notification, RolloutRole, User
 from rollout.models.types import utcnow
-from rollout.services import accounts, checkins, feedback, imports, lessons, notify, retro, rollouts, waves
+from rollout.services import accounts, checkins, feedback, imports, lessons, notify, retro, rollouts, waves, wins
 
 from . import builders
 from .conftest import wipe
@@ -77,6 +77,9 @@ def build_world() -> dict:
     waves.transition(wave1, "review", lead)
     card = retro.add_card(wave1, {"kind": "better", "text": "Skrivarna"}, lead)
     theme = retro.create_theme(wave1, {"title": "Utskrifter", "cards": [card.id]}, lead)
+    # a celebration to share as a win, and one shared already (to withdraw)
+    party = retro.add_card(wave1, {"kind": "celebrate", "text": "Fika"}, lead)
+    win = wins.mark_card(wave1, retro.add_card(wave1, {"kind": "celebrate", "text": "Tårta"}, lead).id, lead)
     beta = builders.make_rollout("beta", users["admin"])
     rollouts.set_role(beta, "revb@example.se", "reviewer", users["admin"])
     notify.deliver_pending()
@@ -99,7 +102,8 @@ def build_world() -> dict:
             "role_id": db.session.scalar(select(RolloutRole.id).where(RolloutRole.rollout_id == alpha.id,
                                                                       RolloutRole.role == "reviewer")),
             "message_id": db.session.scalar(select(Notification.id).order_by(Notification.id).limit(1)),
-            "job_id": job.id, "checkin_id": checkin.id, "name": "satisfaction", "fmt": "svg", "code": "en", "filename": "style.css",
+            "job_id": job.id, "checkin_id": checkin.id, "win_id": win.id, "celebrate_card": party.id, "name": "satisfaction",
+            "fmt": "svg", "code": "en", "filename": "style.css",
         },
     }
 
@@ -224,8 +228,11 @@ def test_role_matrix(app, ctx, endpoint, method, rule):
     problems = []
 
     def run(name: str):
+        # a body or form may name what the world holds (a callable of the world)
+        body, form = BODIES.get((endpoint, method)), FORMS.get((endpoint, method), {})
         response = callers[name].call(method, _path(rule, world, name), api=api, raw=RAW.get((endpoint, method)),
-                                      body=BODIES.get((endpoint, method)), form=FORMS.get((endpoint, method), {}))
+                                      body=body(world) if callable(body) else body,
+                                      form=form(world) if callable(form) else form)
         return category(response, api=api), response
 
     refused = [name for name in CALLERS if not allowed(expected[name])]

@@ -15,6 +15,7 @@ from . import (  # noqa: F401  (routes register themselves)
     rollouts,
     spec,
     waves,
+    wins,
 )
 from .common import api
 

@@ -54,7 +54,7 @@ def submit_feedback(token: str) -> feedback.Receipt:
         raise ValidationFailed(_("Some answers need attention."),
                                [{"field": "language", "message": _("Choose Swedish or English.")}])
     # what was just sent, also through a renewed anonymous link (which shows no earlier answers)
-    return feedback.submit(visit, submission.get("answers"), language or "sv")
+    return feedback.submit(visit, submission.get("answers"), language or "sv", share=submission.get("share"))
 
 
 @api.post("/feedback/<token>/problems", parameters=[TOKEN_PARAMETER])

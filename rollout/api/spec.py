@@ -87,8 +87,8 @@ def body(schema: Any, media_type: str = "application/json") -> Callable:
 
 # The document's names of path parameters, as they have been since the first version of the API
 # (a client never sends the names, but generated clients and the document's readers see them).
-DOCUMENTED_NAMES = {"number": "n", "card_id": "id", "theme_id": "id", "lesson_id": "id", "problem_id": "id", "checkin_id": "id",
-                    "job_id": "id"}
+DOCUMENTED_NAMES = {"number": "n", "card_id": "id", "theme_id": "id", "lesson_id": "id", "problem_id": "id",
+                    "checkin_id": "id", "job_id": "id", "win_id": "id"}
 
 
 class RelativePaths(FlaskPlugin):

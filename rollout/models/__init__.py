@@ -40,7 +40,9 @@ from .vocabularies import (
     Severity,
     Verdict,
     WaveState,
+    WinSource,
 )
+from .wins import WIN_SOURCES, ShareConsent, Win
 
 
 def include_name(*name: object) -> bool:
@@ -56,4 +58,5 @@ __all__ = [
     "SignInThrottle", "CachedChart", "CheckIn", "CheckInAnswer", "CheckInResponse", "Job", "JobFile", "JobState", "BUCKETS_KIND",
     "CardKind", "DecisionKind", "LessonStatus", "NotificationKind", "NotificationStatus", "ProblemStatus",
     "QuestionKind", "Role", "Severity", "Verdict", "WaveState",
+    "WIN_SOURCES", "ShareConsent", "Win", "WinSource",
 ]

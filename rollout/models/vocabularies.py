@@ -73,6 +73,13 @@ class CardKind(StrEnum):
     IDEA = "idea"
 
 
+class WinSource(StrEnum):
+    """What a win was made of: a participant's free-text answer, or a retrospective card."""
+
+    ANSWER = "answer"
+    CARD = "card"
+
+
 class LessonStatus(StrEnum):
     OPEN = "open"
     PLANNED = "planned"

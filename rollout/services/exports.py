@@ -17,7 +17,7 @@ from .. import formatting
 from ..extensions import db
 from ..languages import LANGUAGES
 from ..models import Answer, Person, Questionnaire, Response, Rollout, User, Wave
-from . import archive_export, compare, lessons, retro
+from . import archive_export, compare, lessons, retro, wins
 from . import waves as wave_service
 from .accounts import require_view
 from .results import answers_hidden, wave_results
@@ -282,6 +282,12 @@ def _retro_markdown(wave: Wave, actor: Optional[User], language: str) -> str:
                      + (f" ({md(when(lesson.verified_at))})" if confirmed and lesson.verified_at else ""))
     if not carried:
         lines.append(md(_("No lesson was targeted at this wave.")))
+    lines.append("")
+
+    lines += ["## " + md(_("Wins shared with later waves")), ""]
+    shared = wins.for_wave(wave)
+    lines += [f"- **{md(win.title)}**: {md(win.text)}" if win.title else f"- {md(win.text, first=True)}"
+              for win in shared] or [md(_("No wins shared from this wave yet."))]
     lines.append("")
 
     lines += ["## " + md(_("Decisions")), ""]

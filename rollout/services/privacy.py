@@ -40,7 +40,7 @@ from ..models import (
     Wave,
 )
 from ..models.types import utcnow
-from . import audit
+from . import audit, wins
 from .accounts import require_people_manager
 from .errors import NotFound
 from .retro import MAX_CARD
@@ -98,6 +98,9 @@ def export_person(person: Person, actor: Optional[User]) -> dict:
                       .join(Rollout, Rollout.id == Wave.rollout_id).where(FeedbackLink.person_id == person.id)
                       .order_by(Rollout.key, Wave.number))],
         "responses": _responses(person),
+        # what they said may be shared with later waves, and the wins the team made of their answers
+        "share_consents": wins.consents_of(_response_ids(person)),
+        "wins": wins.of_responses(_response_ids(person)),
         "problem_reports": [{"rollout": r.key, "wave": w.number, "category": p.category, "severity": p.severity,
                              "description": p.description, "status": p.status, "created_at": _iso(p.created_at),
                              "updated_at": _iso(p.updated_at)}
@@ -229,6 +232,7 @@ def erase_person(person: Person, actor: Optional[User]) -> dict[str, int]:
     external_id = person.external_id
     responses = _response_ids(person)
     cards = _copied_cards(responses)
+    shared = wins.erase_for_responses(responses)
     report_ids = list(db.session.scalars(select(ProblemReport.id).where(ProblemReport.person_id == person.id)))
     alerts = _alerts_about(report_ids)
     texts = 0
@@ -244,7 +248,7 @@ def erase_person(person: Person, actor: Optional[User]) -> dict[str, int]:
         update(ProblemReport).where(ProblemReport.person_id == person.id)
         .values(person_id=None, description=ERASED).execution_options(synchronize_session=False)).rowcount
     counts = {"responses": len(responses), "texts": texts, "problem_reports": reports, "cards": cards,
-              "alerts": alerts, **forget_people([person.id])}
+              "wins": shared, "alerts": alerts, **forget_people([person.id])}
     counts.pop("people", None)
     audit.record(actor, "person.erase", subject=external_id, details=counts)
     db.session.commit()

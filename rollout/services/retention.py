@@ -46,7 +46,7 @@ from ..models import (
 )
 from ..models.jobs import FINISHED
 from ..models.types import utcnow
-from . import audit, settings
+from . import audit, settings, wins
 from .privacy import CHUNK, ERASED, PSEUDONYM_PREFIX, forget_people, pseudonym
 
 log = logging.getLogger(__name__)
@@ -214,6 +214,8 @@ def purge_texts(rollout: Rollout, now: datetime) -> dict[str, int]:
                                        or_(Notification.body_text != "", Notification.body_html != ""))
             .values(body_text="", body_html="").execution_options(**options)).rowcount,
     }
+    # the wins made of them are free texts too (those of the team's own cards stay, as the cards do)
+    counts["wins"] = wins.erase_texts(rollout)
     rollout.texts_purged_at = now
     audit.record(None, "retention.texts", rollout=rollout, subject=rollout.key, details=counts)
     return counts

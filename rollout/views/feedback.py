@@ -111,7 +111,7 @@ def form(token: str) -> ResponseReturnValue:
     form = questionnaire_form(v.questionnaire.questions, lang)
     if form.validate_on_submit():
         try:
-            feedback.submit(v, form.answers(request.form), lang)
+            feedback.submit(v, form.answers(request.form), lang, share=request.form.getlist("share"))
         except FeedbackClosed:
             return _closed(v, 409)
         except ValidationFailed as error:

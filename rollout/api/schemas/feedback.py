@@ -9,7 +9,7 @@ from ...languages import LANGUAGES
 from ...models import PROBLEM_STATUSES, SEVERITIES, Person, ProblemReport, Wave
 from ...services import questionnaires
 from ...services.feedback import Visit
-from .base import AnyObject, Derived, Schema, Text
+from .base import AnyObject, Anything, Derived, Schema, Text
 from .patterns import text
 from .questionnaires import QuestionnaireSchema
 
@@ -50,6 +50,9 @@ class SubmissionSchema(Schema):
 
     answers = AnyObject(doc={"$ref": ANSWERS})
     language = Text(doc={"type": ["string", "null"], "enum": [*LANGUAGES, None], "default": "sv"})
+    share = Anything(doc={"type": ["array", "null"], "items": {"type": "string"}, "description": (
+        "the codes of the answers the participant says may be shared with later waves (\"went_well\", "
+        "\"celebrate\"); only where the rollout is not anonymous, ignored where it is")})
 
 
 class ReceiptSchema(Schema):

@@ -26,6 +26,7 @@ from ..errors import DomainError, FieldErrors
 from ..frozen import frozen_questionnaire
 from ..tallies import AnswerRow
 from ..validation import text_problem, whole_number
+from . import consent
 from .keys import respondent_key, token_hash
 
 MAX_TEXT = 2000
@@ -307,7 +308,7 @@ def _new_response(v: Visit, key: str, language: str, now: datetime, given: list[
         .on_conflict_do_nothing(index_elements=["wave_id", "respondent_key"]).returning(*_RETURNED)).first(), False
 
 
-def submit(link: Union[str, Visit], answers: object, language: str = "sv") -> Receipt:
+def submit(link: Union[str, Visit], answers: object, language: str = "sv", share: object = None) -> Receipt:
     """Store a participant's answers, or replace them when they edit; `link` is the token, or
     the visit the caller has made with it. A double submit is one response: the row is unique
     on (wave, respondent key).
@@ -316,13 +317,17 @@ def submit(link: Union[str, Visit], answers: object, language: str = "sv") -> Re
     one response take turns), then its answers (the old ones deleted, the new in one
     executemany), and last, just before the commit, the rows submits of the wave share: its
     tallies and its response count, in the response's shard of them, held locked as briefly as
-    can be. On PostgreSQL a new response is all that in one statement."""
+    can be. On PostgreSQL a new response is all that in one statement.
+
+    `share`: the codes of the answers the person says may be shared with later waves (asked only
+    where the rollout is not anonymous, see consent.py)."""
     v = link if isinstance(link, Visit) else visit(link, with_answers=False)
     if not v.can_answer:
         raise FeedbackClosed(_closed_reason(v.wave))
     assert v.questionnaire is not None  # a wave that takes answers has its questions
     questions = v.questionnaire.questions
     rows, problems = validate_answers(questions, answers)
+    shared = consent.checked_codes(questions, None if v.rollout.anonymous else share, problems)
     problems.raise_if_any(_("Some answers need attention."))
     given = [AnswerRow(row["code"], row.get("number"), row.get("option"), row.get("text")) for row in rows]
     wave_id, key = v.wave.id, respondent_key(v.wave.id, v.person.id)
@@ -345,6 +350,10 @@ def submit(link: Union[str, Visit], answers: object, language: str = "sv") -> Re
         if stored is None:
             db.session.rollback()
             raise FeedbackClosed(_("Your answers could not be saved; try again."))
+    if shared or edited:
+        # before the rows every submit shares, which are held locked until the commit
+        consent.record(stored.id, shared, {row.code: row.text or "" for row in given if row.text},
+                       edited=edited, anonymous=anonymous)
     if not complete:
         # a statement of its own, after the UPDATE has the row: it sees what an edit before it committed
         removed = [AnswerRow(*row) for row in db.session.execute(
