@@ -101,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
         auth,
         exports,
         feedback,
+        ideas,
         jobs,
         lessons,
         main,
@@ -116,7 +117,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, main, public, people, rollouts, waves, questionnaire, problems, feedback, results, exports, retro,
-                   lessons, admin, privacy, jobs):
+                   lessons, admin, privacy, jobs, ideas):
         app.register_blueprint(module.bp)
     csrf.exempt(api)
     from .api.spec import init_app as init_api

@@ -5,6 +5,7 @@ from __future__ import annotations
 from . import (  # noqa: F401  (routes register themselves)
     feedback,
     health,
+    ideas,
     jobs,
     lessons,
     people,
