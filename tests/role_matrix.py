@@ -3,8 +3,8 @@ has an access class (or one per method); each class says what every kind of call
 from __future__ import annotations
 
 CALLERS = ("anonymous", "participant", "no_role", "reviewer_b", "reviewer_a", "lead_a", "creator",
-           "people_manager", "admin")
-SIGNED_IN = ("no_role", "reviewer_b", "reviewer_a", "lead_a", "creator", "people_manager", "admin")
+           "people_manager", "council", "admin")
+SIGNED_IN = ("no_role", "reviewer_b", "reviewer_a", "lead_a", "creator", "people_manager", "council", "admin")
 
 
 def _signed_in(ok: tuple[str, ...], refused: str) -> dict[str, str]:
@@ -25,6 +25,8 @@ CLASSES: dict[str, dict[str, str]] = {
     "people_reader": _signed_in(("lead_a", "people_manager", "admin"), "forbidden"),
     "people_manager": _signed_in(("people_manager", "admin"), "forbidden"),
     "rollout_creator": _signed_in(("lead_a", "creator", "admin"), "forbidden"),
+    # the ideas from the floor, with their proposers' names: the council (digi-råd) and admins
+    "council": _signed_in(("council", "admin"), "forbidden"),
     # rollout A: its team (lead and reviewers) and admins; to everyone else it does not exist
     "team_a": _signed_in(("reviewer_a", "lead_a", "admin"), "hidden"),
     "lead_a": {**_signed_in(("lead_a", "admin"), "hidden"), "reviewer_a": "forbidden"},
@@ -41,6 +43,20 @@ ACCESS: dict[str, str | dict[str, str]] = {
     "auth.password": "signed_in",
     "public.privacy": "public",
     "public.accessibility": "public",
+    # ideas from the floor: anyone sends or supports one; the council triages
+    "ideas.new": "public",
+    "ideas.thanks": "public",
+    "ideas.similar": "public",
+    "ideas.board": "council",
+    "ideas.units": "council",
+    "ideas.show": "council",
+    "ideas.decision": "council",
+    "api.send_idea": "public",
+    "api.similar_ideas": "public",
+    "api.support_idea": "public",
+    "api.list_ideas": "council",
+    "api.get_idea": "council",
+    "api.decide_idea": "council",
     # the participant's pages and API
     "feedback.form": "participant",
     "feedback.problem": "participant",
@@ -198,6 +214,10 @@ BODIES: dict[tuple[str, str], dict] = {
     ("api.update_lesson", "PATCH"): {"title": "Ny titel"},
     ("api.create_lesson", "POST"): {"title": "Ny lärdom", "action": "Gör så"},
     ("api.submit_feedback", "POST"): {"answers": {"satisfaction": 4}},
+    ("api.send_idea", "POST"): {"name": "Siv", "email": "siv@example.se", "unit": "Pilot", "problem": "Skrivaren",
+                                "idea": "Ny skrivare", "reach": "up_to_10"},
+    ("api.support_idea", "POST"): {"name": "Per", "email": "per@example.se", "unit": "Rest"},
+    ("api.decide_idea", "POST"): {"decision": "review"},
     ("api.report_problem", "POST"): {"category": "printing", "severity": "minor", "description": "Skrivaren"},
 }
 RAW: dict[tuple[str, str], tuple[str, bytes]] = {
@@ -235,6 +255,9 @@ FORMS: dict[tuple[str, str], dict] = {
     ("admin.organisation_roles", "POST"): {"is_people_manager": "y"},
     ("problems.triage", "POST"): {"status": "acknowledged", "note": "Vi tittar"},
     ("feedback.form", "POST"): {"satisfaction": "4"},
+    ("ideas.new", "POST"): {"name": "Siv", "email": "siv@example.se", "unit": "Pilot", "problem": "Skrivaren",
+                            "idea": "Ny skrivare", "reach": "up_to_10", "send_anyway": "1"},
+    ("ideas.decision", "POST"): {"decision": "review"},
     ("auth.password", "POST"): {"current_password": "correct horse battery", "password": "a new passphrase",
                                 "repeat": "a new passphrase"},
     ("feedback.problem", "POST"): {"category": "printing", "severity": "minor", "description": "Skrivaren"},

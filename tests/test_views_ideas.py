@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from rollout.extensions import db
-from rollout.models import Idea, IdeaSupport, Notification, User
+from rollout.models import Idea, Notification, User
 from rollout.services import accounts, ideas
 
 from . import builders

@@ -14,6 +14,7 @@ from ..services.validation import MAX_ID
 from .common import api, load, load_query, token_required
 from .schemas.base import all_of
 from .schemas.ideas import (
+    STATES,
     IdeaDecisionSchema,
     IdeaQuery,
     IdeaSchema,
@@ -73,6 +74,9 @@ def support_idea(idea_id: int) -> dict[str, Any]:
 @token_required
 def list_ideas() -> dict[str, Any]:
     state = load_query(IdeaQuery, _("Bad query parameters.")).get("state") or ""
+    if state and state not in STATES:
+        raise ValidationFailed(_("Bad query parameters."), [{"field": "state", "message": _(
+            "Choose one of: %(decisions)s.", decisions=", ".join(STATES))}])
     items = [ideas.as_dict(idea) for idea in ideas.list_ideas(g.user, state)]
     return {"items": items, "total": len(items)}
 

@@ -211,7 +211,7 @@ def erasure_preview(person: Person, actor: Optional[User]) -> dict[str, int]:
 def erase_person(person: Person, actor: Optional[User]) -> dict[str, int]:
     """Delete the person and what is only theirs; pseudonymise what the counts need. Returns the counts."""
     require_people_manager(actor)
-    external_id = person.external_id
+    external_id, email = person.external_id, person.email
     responses = _response_ids(person)
     cards = _copied_cards(responses)
     report_ids = list(db.session.scalars(select(ProblemReport.id).where(ProblemReport.person_id == person.id)))
@@ -228,7 +228,8 @@ def erase_person(person: Person, actor: Optional[User]) -> dict[str, int]:
         update(ProblemReport).where(ProblemReport.person_id == person.id)
         .values(person_id=None, description=ERASED).execution_options(synchronize_session=False)).rowcount
     counts = {"responses": len(responses), "texts": texts, "problem_reports": reports, "cards": cards,
-              "alerts": alerts, **ideas.erase_for(person.email), **forget_people([person.id])}
+              "alerts": alerts, **forget_people([person.id])}
+    counts.update({name: n for name, n in ideas.erase_for(email).items() if n})
     counts.pop("people", None)
     audit.record(actor, "person.erase", subject=external_id, details=counts)
     db.session.commit()
