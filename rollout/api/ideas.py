@@ -10,10 +10,11 @@ from flask_babel import gettext as _
 
 from ..services import ideas
 from ..services.errors import ValidationFailed
-from ..services.validation import MAX_ID
+from ..services.validation import MAX_ID, too_long
 from .common import api, load, load_query, token_required
 from .schemas.base import all_of
 from .schemas.ideas import (
+    MAX_QUERY,
     STATES,
     IdeaDecisionSchema,
     IdeaQuery,
@@ -50,7 +51,10 @@ def send_idea() -> dict[str, Any]:
 @query(SimilarQuery)
 @api.response(200, SimilarSchema)
 def similar_ideas() -> dict[str, Any]:
-    found = ideas.similar(load_query(SimilarQuery, _("Bad query parameters.")).get("q") or "")
+    q = load_query(SimilarQuery, _("Bad query parameters.")).get("q") or ""
+    if len(q) > MAX_QUERY:
+        raise ValidationFailed(_("Bad query parameters."), [{"field": "q", "message": str(too_long(MAX_QUERY))}])
+    found = ideas.similar(q)
     return {"ideas": [ideas.public_dict(idea) for idea in found.ideas],
             "lessons": [{"title": lesson.title, "action": lesson.action or ""} for lesson in found.lessons]}
 

@@ -15,8 +15,10 @@ from .patterns import KEY, SPECIAL_USE, text
 
 EMAIL = {"type": "string", "format": "email", "maxLength": 254, "not": {"pattern": SPECIAL_USE},
          "description": "where the council's decisions are e-mailed"}
-LANGUAGE = {"type": "string", "enum": list(LANGUAGES), "description": "of the e-mails; sv by default"}
+LANGUAGE = {"type": ["string", "null"], "enum": [*LANGUAGES, None], "default": "sv",
+            "description": "of the e-mails; sv by default"}
 STATES = [str(state) for state in IdeaState]
+MAX_QUERY = 2000
 
 
 class NewIdeaSchema(Schema):
@@ -41,7 +43,7 @@ class SupportSchema(Schema):
 
     name = Text(doc=text(MAX_NAME, required=True))
     email = Text(doc=EMAIL)
-    unit = Text(doc=text(MAX_UNIT))
+    unit = Text(doc=text(MAX_UNIT, nullable=True))
     language = Text(doc=LANGUAGE)
 
 
@@ -84,7 +86,7 @@ class SimilarSchema(Schema):
 
 
 class SimilarQuery(Schema):
-    q = Text(doc={"type": "string", "maxLength": 2000, "description": "the problem and the idea as typed"})
+    q = Text(doc={"type": "string", "maxLength": MAX_QUERY, "description": "the problem and the idea as typed"})
 
 
 class IdeaSchema(Schema):

@@ -54,20 +54,25 @@ class Similar:
         return bool(self.ideas or self.lessons)
 
 
-def _text(data: dict, name: str) -> str:
+def _text(data: dict, name: str, problems: FieldErrors) -> str:
+    """The text of a field, trimmed; "" when not given; anything but text is a problem."""
     value = data.get(name)
+    if value is not None and not isinstance(value, str):
+        problems.add(name, _("Must be text."))
+        return ""
     return value.strip() if isinstance(value, str) else ""
 
 
 def _person(data: dict, problems: FieldErrors) -> dict[str, str]:
     """Name, e-mail, language and unit of a proposer or supporter, checked."""
-    name, email, unit = _text(data, "name"), normalise_email(_text(data, "email")), _text(data, "unit")
+    name, email, unit = (_text(data, "name", problems), normalise_email(_text(data, "email", problems)),
+                         _text(data, "unit", problems))
     language = data.get("language") or "sv"
-    if not name:
+    if not name and isinstance(data.get("name"), (str, type(None))):
         problems.add("name", _("A name is required."))
     elif reason := text_problem(name, MAX_NAME):
         problems.add("name", reason)
-    if not email:
+    if not email and isinstance(data.get("email"), (str, type(None))):
         problems.add("email", _("An e-mail address is required."))
     elif reason := check_email(email):
         problems.add("email", reason)
@@ -83,11 +88,11 @@ def clean_idea(data: Any) -> dict[str, Any]:
     problems = FieldErrors()
     data = data if isinstance(data, dict) else {}
     clean: dict[str, Any] = _person(data, problems)
-    if not clean["unit"]:
+    if not clean["unit"] and isinstance(data.get("unit"), (str, type(None))):
         problems.add("unit", _("Say which unit you work in."))
     for name, missing in (("problem", _("Describe the problem.")), ("idea", _("Describe your idea."))):
-        clean[name] = _text(data, name)
-        if not clean[name]:
+        clean[name] = _text(data, name, problems)
+        if not clean[name] and isinstance(data.get(name), (str, type(None))):
             problems.add(name, missing)
         elif reason := text_problem(clean[name], MAX_TEXT):
             problems.add(name, reason)
