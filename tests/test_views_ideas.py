@@ -161,3 +161,44 @@ def test_the_participants_pages_link_to_the_idea_form(app, english, ctx, lead):
     token = next(iter(builders.wave_tokens(wave).values()))
     html = english.get(f"/f/{token}").get_data(as_text=True)
     assert "Send your idea to the council" in html and "/ideas/new" in html
+
+
+def test_you_said_we_did_shows_an_idea_once_the_lesson_it_became_is_applied(app, english, ctx, lead):
+    from rollout.services import feedback, lessons, waves
+    builders.make_people(2, unit="Pilot")
+    rollout = builders.make_rollout("print-2027", lead)
+    wave = builders.make_wave(rollout, lead, name="Pilot", units=["Pilot"])
+    idea = ideas.submit(FORM, "10.0.0.1")
+    ideas.decide(idea, "review", {}, None)
+    ideas.decide(idea, "accept_lesson", {"rollout": "print-2027"}, None)
+    assert ideas.done_in(rollout) == []  # accepted, but nothing changed yet
+    for status in ("planned", "applied"):
+        lessons.update_lesson(idea.lesson, {"status": status}, lead)
+    assert ideas.done_in(rollout) == [idea]
+    waves.transition(wave, "active", lead)
+    waves.transition(wave, "feedback", lead)
+    feedback.queue_invitations(wave)
+    invitation = db.session.scalar(select(Notification).where(Notification.kind == "invitation").limit(1))
+    assert "Idéer från medarbetare som blev en förändring" in invitation.body_text
+    assert FORM["idea"] in invitation.body_text and FORM["idea"] in invitation.body_html
+    token = next(iter(builders.wave_tokens(wave).values()))
+    html = english.get(f"/f/{token}").get_data(as_text=True)
+    assert "Ideas from staff that became a change" in html and FORM["idea"] in html
+
+
+def test_a_rollout_made_of_an_idea_says_so_to_its_first_lead(app, english, auth, ctx):
+    idea = ideas.submit(FORM, "10.0.0.1")
+    _council_member(auth)
+    english.post(f"/ideas/{idea.id}/decision", data={"decision": "review"})
+    data = {"decision": "accept_rollout", "accept_rollout-key": "skrivare-2027",
+            "accept_rollout-name": "Gemensamma skrivare", "confirmed": "1"}
+    assert english.post(f"/ideas/{idea.id}/decision", data=data).status_code == 302
+    html = english.get("/rollouts/skrivare-2027").get_data(as_text=True)
+    assert "Made of an idea from the floor" in html and f"/ideas/{idea.id}" in html
+
+
+def test_the_idea_pages_speak_swedish(app, client, ctx):
+    html = client.get("/ideas/new").get_data(as_text=True)
+    assert '<html lang="sv">' in html and "Skicka en idé" in html and "Hur många berörs av problemet?" in html
+    response = client.post("/ideas/new", data={**FORM, "problem": ""})
+    assert "Beskriv problemet." in response.get_data(as_text=True)

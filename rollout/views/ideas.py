@@ -194,3 +194,8 @@ def idea_of_lesson(lesson: Any) -> Idea | None:
 @bp.app_template_global("ideas_done_in")
 def ideas_done_in(rollout: Any) -> list[Idea]:
     return ideas.done_in(rollout)
+
+
+@bp.app_template_global("idea_of_rollout")
+def idea_of_rollout(rollout: Any) -> Idea | None:
+    return ideas.idea_of_rollout(rollout)

@@ -192,8 +192,10 @@ def similar(query: str, *, exclude: Optional[int] = None, limit: int = SIMILAR_L
     if not words:
         return Similar([], [])
     found: dict[str, list[Any]] = {}
-    for model, fts_table, extra in ((Idea, idea_search.FTS_TABLE, Idea.state.in_(OPEN_TO_SUPPORT)),
-                                    (Lesson, lesson_search.FTS_TABLE, Lesson.source_lesson_id.is_(None))):
+    sources: tuple[tuple[Any, str, Any], ...] = (
+        (Idea, idea_search.FTS_TABLE, Idea.state.in_(OPEN_TO_SUPPORT)),
+        (Lesson, lesson_search.FTS_TABLE, Lesson.source_lesson_id.is_(None)))
+    for model, fts_table, extra in sources:
         condition, rank = _any_word(model, fts_table, words)
         query_ = select(model).where(condition, extra)
         if model is Idea and exclude is not None:
