@@ -22,6 +22,7 @@ from ...models import Idea, IdeaLimit, IdeaSupport, Lesson, Unit, idea_search
 from ...models import search as lesson_search
 from ...models.types import utcnow
 from ...models.vocabularies import IdeaReach, IdeaState
+from .. import bulk_insert
 from ..accounts import check_email, normalise_email
 from ..errors import DomainError, FieldErrors, GuardFailed, NotFound
 from ..validation import MAX_ID, text_problem
@@ -120,11 +121,15 @@ def _count_against_limits(keys: list[str]) -> None:
         if row is not None and now - row.window_start < WINDOW and row.count >= _limit():
             db.session.rollback()
             raise TooManyIdeas(_("Too many ideas from here in a short time. Try again in an hour."))
+    # a key new to the table: added unless another request added it at the same moment
+    bulk_insert.insert_rows(db.metadata.tables[IdeaLimit.__tablename__], [{"key": key} for key in keys
+                                                                          if key not in rows], ("key",),
+                            same={"count": 1, "window_start": now}, unique="key")
     for key in keys:
         row = rows.get(key)
         if row is None:
-            db.session.add(IdeaLimit(key=key, count=1, window_start=now))
-        elif now - row.window_start >= WINDOW:
+            continue
+        if now - row.window_start >= WINDOW:
             row.count, row.window_start = 1, now
         else:
             row.count += 1
