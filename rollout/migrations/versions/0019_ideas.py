@@ -2,7 +2,7 @@
 role of users (false for every existing user), and the ideas' full-text search
 
 Revision ID: 0019_ideas
-Revises: 0016_row_counts
+Revises: 0018_wins
 Create Date: 2026-12-06 21:40:08.896540
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0019_ideas'
-down_revision = '0016_row_counts'
+down_revision = '0018_wins'
 branch_labels = None
 depends_on = None
 
