@@ -103,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
         exports,
         feedback,
         feedback_checkins,  # noqa: F401  (the participant's check-in routes join the feedback blueprint)
+        ideas,
         jobs,
         lessons,
         main,
@@ -119,7 +120,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, main, public, people, rollouts, waves, checkins, questionnaire, problems, feedback, results,
-                   exports, retro, lessons, admin, privacy, jobs, wins):
+                   exports, retro, lessons, admin, privacy, jobs, wins, ideas):
         app.register_blueprint(module.bp)
     csrf.exempt(api)
     from .api.spec import init_app as init_api

@@ -38,16 +38,17 @@ def _fail(error: DomainError) -> None:
 @click.option("--admin", is_flag=True, help="Make the user an administrator.")
 @click.option("--people-manager", is_flag=True, help="May read and change the people directory.")
 @click.option("--rollout-creator", is_flag=True, help="May plan new rollouts.")
+@click.option("--council", is_flag=True, help="Is on the council: triages the ideas from the floor.")
 @click.option("--password", help="Prompted for (hidden, twice) when not given.")
 @click.option("--language", type=click.Choice(LANGUAGES), default="sv")
 def create_user(email: str, name: str, admin: bool, people_manager: bool, rollout_creator: bool,
-                password: str | None, language: str) -> None:
+                council: bool, password: str | None, language: str) -> None:
     """Create a staff account."""
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         user = accounts.create_user(email, name, password, is_admin=admin, language=language,
-                                    people_manager=people_manager, rollout_creator=rollout_creator)
+                                    people_manager=people_manager, rollout_creator=rollout_creator, council=council)
     except ValidationFailed as error:
         _fail(error)
     click.echo(f"Created {'administrator' if user.is_admin else 'user'} {user.email}.")

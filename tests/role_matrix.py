@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 CALLERS = ("anonymous", "participant", "no_role", "reviewer_b", "reviewer_a", "lead_a", "creator",
-           "people_manager", "admin")
-SIGNED_IN = ("no_role", "reviewer_b", "reviewer_a", "lead_a", "creator", "people_manager", "admin")
+           "people_manager", "council", "admin")
+SIGNED_IN = ("no_role", "reviewer_b", "reviewer_a", "lead_a", "creator", "people_manager", "council", "admin")
 
 
 def _signed_in(ok: tuple[str, ...], refused: str) -> dict[str, str]:
@@ -27,6 +27,8 @@ CLASSES: dict[str, dict[str, str]] = {
     "people_reader": _signed_in(("lead_a", "people_manager", "admin"), "forbidden"),
     "people_manager": _signed_in(("people_manager", "admin"), "forbidden"),
     "rollout_creator": _signed_in(("lead_a", "creator", "admin"), "forbidden"),
+    # the ideas from the floor, with their proposers' names: the council (digi-råd) and admins
+    "council": _signed_in(("council", "admin"), "forbidden"),
     # rollout A: its team (lead and reviewers) and admins; to everyone else it does not exist
     "team_a": _signed_in(("reviewer_a", "lead_a", "admin"), "hidden"),
     "lead_a": {**_signed_in(("lead_a", "admin"), "hidden"), "reviewer_a": "forbidden"},
@@ -43,6 +45,20 @@ ACCESS: dict[str, str | dict[str, str]] = {
     "auth.password": "signed_in",
     "public.privacy": "public",
     "public.accessibility": "public",
+    # ideas from the floor: anyone sends or supports one; the council triages
+    "ideas.new": "public",
+    "ideas.thanks": "public",
+    "ideas.similar": "public",
+    "ideas.board": "council",
+    "ideas.units": "council",
+    "ideas.show": "council",
+    "ideas.decision": "council",
+    "api.send_idea": "public",
+    "api.similar_ideas": "public",
+    "api.support_idea": "public",
+    "api.list_ideas": "council",
+    "api.get_idea": "council",
+    "api.decide_idea": "council",
     # the participant's pages and API
     "feedback.form": "participant",
     "feedback.problem": "participant",
@@ -223,6 +239,10 @@ BODIES: dict[tuple[str, str], Any] = {
     ("api.create_checkin", "POST"): {"day": 5},
     ("api.update_checkin", "PATCH"): {"day": 6},
     ("api.answer_checkin", "POST"): {"answers": {"going": 4}},
+    ("api.send_idea", "POST"): {"name": "Siv", "email": "siv@example.se", "unit": "Pilot", "problem": "Skrivaren",
+                                "idea": "Ny skrivare", "reach": "up_to_10"},
+    ("api.support_idea", "POST"): {"name": "Per", "email": "per@example.se", "unit": "Rest"},
+    ("api.decide_idea", "POST"): {"decision": "review"},
     ("api.report_problem", "POST"): {"category": "printing", "severity": "minor", "description": "Skrivaren"},
     ("api.mark_win", "POST"): lambda world: {"source": "card", "id": world["args"]["celebrate_card"]},
 }
@@ -269,6 +289,9 @@ FORMS: dict[tuple[str, str], Any] = {
     ("checkins.edit", "POST"): {"day": "6", "q1_kind": "rating", "q1_code": "going", "q1_sv": "Hur går det?",
                                 "q1_en": "How is it going?"},
     ("checkins.delete", "POST"): {"confirmed": "1"},
+    ("ideas.new", "POST"): {"name": "Siv", "email": "siv@example.se", "unit": "Pilot", "problem": "Skrivaren",
+                            "idea": "Ny skrivare", "reach": "up_to_10", "send_anyway": "1"},
+    ("ideas.decision", "POST"): {"decision": "review"},
     ("auth.password", "POST"): {"current_password": "correct horse battery", "password": "a new passphrase",
                                 "repeat": "a new passphrase"},
     ("feedback.problem", "POST"): {"category": "printing", "severity": "minor", "description": "Skrivaren"},

@@ -5,7 +5,7 @@ slip in unchecked.
 
 Callers: nobody logged in, a participant holding a personal link of rollout A (and nothing
 else), a user with no role, a reviewer of rollout B, a reviewer of A, the lead of A (who may
-also plan rollouts), a rollout creator, a people manager and an admin.
+also plan rollouts), a rollout creator, a people manager, a member of the council and an admin.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from sqlalchemy import select
 from rollout.extensions import db
 from rollout.models import ApiToken, Notification, RolloutRole, User
 from rollout.models.types import utcnow
-from rollout.services import accounts, checkins, feedback, imports, lessons, notify, retro, rollouts, waves, wins
+from rollout.services import accounts, checkins, feedback, ideas, imports, lessons, notify, retro, rollouts, waves, wins
 
 from . import builders
 from .conftest import wipe
@@ -45,6 +45,7 @@ def build_world() -> dict:
         "lead_a": _user("lead@example.se", "Lena Lead", rollout_creator=True),
         "creator": _user("creator@example.se", "Carl Creator", rollout_creator=True),
         "people_manager": _user("hr@example.se", "Petra People", people_manager=True),
+        "council": _user("council@example.se", "Rut Råd", council=True),
         "admin": _user("admin@example.se", "Ada Admin", is_admin=True),
     }
     tokens = {name: accounts.create_token(user, "matrix")[1] for name, user in users.items()}
@@ -82,6 +83,8 @@ def build_world() -> dict:
     win = wins.mark_card(wave1, retro.add_card(wave1, {"kind": "celebrate", "text": "Tårta"}, lead).id, lead)
     beta = builders.make_rollout("beta", users["admin"])
     rollouts.set_role(beta, "revb@example.se", "reviewer", users["admin"])
+    idea = ideas.submit({"name": "Olle", "email": "olle@example.se", "unit": "Rest", "problem": "Lunchrummet",
+                         "idea": "Större lunchrum", "reach": "up_to_50"}, "10.0.0.1")
     notify.deliver_pending()
     refs = [text.id for text in retro.wave_evidence(wave1, lead).texts]
     nobody = users["no_role"]
@@ -102,8 +105,8 @@ def build_world() -> dict:
             "role_id": db.session.scalar(select(RolloutRole.id).where(RolloutRole.rollout_id == alpha.id,
                                                                       RolloutRole.role == "reviewer")),
             "message_id": db.session.scalar(select(Notification.id).order_by(Notification.id).limit(1)),
-            "job_id": job.id, "checkin_id": checkin.id, "win_id": win.id, "celebrate_card": party.id, "name": "satisfaction",
-            "fmt": "svg", "code": "en", "filename": "style.css",
+            "job_id": job.id, "checkin_id": checkin.id, "win_id": win.id, "celebrate_card": party.id, "idea_id": idea.id,
+            "name": "satisfaction", "fmt": "svg", "code": "en", "filename": "style.css",
         },
     }
 
@@ -184,7 +187,7 @@ class Caller:
 def _email(name: str) -> str:
     return {"no_role": "none@example.se", "reviewer_b": "revb@example.se", "reviewer_a": "reva@example.se",
             "lead_a": "lead@example.se", "creator": "creator@example.se", "people_manager": "hr@example.se",
-            "admin": "admin@example.se"}[name]
+            "council": "council@example.se", "admin": "admin@example.se"}[name]
 
 
 def category(response, *, api: bool) -> str:

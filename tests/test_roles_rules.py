@@ -106,7 +106,7 @@ def test_an_admin_grants_the_organisation_roles(client, auth, ctx, admin):
     db.session.refresh(plain)
     assert plain.is_people_manager and not plain.is_rollout_creator
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.roles"))
-    assert event.details["after"] == {"people_manager": True, "rollout_creator": False}
+    assert event.details["after"] == {"people_manager": True, "rollout_creator": False, "council": False}
     auth.logout()
     auth.login("plain@example.se")
     assert client.get("/people/").status_code == 200

@@ -6,6 +6,7 @@ from . import (  # noqa: F401  (routes register themselves)
     checkins,
     feedback,
     health,
+    ideas,
     jobs,
     lessons,
     people,

@@ -32,6 +32,7 @@ RESPONSES = {
     "Conflict": "A guard of the state machine failed; details names it.",
     "LinkNotValid": "Unknown or revoked personal token (the answer says nothing more).",
     "FeedbackClosed": "The wave does not take this now (feedback closed or not open yet).",
+    "TooMany": "Too many ideas or supports from this client or e-mail address in an hour; try again later.",
 }
 
 
@@ -53,6 +54,8 @@ ID_PARAMETER = {"name": "id", "in": "path", "schema": {"type": "integer", "minim
 TOKEN_PARAMETER = {"name": "token", "in": "path", "schema": {"type": "string", "maxLength": 100},
                    "description": "the personal token: the last part of the participant's link /f/<token>"}
 WAVE_PARAMETERS = [KEY_PARAMETER, NUMBER_PARAMETER]
+# the public idea form's calls: no token, and a rate limit
+PUBLIC_ERRORS = {"400": ERRORS["400"], "413": ERRORS["413"], "422": ERRORS["422"], "429": _ref("TooMany")}
 
 DESCRIPTION = ("Staged pilot rollouts: people, rollouts, waves and who is in each wave; questionnaires, "
                "participants' feedback and problem reports; each wave's retrospective and the lessons carried "
@@ -88,7 +91,7 @@ def body(schema: Any, media_type: str = "application/json") -> Callable:
 # The document's names of path parameters, as they have been since the first version of the API
 # (a client never sends the names, but generated clients and the document's readers see them).
 DOCUMENTED_NAMES = {"number": "n", "card_id": "id", "theme_id": "id", "lesson_id": "id", "problem_id": "id",
-                    "checkin_id": "id", "job_id": "id", "win_id": "id"}
+                    "checkin_id": "id", "job_id": "id", "win_id": "id", "idea_id": "id"}
 
 
 class RelativePaths(FlaskPlugin):

@@ -191,12 +191,14 @@ class UserForm(FlaskForm):
     is_admin = BooleanField(_l("Administrator"))
     is_people_manager = BooleanField(_l("People manager"), description=_l("Keeps the people directory: reads, imports, edits, exports and erases people."))
     is_rollout_creator = BooleanField(_l("Rollout creator"), description=_l("May plan new rollouts and becomes their first lead."))
+    is_council = BooleanField(_l("Council"), description=_l("Triages the ideas from the floor and turns accepted ones into rollouts or lessons."))
     language = SelectField(_l("Language"), choices=language_choices())
 
 
 class OrganisationRolesForm(FlaskForm):
     is_people_manager = BooleanField(_l("People manager"), description=_l("Keeps the people directory: reads, imports, edits, exports and erases people."))
     is_rollout_creator = BooleanField(_l("Rollout creator"), description=_l("May plan new rollouts and becomes their first lead."))
+    is_council = BooleanField(_l("Council"), description=_l("Triages the ideas from the floor and turns accepted ones into rollouts or lessons."))
 
 
 class TokenForm(FlaskForm):

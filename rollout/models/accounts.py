@@ -29,6 +29,8 @@ class User(UserMixin, Model):
     # organisation-wide roles, granted by admins: keeps the people directory / may plan rollouts
     is_people_manager: Mapped[bool] = mapped_column(Boolean, default=False)
     is_rollout_creator: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the council (digi-råd): triages the ideas from the floor
+    is_council: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str] = mapped_column(String(5), default="sv")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

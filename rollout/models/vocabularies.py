@@ -99,6 +99,27 @@ class NotificationKind(StrEnum):
     BLOCKER = "blocker"
     LESSON_OWNER = "lesson_owner"
     CHECKIN = "checkin"
+    IDEA_DECISION = "idea_decision"
+
+
+class IdeaState(StrEnum):
+    """Where an idea from the floor stands with the council (services/ideas)."""
+
+    NEW = "new"
+    UNDER_REVIEW = "under_review"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    MERGED = "merged"
+
+
+class IdeaReach(StrEnum):
+    """How many people the proposer thinks the problem affects."""
+
+    JUST_ME = "just_me"
+    UP_TO_10 = "up_to_10"
+    UP_TO_50 = "up_to_50"
+    UP_TO_200 = "up_to_200"
+    MORE = "more"
 
 
 class NotificationStatus(StrEnum):

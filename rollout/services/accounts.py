@@ -39,7 +39,7 @@ def check_email(value: str) -> Optional[str]:
 
 def create_user(email: str, name: str, password: str, *, is_admin: bool = False,
                 language: str = "sv", actor: Optional[User] = None, people_manager: bool = False,
-                rollout_creator: bool = False) -> User:
+                rollout_creator: bool = False, council: bool = False) -> User:
     email = normalise_email(email)
     problems = FieldErrors()
     if reason := check_email(email):
@@ -55,11 +55,11 @@ def create_user(email: str, name: str, password: str, *, is_admin: bool = False,
     problems.raise_if_any(_("The user could not be created."))
     user = User(email=email, name=name.strip(), password_hash=hash_password(password),
                 is_admin=is_admin, language=language, is_people_manager=people_manager,
-                is_rollout_creator=rollout_creator)
+                is_rollout_creator=rollout_creator, is_council=council)
     db.session.add(user)
     db.session.flush()
     audit.record(actor, "user.create", subject=email, details={
-        "admin": is_admin, "people_manager": people_manager, "rollout_creator": rollout_creator})
+        "admin": is_admin, "people_manager": people_manager, "rollout_creator": rollout_creator, "council": council})
     db.session.commit()
     return user
 
@@ -313,12 +313,17 @@ def can_read_people(user: Optional[User]) -> bool:
     return can_manage_people(user) or is_any_lead(user)
 
 
-def set_organisation_roles(user: User, actor: User, *, people_manager: bool, rollout_creator: bool) -> None:
+def set_organisation_roles(user: User, actor: User, *, people_manager: bool, rollout_creator: bool,
+                           council: Optional[bool] = None) -> None:
+    """`council` None keeps the council role as it is."""
     require_admin(actor)
-    before = {"people_manager": user.is_people_manager, "rollout_creator": user.is_rollout_creator}
-    after = {"people_manager": bool(people_manager), "rollout_creator": bool(rollout_creator)}
+    before = {"people_manager": user.is_people_manager, "rollout_creator": user.is_rollout_creator,
+              "council": bool(user.is_council)}
+    after = {"people_manager": bool(people_manager), "rollout_creator": bool(rollout_creator),
+             "council": bool(user.is_council) if council is None else bool(council)}
     if before == after:
         return
     user.is_people_manager, user.is_rollout_creator = after["people_manager"], after["rollout_creator"]
+    user.is_council = after["council"]
     audit.record(actor, "user.roles", subject=user.email, details={"before": before, "after": after})
     db.session.commit()

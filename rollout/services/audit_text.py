@@ -27,6 +27,7 @@ SENTENCES: dict[str, Callable[[AuditEvent], str]] = {
     "checkin.delete": lambda e: _("Deleted a check-in in wave %(n)s", n=_wave(e)),
     "gate.rollout": lambda e: _("Changed the rollout's gate criteria"),
     "gate.wave": lambda e: _("Changed the gate criteria of wave %(n)s", n=_wave(e)),
+    "idea.decide": lambda e: _idea_decision(e),
     "job.cancel": lambda e: _("Cancelled background job %(id)s", id=e.subject),
     "lesson.create": lambda e: _("Wrote a lesson"),
     "lesson.update": lambda e: _("Changed a lesson"),
@@ -43,6 +44,7 @@ SENTENCES: dict[str, Callable[[AuditEvent], str]] = {
     "questionnaire.save": lambda e: _("Saved the questionnaire (%(version)s)", version=e.subject),
     "retention.texts": lambda e: _("Emptied the free texts, as the retention period says"),
     "retention.purge": lambda e: _("Deleted the rollout's personal data, as the retention period says"),
+    "retention.ideas": lambda e: _("Erased the names and addresses of decided ideas, as their retention period says"),
     "retention.jobs": lambda e: _("Deleted finished background jobs, as their retention period says"),
     "retro.budget": lambda e: _("Set the number of votes per person"),
     "retro.card": lambda e: _("Added a card to the retrospective of wave %(n)s", n=_wave(e)),
@@ -76,6 +78,8 @@ SENTENCES: dict[str, Callable[[AuditEvent], str]] = {
 
 LABELS = {
     "admin": _l("Administrator"), "people_manager": _l("People manager"), "rollout_creator": _l("Rollout creator"),
+    "council": _l("Council"), "into": _l("Merged into idea"), "supporters": _l("Supporters moved"),
+    "ideas": _l("Ideas"), "supports": _l("Supports"),
     "before": _l("Before"), "after": _l("After"), "tokens_revoked": _l("API tokens revoked"),
     "name": _l("Name"), "prefix": _l("Beginning of the token"), "title": _l("Title"), "action": _l("What to do"),
     "status": _l("Status"), "reason": _l("Reason"), "owner": _l("Owner"), "metric": _l("Metric"),
@@ -200,6 +204,12 @@ def _transition(event: AuditEvent) -> str:
         return _("Moved wave %(n)s from “%(from)s” to “%(to)s”", n=_wave(event),
                  **{"from": state_label(str(data.get("from", ""))), "to": state_label(str(data["to"]))})
     return _("Recorded a decision on wave %(n)s", n=_wave(event))
+
+
+def _idea_decision(event: AuditEvent) -> str:
+    from .ideas import state_labels
+    to = str((event.details or {}).get("to", ""))
+    return _("Moved idea %(id)s to “%(to)s”", id=event.subject, to=state_labels().get(to, to))
 
 
 def init_app(app: Flask) -> None:

@@ -144,7 +144,8 @@ def kind_labels() -> dict[str, str]:
     """Every kind of message, with its name: the one list the outbox and its filter use."""
     return labelled(NotificationKind, {"invitation": _("Invitation"), "reminder": _("Reminder"),
                                        "new_link": _("New link"), "blocker": _("Blocker alert"),
-                                       "lesson_owner": _("Lesson to own"), "checkin": _("Check-in")})
+                                       "lesson_owner": _("Lesson to own"), "checkin": _("Check-in"),
+                                       "idea_decision": _("Decision on an idea")})
 
 
 def queue(kind: str, key: str, to_address: str, language: str, template: str, *,

@@ -40,7 +40,7 @@ from ..models import (
     Wave,
 )
 from ..models.types import utcnow
-from . import audit, wins
+from . import audit, ideas, wins
 from .accounts import require_people_manager
 from .errors import NotFound
 from .retro import MAX_CARD
@@ -116,6 +116,8 @@ def export_person(person: Person, actor: Optional[User]) -> dict:
                        select(Notification, Wave, Rollout).outerjoin(Wave, Wave.id == Notification.wave_id)
                        .outerjoin(Rollout, Rollout.id == Wave.rollout_id)
                        .where(Notification.person_id == person.id).order_by(Notification.id))],
+        # the ideas the person sent or supports, found by their e-mail address (services/ideas)
+        **ideas.export_for(person.email),
         "audit_events": [{"action": e.action, "at": _iso(e.created_at), "by": e.actor.name if e.actor else None,
                           "details": e.details or {}}
                          for e in db.session.scalars(select(AuditEvent).where(AuditEvent.subject == person.external_id)
@@ -223,13 +225,14 @@ def erasure_preview(person: Person, actor: Optional[User]) -> dict[str, int]:
             "emails": _count(Notification, Notification.person_id == person.id),
             "responses": len(responses),
             "texts": _count(Answer, Answer.response_id.in_(responses), Answer.text.is_not(None), Answer.text != ""),
-            "problem_reports": _count(ProblemReport, ProblemReport.person_id == person.id)}
+            "problem_reports": _count(ProblemReport, ProblemReport.person_id == person.id),
+            **ideas.erasure_counts(person.email)}
 
 
 def erase_person(person: Person, actor: Optional[User]) -> dict[str, int]:
     """Delete the person and what is only theirs; pseudonymise what the counts need. Returns the counts."""
     require_people_manager(actor)
-    external_id = person.external_id
+    external_id, email = person.external_id, person.email
     responses = _response_ids(person)
     cards = _copied_cards(responses)
     shared = wins.erase_for_responses(responses)
@@ -249,6 +252,7 @@ def erase_person(person: Person, actor: Optional[User]) -> dict[str, int]:
         .values(person_id=None, description=ERASED).execution_options(synchronize_session=False)).rowcount
     counts = {"responses": len(responses), "texts": texts, "problem_reports": reports, "cards": cards,
               "wins": shared, "alerts": alerts, **forget_people([person.id])}
+    counts.update({name: n for name, n in ideas.erase_for(email).items() if n})
     counts.pop("people", None)
     audit.record(actor, "person.erase", subject=external_id, details=counts)
     db.session.commit()

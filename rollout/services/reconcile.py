@@ -23,7 +23,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Wave
 from ..models.types import utcnow
-from . import chart_cache, checkins, feedback, notify, privacy, retention, waves
+from . import chart_cache, checkins, feedback, ideas, notify, privacy, retention, waves
 from .errors import GuardFailed
 
 log = logging.getLogger(__name__)
@@ -86,5 +86,6 @@ def tick(now: Optional[datetime] = None) -> TickReport:
     report.purged = retention.purge_due(now)
     privacy.forget_orphaned_memberships(now)
     report.jobs_deleted = retention.delete_old_jobs(now)
+    ideas.purge_due(now)
     chart_cache.prune(now)
     return report

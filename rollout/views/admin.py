@@ -38,7 +38,8 @@ def users():
             user = accounts.create_user(form.email.data, form.name.data, form.password.data,
                                         is_admin=form.is_admin.data, language=form.language.data,
                                         people_manager=form.is_people_manager.data,
-                                        rollout_creator=form.is_rollout_creator.data, actor=current_user)
+                                        rollout_creator=form.is_rollout_creator.data,
+                                        council=form.is_council.data, actor=current_user)
         except ValidationFailed as error:
             apply_errors(form, error)
         else:
@@ -73,7 +74,8 @@ def organisation_roles(user_id: int) -> ResponseReturnValue:
     form = OrganisationRolesForm()
     if form.validate_on_submit():
         accounts.set_organisation_roles(account, current_user, people_manager=form.is_people_manager.data,
-                                        rollout_creator=form.is_rollout_creator.data)
+                                        rollout_creator=form.is_rollout_creator.data,
+                                        council=form.is_council.data)
         flash(_("The roles of %(name)s were saved.", name=account.name), "success")
     return redirect(url_for("admin.user", user_id=account.id))
 

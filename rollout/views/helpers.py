@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from ..services import accounts
+from ..services import accounts, ideas
 from ..services.errors import GuardFailed, ValidationFailed
 from ..services.waves import action_label, state_label, verdict_label
 
@@ -145,6 +145,7 @@ def init_app(app: Flask) -> None:
             "verdict_label": verdict_label,
             "may_read_people": accounts.can_read_people,
             "may_create_rollouts": accounts.can_create_rollouts,
+            "may_triage_ideas": ideas.can_triage,
         }
 
     from .. import formatting  # numbers and dates in the reader's language (filters: when, decimal, number)

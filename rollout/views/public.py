@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, g, render_template, request
 from flask_babel import format_date, get_locale, refresh
 
 from ..languages import LANGUAGES
+from ..services import ideas
 from ..services.settings import retention_defaults
 
 bp = Blueprint("public", __name__)
@@ -63,6 +64,7 @@ def privacy():
     config = current_app.config
     return render_template(
         f"public/privacy.{language}.html", **organisation(language), **retention_defaults(),
+        idea_retention_days=ideas.retention_days(),
         privacy_contact=config.get("PRIVACY_CONTACT") or "",
         data_protection_officer=config.get("DATA_PROTECTION_OFFICER") or "",
         extra=in_language(config.get(f"PRIVACY_NOTICE_EXTRA_{language.upper()}"), language) or "")

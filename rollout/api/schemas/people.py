@@ -78,4 +78,6 @@ class PersonExportSchema(Schema):
     responses = ma.fields.List(ma.fields.Dict())
     problem_reports = ma.fields.List(ma.fields.Dict())
     emails = ma.fields.List(ma.fields.Dict())
+    ideas = ma.fields.List(ma.fields.Dict(), metadata={"description": "the ideas sent from the person's address"})
+    supports = ma.fields.List(ma.fields.Dict(), metadata={"description": "the ideas the person's address supports"})
     audit_events = ma.fields.List(ma.fields.Dict())
