@@ -57,6 +57,10 @@ class Config:
     # finished, by the reconcile tick's retention run: a failed import lists its file's lines, with
     # external ids and e-mail addresses (at least 1: a job's outcome stays visible for a day)
     JOB_RETENTION_DAYS = 30
+    # the idea form (services/ideas): ideas and supports per client address and per e-mail address
+    # an hour; and how many days after the council's decision proposers' names and e-mails go
+    IDEAS_PER_HOUR = 10
+    IDEA_RETENTION_DAYS = 365
     # the reconcile tick of the scheduler, in seconds; 0 turns the in-process scheduler off
     SCHEDULER_INTERVAL = 60
     SCHEDULER_IN_PROCESS = False
