@@ -311,3 +311,17 @@ def test_the_retention_purges_take_the_check_ins_texts_and_links(lead):
     response = db.session.query(CheckInResponse).one()
     assert response.person_id is None and response.respondent_key.startswith("pseudonym:")
     assert db.session.query(CheckInAnswer).filter(CheckInAnswer.text != "").count() == 0
+
+
+@pytest.mark.parametrize("anonymous", [False, True])
+def test_a_persons_export_lists_their_check_in_answers_unless_the_rollout_is_anonymous(lead, anonymous):
+    from rollout.services import privacy
+    _rollout, wave = sent_checkin(lead, anonymous=anonymous)
+    checkins.answer(feedback.visit(tokens(wave)["winp1"]), None, {"going": 4, "in_the_way": "Skrivaren"})
+    person = db.session.scalar(select(Person).where(Person.external_id == "winp1"))
+    exported = privacy.export_person(person, lead)  # the lead keeps the directory here (conftest)
+    if anonymous:
+        assert exported["checkin_answers"] == []  # nothing links an anonymous answer to the person
+    else:
+        assert [(a["rollout"], a["wave"], a["day"], a["answers"]) for a in exported["checkin_answers"]] == [
+            ("win11-2027", 0, 0, {"going": 4, "in_the_way": "Skrivaren"})]

@@ -40,7 +40,7 @@ from ..models import (
     Wave,
 )
 from ..models.types import utcnow
-from . import audit, ideas, wins
+from . import audit, checkins, ideas, wins
 from .accounts import require_people_manager
 from .errors import NotFound
 from .retro import MAX_CARD
@@ -98,6 +98,8 @@ def export_person(person: Person, actor: Optional[User]) -> dict:
                       .join(Rollout, Rollout.id == Wave.rollout_id).where(FeedbackLink.person_id == person.id)
                       .order_by(Rollout.key, Wave.number))],
         "responses": _responses(person),
+        # their answers to check-ins, in the rollouts that are not anonymous (services/checkins)
+        "checkin_answers": checkins.export_for(person.id),
         # what they said may be shared with later waves, and the wins the team made of their answers
         "share_consents": wins.consents_of(_response_ids(person)),
         "wins": wins.of_responses(_response_ids(person)),

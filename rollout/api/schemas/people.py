@@ -76,6 +76,8 @@ class PersonExportSchema(Schema):
     memberships = ma.fields.List(ma.fields.Dict())
     links = ma.fields.List(ma.fields.Dict())
     responses = ma.fields.List(ma.fields.Dict())
+    checkin_answers = ma.fields.List(ma.fields.Dict(), metadata={
+        "description": "the person's answers to check-ins (not in anonymous rollouts)"})
     problem_reports = ma.fields.List(ma.fields.Dict())
     emails = ma.fields.List(ma.fields.Dict())
     ideas = ma.fields.List(ma.fields.Dict(), metadata={"description": "the ideas sent from the person's address"})

@@ -7,7 +7,7 @@ answers to it) and `trend` (the figures per check-in and the lead's flag). Calle
 from here (`checkins.add_checkin(...)`)."""
 from __future__ import annotations
 
-from .answers import CheckInReceipt, OpenCheckIn, answer, checkin_key, open_checkin
+from .answers import CheckInReceipt, OpenCheckIn, answer, checkin_key, export_for, open_checkin
 from .plan import (
     EDITABLE_STATES,
     MAX_DAY,
@@ -28,7 +28,7 @@ from .sending import due, send, send_at, send_due
 from .trend import CheckInTrend, Flag, QuestionTrend, Trend, checkin_trend, wave_trend
 
 __all__ = [
-    "CheckInReceipt", "OpenCheckIn", "answer", "checkin_key", "open_checkin",
+    "CheckInReceipt", "OpenCheckIn", "answer", "checkin_key", "export_for", "open_checkin",
     "EDITABLE_STATES", "MAX_DAY", "MAX_QUESTIONS", "OPEN_STATES", "STATE_LABELS", "add_checkin", "default_questions",
     "delete_checkin", "get_checkin", "latest_sent", "list_checkins", "questions_of", "state_of", "update_checkin",
     "due", "send", "send_at", "send_due",
