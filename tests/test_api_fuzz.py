@@ -82,6 +82,12 @@ BEYOND_THE_SCHEMA = {
     ("POST", "/rollouts/{key}/lessons"): {"owner", "origin_wave", "target_wave", "metric", "theme"},
     ("PATCH", "/lessons/{id}"): {"owner", "origin_wave", "target_wave", "metric", "reason"},
     ("POST", "/rollouts/{key}/lessons/carry"): {"lesson"},
+    # a day not taken by another check-in of the wave; the questions as the questionnaire's
+    ("POST", "/rollouts/{key}/waves/{n}/checkins"): {"day", "questions.*.code", "questions.*.max",
+                                                     "questions.*.options.*.value"},
+    ("PATCH", "/rollouts/{key}/waves/{n}/checkins/{id}"): {"day", "questions.*.code", "questions.*.max",
+                                                           "questions.*.options.*.value"},
+    ("POST", "/feedback/{token}/checkin"): {"*"},  # the answers follow the open check-in's questions
     ("POST", "/ideas"): {"email"},  # email_validator's rules go beyond the format's
     ("POST", "/ideas/{id}/support"): {"email"},
 }

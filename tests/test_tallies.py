@@ -263,8 +263,9 @@ def test_a_submit_is_a_handful_of_statements_on_one_connection(app, client, ctx,
     event.listen(db.engine, "checkout", checkout)
     try:
         # new: the link, the response, its answers, the tallies, the count (PostgreSQL: three of them
-        # in one statement each); an edit: the link, the response, the old answers, the new, the tallies
-        for limit, answers in ((5, answers_of(5)), (6, answers_of(6))):
+        # in one statement each); an edit: the link, the response, the old answers, the new, the
+        # tallies, and the consent to share an answer taken back with the old ones (services/feedback/consent)
+        for limit, answers in ((5, answers_of(5)), (7, answers_of(6))):
             checkouts.clear()
             with counting_queries() as statements:
                 response = client.post(f"/api/v1/feedback/{token}", json={"answers": {**answers, "went_well": "ok"}})

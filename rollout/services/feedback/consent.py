@@ -53,13 +53,16 @@ def record(response_id: int, codes: list[str], texts: dict[str, str], *, edited:
     text; on an edit, first take back the consent and the wins the new answers no longer allow."""
     consented = [code for code in codes if texts.get(code)] if not anonymous else []
     if edited:
-        if not anonymous:
-            db.session.execute(delete(ShareConsent).where(ShareConsent.response_id == response_id))
-        for win_id, code, text in db.session.execute(
-                select(Win.id, Win.code, Win.text).where(Win.response_id == response_id)).all():
-            allowed = anonymous or code in consented
-            if not allowed or (texts.get(code or "") or "") != text:
-                db.session.execute(delete(Win).where(Win.id == win_id))
+        # a win of an answer where the rollout is not anonymous needs its consent: when the edit
+        # took back none, there is no win to look at (one statement for an edit, not two)
+        taken_back = [] if anonymous else list(db.session.scalars(
+            delete(ShareConsent).where(ShareConsent.response_id == response_id).returning(ShareConsent.code)))
+        if anonymous or taken_back:
+            for win_id, code, text in db.session.execute(
+                    select(Win.id, Win.code, Win.text).where(Win.response_id == response_id)).all():
+                allowed = anonymous or code in consented
+                if not allowed or (texts.get(code or "") or "") != text:
+                    db.session.execute(delete(Win).where(Win.id == win_id))
     if consented:
         now = utcnow()
         db.session.execute(insert(ShareConsent), [{"response_id": response_id, "code": code, "given_at": now}
